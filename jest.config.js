@@ -9,21 +9,10 @@ export default {
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } },
     ],
   },
+  // Workspace imports resolve to sources, so tests never run against a stale dist/.
   moduleNameMapper: {
-    '^@acestream-proxy/engine-sim: '<rootDir>/packages/$1/src/index.ts',
-    '^(\\.{1,2}/.*)\\.js$': '$1',
-  },
-  testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/apps/*/test/**/*.test.ts'],
-  testTimeout: 60000,
-};
-: '<rootDir>/apps/engine-sim/src/index.ts',
-    '^@acestream-proxy/(.*): '<rootDir>/packages/$1/src/index.ts',
-    '^(\\.{1,2}/.*)\\.js$': '$1',
-  },
-  testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/apps/*/test/**/*.test.ts'],
-  testTimeout: 60000,
-};
-: '<rootDir>/packages/$1/src/index.ts',
+    '^@acestream-proxy/engine-sim$': '<rootDir>/apps/engine-sim/src/index.ts',
+    '^@acestream-proxy/(.*)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/apps/*/test/**/*.test.ts'],
