@@ -1,1 +1,12 @@
-export {};
+// Public surface of @acestream-proxy/stream: the owner side, the fanout, and the manager.
+export { type ClientSink, FanoutClient, type FanoutSettings, StreamFanout } from './fanout.js';
+export { type Logger, silentLogger } from './logger.js';
+export { StreamManager, type Membership, type StreamManagerOptions } from './manager.js';
+export {
+  MemoryMetadataStore,
+  type MetadataStore,
+  RedisMetadataStore,
+  type StreamMetadata,
+  type StreamState,
+} from './metadata.js';
+export { type EndReason, OwnedStream, type OwnedStreamOptions, type OwnedStreamSettings } from './owned-stream.js';

@@ -1,0 +1,105 @@
+// Builds the backends for one gateway process: Redis mode when REDIS_URL is set, embedded otherwise.
+
+import { type ChunkStore, MemoryChunkStore, RedisChunkStore } from '@acestream-proxy/buffer';
+import { type ClientRegistry, MemoryClientRegistry, RedisClientRegistry } from '@acestream-proxy/clients';
+import type { ProxyConfig } from '@acestream-proxy/config';
+import { EngineClient } from '@acestream-proxy/engine';
+import { Keys } from '@acestream-proxy/keys';
+import { connectRedis, type Redis, Subscriptions, waitReady } from '@acestream-proxy/redis';
+import {
+  type Logger,
+  MemoryMetadataStore,
+  type MetadataStore,
+  RedisMetadataStore,
+  StreamManager,
+} from '@acestream-proxy/stream';
+
+export interface GatewayContext {
+  config: ProxyConfig;
+  workerId: string;
+  logger: Logger;
+  mode: 'redis' | 'embedded';
+  store: ChunkStore;
+  registry: ClientRegistry;
+  metadata: MetadataStore;
+  streams: StreamManager;
+  /** Resolves true when the backend answers (always true in embedded mode). */
+  backendHealthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function createContext(config: ProxyConfig, workerId: string, logger: Logger): Promise<GatewayContext> {
+  const keys = new Keys(config.keyPrefix);
+  let store: ChunkStore;
+  let registry: ClientRegistry;
+  let metadata: MetadataStore;
+  let connections: Redis[] = [];
+  let request: Redis | null = null;
+
+  if (config.redisUrl) {
+    request = connectRedis(config.redisUrl, 'request', workerId);
+    const worker = connectRedis(config.redisUrl, 'worker', workerId);
+    const subscriber = connectRedis(config.redisUrl, 'subscriber', workerId);
+    connections = [request, worker, subscriber];
+    for (const c of connections) c.on('error', (err) => logger.warn('redis connection error', { error: err.message }));
+    await Promise.all(connections.map((c) => waitReady(c)));
+    store = new RedisChunkStore({ redis: worker, subscriptions: new Subscriptions(subscriber), keys, ttlSeconds: config.bufferTtl });
+    registry = new RedisClientRegistry({ redis: request, keys, ghostTimeoutMs: config.ghostTimeoutMs });
+    metadata = new RedisMetadataStore(worker, keys);
+  } else {
+    store = new MemoryChunkStore(config.bufferTtl);
+    registry = new MemoryClientRegistry();
+    metadata = new MemoryMetadataStore();
+  }
+
+  const flush = config.flushIntervalMs;
+  const behindChunks = Math.max(1, Math.ceil((config.initialBehindSeconds * 1000) / flush));
+  const streams = new StreamManager({
+    workerId,
+    store,
+    metadata,
+    registry,
+    engines: config.engines.map((e) => new EngineClient(e, { timeoutMs: config.initTimeout * 1000 })),
+    stream: {
+      bufferChunkSize: config.bufferChunkSize,
+      flushIntervalMs: flush,
+      initTimeoutMs: config.initTimeout * 1000,
+      noDataTimeoutMs: config.noDataTimeout * 1000,
+      maxRetries: config.maxRetries,
+    },
+    fanout: {
+      behindChunks,
+      // A few seconds beyond the join window: a client that falls further behind jumps ahead.
+      cacheChunks: behindChunks + Math.ceil(5000 / flush),
+      keepaliveIntervalMs: config.keepaliveIntervalMs,
+      maxSkips: 5,
+      maxFetch: 256,
+    },
+    gracePeriodSeconds: config.gracePeriod,
+    heartbeatIntervalMs: config.heartbeatInterval * 1000,
+    logger,
+  });
+
+  return {
+    config,
+    workerId,
+    logger,
+    mode: config.redisUrl ? 'redis' : 'embedded',
+    store,
+    registry,
+    metadata,
+    streams,
+    async backendHealthy() {
+      if (!request) return true;
+      try {
+        return (await request.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await streams.close();
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,182 @@
+// End to end: real engine-sim and gateway processes, real Redis, real sockets, ffprobe as the player.
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Capture, capture, ffprobe, getJson, type StartedProcess, type TestRedis, TEST_REDIS_URL, testRedis } from '@acestream-proxy/test-utils';
+import { overlap, setFault, simSessions, startGateway, startSim, stopAll, waitFor, withoutNullPackets } from './helpers.js';
+
+const ID = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
+const streamUrl = (gw: StartedProcess, id = ID, param = 'id') => `${gw.url}/ace/getstream?${param}=${id}`;
+
+describe('three players on one channel share one engine session', () => {
+  let t: TestRedis;
+  let sim: StartedProcess;
+  let gateway: StartedProcess;
+
+  beforeAll(async () => {
+    t = await testRedis('e2e');
+    sim = await startSim();
+    gateway = await startGateway(sim, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix });
+  });
+
+  afterAll(async () => {
+    await stopAll(gateway, sim);
+    await t.cleanup();
+  });
+
+  it('serves identical bytes to all three through one engine session, then cleans up', async () => {
+    const players = await Promise.all([capture(streamUrl(gateway)), capture(streamUrl(gateway)), capture(streamUrl(gateway))]);
+    for (const p of players) {
+      expect(p.status).toBe(200);
+      expect(p.headers['content-type']).toBe('video/mp2t');
+      expect(p.headers['content-length']).toBeUndefined();
+    }
+    await Promise.all(players.map((p) => p.waitForBytes(400_000, 15_000)));
+
+    const sessions = await simSessions(sim);
+    expect(sessions.started).toBe(1);
+    expect(sessions.active).toBe(1);
+
+    const members = await t.redis.smembers(`${t.prefix}:stream:${ID}:clients`);
+    expect(members).toHaveLength(3);
+    const record = await t.redis.hgetall(`${t.prefix}:stream:${ID}:clients:${members[0]}`);
+    expect(record.worker_id).toMatch(/^.+:\d+$/);
+    expect(Number(await t.redis.get(`${t.prefix}:stream:${ID}:buffer:index`))).toBeGreaterThan(0);
+
+    const [a, b, c] = players.map((p) => withoutNullPackets(p.bytes()));
+    for (const other of [b!, c!]) {
+      const { equalBytes, comparedBytes } = overlap(a!, other);
+      expect(comparedBytes).toBeGreaterThan(200_000);
+      expect(equalBytes).toBe(comparedBytes);
+    }
+
+    const probe = await ffprobe(players[0]!.bytes());
+    expect(probe.programs.length).toBeGreaterThanOrEqual(1);
+    expect(probe.streams.some((s) => s.codec_type === 'video')).toBe(true);
+
+    for (const p of players) p.close();
+    await waitFor(async () => (await t.redis.exists(`${t.prefix}:stream:${ID}:metadata`)) === 0, {
+      what: 'stream metadata to be deleted after the grace period',
+    });
+    const after = await simSessions(sim);
+    expect(after.active).toBe(0);
+    expect(after.stop_reasons.command).toBe(1);
+    expect(await t.keys()).toEqual([]);
+  });
+
+  it('a client disconnecting mid-stream does not disturb the others', async () => {
+    const id = 'b'.repeat(40);
+    const [stay, leave] = await Promise.all([capture(streamUrl(gateway, id)), capture(streamUrl(gateway, id))]);
+    await Promise.all([stay.waitForBytes(100_000), leave.waitForBytes(100_000)]);
+    leave.close();
+    await waitFor(async () => (await t.redis.scard(`${t.prefix}:stream:${id}:clients`)) === 1, {
+      what: 'the closed client to leave the set',
+    });
+    const before = stay.length;
+    await stay.waitForBytes(before + 250_000, 5_000);
+    expect(stay.ended).toBe(false);
+    expect((await simSessions(sim)).active).toBe(1);
+    stay.close();
+    await waitFor(async () => (await simSessions(sim)).active === 0, { what: 'the engine session to stop' });
+  });
+
+  it('accepts infohash= and content_id= as the id', async () => {
+    const id = 'c'.repeat(40);
+    const a = await capture(streamUrl(gateway, id.toUpperCase(), 'infohash'));
+    const b = await capture(streamUrl(gateway, id, 'content_id'));
+    await Promise.all([a.waitForBytes(50_000), b.waitForBytes(50_000)]);
+    expect(await t.redis.scard(`${t.prefix}:stream:${id}:clients`)).toBe(2);
+    a.close();
+    b.close();
+  });
+
+  it('HEAD answers stream headers and opens no engine session', async () => {
+    await waitFor(async () => (await simSessions(sim)).active === 0, { what: 'no active session' });
+    const before = await simSessions(sim);
+    const res = await fetch(streamUrl(gateway, 'd'.repeat(40)), { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('video/mp2t');
+    expect((await simSessions(sim)).started).toBe(before.started);
+    expect(await t.redis.exists(`${t.prefix}:stream:${'d'.repeat(40)}:metadata`)).toBe(0);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['39 characters', 'a'.repeat(39)],
+    ['41 characters', 'a'.repeat(41)],
+    ['non-hex', `${'a'.repeat(39)}z`],
+    ['a glob', '*'],
+    ['CRLF', `${'a'.repeat(38)}%0D%0A`],
+    ['10 KB', 'a'.repeat(10_240)],
+  ])('rejects a bad id (%s) with 400 JSON and creates no key', async (_name, id) => {
+    await waitFor(async () => (await t.keys()).length === 0, { what: 'no keys left from earlier tests' });
+    const { status, body } = await getJson<{ error: string; message: string }>(streamUrl(gateway, id));
+    expect(status).toBe(400);
+    expect(body.error).toBe('bad_stream_id');
+    expect(body.message).toMatch(/40 hexadecimal/);
+    expect(await t.keys()).toEqual([]);
+  });
+
+  it('answers 502 with the engine reason when the engine refuses, leaving nothing behind', async () => {
+    const id = 'e'.repeat(40);
+    await setFault(sim, id, { error: 'content not found on the network' });
+    const { status, body } = await getJson<{ error: string; message: string }>(streamUrl(gateway, id));
+    expect(status).toBe(502);
+    expect(body.error).toBe('engine_refused');
+    expect(body.message).toContain('content not found on the network');
+    expect(await t.redis.exists(`${t.prefix}:stream:${id}:metadata`)).toBe(0);
+    expect(await t.redis.scard(`${t.prefix}:stream:${id}:clients`)).toBe(0);
+  });
+
+  it('keeps players alive with null packets while the engine prebuffers', async () => {
+    const id = 'f'.repeat(40);
+    await setFault(sim, id, { prebuffer_ms: 2500 });
+    const player: Capture = await capture(streamUrl(gateway, id));
+    expect(player.status).toBe(200);
+    await player.waitForBytes(188, 1000);
+    expect(player.firstByteMs).toBeLessThan(1000);
+    const early = player.bytes();
+    expect(withoutNullPackets(early).length).toBe(0);
+    await player.waitForBytes(early.length + 100_000, 8000);
+    expect(withoutNullPackets(player.bytes()).length).toBeGreaterThan(50_000);
+    player.close();
+  });
+});
+
+describe('embedded mode without Redis', () => {
+  let sim: StartedProcess;
+  let gateway: StartedProcess;
+  let deadGateway: StartedProcess;
+
+  beforeAll(async () => {
+    sim = await startSim();
+    [gateway, deadGateway] = await Promise.all([startGateway(sim), startGateway(null)]);
+  });
+  afterAll(() => stopAll(gateway, deadGateway, sim));
+
+  it('multiplexes two players through one engine session', async () => {
+    const id = '1'.repeat(40);
+    const players = await Promise.all([capture(streamUrl(gateway, id)), capture(streamUrl(gateway, id))]);
+    await Promise.all(players.map((p) => p.waitForBytes(200_000)));
+    expect((await simSessions(sim)).started).toBe(1);
+    const { body } = await getJson<{ client_count: number; state: string }>(`${gateway.url}/proxy/streams/${id}`);
+    expect(body.client_count).toBe(2);
+    expect(body.state).toBe('active');
+    for (const p of players) p.close();
+    await waitFor(async () => (await simSessions(sim)).active === 0, { what: 'the engine session to stop' });
+  });
+
+  it('answers 503 JSON with Retry-After when the engine is unreachable', async () => {
+    const res = await fetch(streamUrl(deadGateway, '2'.repeat(40)));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    const body = (await res.json()) as { error: string; message: string };
+    expect(body.error).toBe('engine_unreachable');
+    expect(body.message).toContain('127.0.0.1:1');
+  });
+
+  it('reports health', async () => {
+    const { status, body } = await getJson<{ status: string; mode: string }>(`${gateway.url}/health`);
+    expect(status).toBe(200);
+    expect(body.mode).toBe('embedded');
+  });
+});

@@ -1,0 +1,26 @@
+// The ChunkStore contract: a per-stream ring of TS chunks with index notifications (DESIGN §3).
+
+import type { StreamId } from '@acestream-proxy/keys';
+
+/** Who is appending: the fencing token of the stream's owner (DESIGN §5). */
+export interface Fence {
+  readonly workerId: string;
+  readonly epoch: number;
+}
+
+export type AppendResult = 'ok' | 'fenced' | 'conflict';
+
+export type IndexListener = (index: number) => void;
+
+export interface ChunkStore {
+  /** Stores chunk `index` (which must be the last index + 1) and announces it. */
+  append(id: StreamId, index: number, chunk: Buffer, fence?: Fence): Promise<AppendResult>;
+  /** Last appended index, 0 when the stream has none. */
+  lastIndex(id: StreamId): Promise<number>;
+  /** Chunks `from..to` inclusive; an expired chunk is `null`. */
+  read(id: StreamId, from: number, to: number): Promise<Array<Buffer | null>>;
+  /** Calls `listener` with each announced index; the result unsubscribes. */
+  subscribe(id: StreamId, listener: IndexListener): Promise<() => Promise<void>>;
+  /** Deletes the index and every chunk of a stream. */
+  drop(id: StreamId): Promise<void>;
+}

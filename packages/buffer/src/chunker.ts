@@ -1,0 +1,66 @@
+// Groups aligned TS packets into buffer chunks, flushed by size or by time, whichever comes first.
+
+import { TS_PACKET_SIZE } from '@acestream-proxy/ts';
+
+export interface ChunkerOptions {
+  /** Largest chunk in bytes (PROXY_BUFFER_CHUNK_SIZE, a multiple of 188). */
+  maxBytes: number;
+  /** Longest time a byte waits before it is flushed (PROXY_FLUSH_INTERVAL_MS). */
+  flushIntervalMs: number;
+  onChunk: (chunk: Buffer) => void;
+}
+
+/**
+ * Bounds engine-to-client latency by the flush interval rather than the bitrate: a low-bitrate
+ * stream still produces a chunk every interval. Only whole packets go in, so every chunk is a
+ * whole number of packets.
+ */
+export class Chunker {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly maxBytes: number;
+
+  constructor(private readonly options: ChunkerOptions) {
+    this.maxBytes = options.maxBytes - (options.maxBytes % TS_PACKET_SIZE);
+    if (this.maxBytes < TS_PACKET_SIZE) throw new RangeError(`maxBytes ${options.maxBytes} is below one packet`);
+  }
+
+  /** Adds whole packets; emits full chunks at once and arms the time flush for the rest. */
+  push(packets: Buffer): void {
+    let data = packets;
+    while (this.pendingBytes + data.length >= this.maxBytes) {
+      const take = this.maxBytes - this.pendingBytes;
+      this.pending.push(data.subarray(0, take));
+      this.pendingBytes += take;
+      data = data.subarray(take);
+      this.flush();
+    }
+    if (data.length === 0) return;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    this.timer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs);
+  }
+
+  /** Emits whatever is pending as one chunk. */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.pendingBytes === 0) return;
+    // One copy per chunk: the engine's reads are small and the chunk must outlive them.
+    const chunk = this.pending.length === 1 ? Buffer.from(this.pending[0]!) : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.options.onChunk(chunk);
+  }
+
+  /** Drops pending bytes and the timer; the chunker is unusable afterwards. */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}

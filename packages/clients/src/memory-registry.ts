@@ -1,0 +1,48 @@
+// ClientRegistry in process memory: the embedded-mode twin of RedisClientRegistry.
+
+import type { StreamId } from '@acestream-proxy/keys';
+import type { ClientActivity, ClientInfo, ClientRecord, ClientRegistry } from './registry.js';
+
+export class MemoryClientRegistry implements ClientRegistry {
+  private readonly streams = new Map<string, Map<string, ClientRecord>>();
+
+  async register(id: StreamId, info: ClientInfo): Promise<void> {
+    let clients = this.streams.get(id);
+    if (!clients) {
+      clients = new Map();
+      this.streams.set(id, clients);
+    }
+    clients.set(info.clientId, { ...info, lastActive: info.connectedAt, bytesSent: 0, skips: 0 });
+  }
+
+  async unregister(id: StreamId, clientId: string): Promise<number> {
+    const clients = this.streams.get(id);
+    if (!clients) return 0;
+    clients.delete(clientId);
+    if (clients.size === 0) this.streams.delete(id);
+    return clients.size;
+  }
+
+  async count(id: StreamId): Promise<number> {
+    return this.streams.get(id)?.size ?? 0;
+  }
+
+  async list(id: StreamId): Promise<ClientRecord[]> {
+    return [...(this.streams.get(id)?.values() ?? [])].map((record) => ({ ...record }));
+  }
+
+  async heartbeat(activity: ClientActivity[]): Promise<void> {
+    const now = Date.now();
+    for (const a of activity) {
+      const record = this.streams.get(a.streamId)?.get(a.clientId);
+      if (!record) continue;
+      record.lastActive = now;
+      record.bytesSent = a.bytesSent;
+      record.skips = a.skips;
+    }
+  }
+
+  async drop(id: StreamId): Promise<void> {
+    this.streams.delete(id);
+  }
+}

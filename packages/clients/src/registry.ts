@@ -1,0 +1,37 @@
+// The ClientRegistry contract: who is watching which stream, on which worker (DESIGN §4).
+
+import type { StreamId } from '@acestream-proxy/keys';
+
+export interface ClientInfo {
+  clientId: string;
+  ip: string;
+  userAgent: string;
+  workerId: string;
+  /** Epoch milliseconds. */
+  connectedAt: number;
+}
+
+export interface ClientRecord extends ClientInfo {
+  lastActive: number;
+  bytesSent: number;
+  skips: number;
+}
+
+/** What a worker reports for each of its clients on every heartbeat. */
+export interface ClientActivity {
+  streamId: StreamId;
+  clientId: string;
+  bytesSent: number;
+  skips: number;
+}
+
+export interface ClientRegistry {
+  register(id: StreamId, info: ClientInfo): Promise<void>;
+  /** Removes a client and returns how many clients the stream still has, cluster-wide. */
+  unregister(id: StreamId, clientId: string): Promise<number>;
+  count(id: StreamId): Promise<number>;
+  list(id: StreamId): Promise<ClientRecord[]>;
+  /** Refreshes many clients' records in one round trip. */
+  heartbeat(activity: ClientActivity[]): Promise<void>;
+  drop(id: StreamId): Promise<void>;
+}

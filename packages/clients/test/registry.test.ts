@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ClientRegistry, MemoryClientRegistry, RedisClientRegistry } from '@acestream-proxy/clients';
+import { Keys, parseStreamId } from '@acestream-proxy/keys';
+import { type TestRedis, testRedis } from '@acestream-proxy/test-utils';
+
+const id = parseStreamId('00000000000000000000000000000000000000aa');
+const info = (clientId: string, workerId = 'host:1') => ({
+  clientId,
+  ip: '127.0.0.1',
+  userAgent: 'VLC/3.0.20',
+  workerId,
+  connectedAt: Date.now(),
+});
+
+function registrySuite(name: string, setup: () => Promise<{ registry: ClientRegistry; teardown: () => Promise<void> }>) {
+  describe(`${name} ClientRegistry`, () => {
+    let registry: ClientRegistry;
+    let teardown: () => Promise<void>;
+    beforeAll(async () => {
+      ({ registry, teardown } = await setup());
+    });
+    afterAll(async () => {
+      await registry.drop(id);
+      await teardown();
+    });
+
+    it('registers clients and counts them', async () => {
+      await registry.register(id, info('a'));
+      await registry.register(id, info('b', 'host:2'));
+      expect(await registry.count(id)).toBe(2);
+      const list = await registry.list(id);
+      expect(list.map((c) => c.clientId).sort()).toEqual(['a', 'b']);
+      expect(list.find((c) => c.clientId === 'b')?.workerId).toBe('host:2');
+      expect(list[0]?.userAgent).toBe('VLC/3.0.20');
+    });
+
+    it('records heartbeat activity', async () => {
+      await registry.heartbeat([{ streamId: id, clientId: 'a', bytesSent: 4096, skips: 1 }]);
+      const a = (await registry.list(id)).find((c) => c.clientId === 'a');
+      expect(a?.bytesSent).toBe(4096);
+      expect(a?.skips).toBe(1);
+    });
+
+    it('unregister returns the remaining count', async () => {
+      expect(await registry.unregister(id, 'a')).toBe(1);
+      expect(await registry.unregister(id, 'b')).toBe(0);
+      expect(await registry.count(id)).toBe(0);
+    });
+  });
+}
+
+registrySuite('memory', async () => ({ registry: new MemoryClientRegistry(), teardown: async () => {} }));
+
+let t: TestRedis;
+registrySuite('redis', async () => {
+  t = await testRedis('clients');
+  const registry = new RedisClientRegistry({ redis: t.redis, keys: new Keys(t.prefix), ghostTimeoutMs: 50_000 });
+  return {
+    registry,
+    teardown: async () => {
+      expect(await t.keys()).toEqual([]);
+      await t.cleanup();
+    },
+  };
+});
+
+describe('redis ClientRegistry layout', () => {
+  let tr: TestRedis;
+  beforeAll(async () => {
+    tr = await testRedis('clients');
+  });
+  afterAll(() => tr.cleanup());
+
+  it('keeps the operator-visible set and an expiring hash per client', async () => {
+    const registry = new RedisClientRegistry({ redis: tr.redis, keys: new Keys(tr.prefix), ghostTimeoutMs: 50_000 });
+    await registry.register(id, info('c1'));
+    expect(await tr.redis.smembers(`${tr.prefix}:stream:${id}:clients`)).toEqual(['c1']);
+    const hash = await tr.redis.hgetall(`${tr.prefix}:stream:${id}:clients:c1`);
+    expect(hash.worker_id).toBe('host:1');
+    const ttl = await tr.redis.pttl(`${tr.prefix}:stream:${id}:clients:c1`);
+    expect(ttl).toBeGreaterThan(40_000);
+    await registry.drop(id);
+    expect(await tr.keys()).toEqual([]);
+  });
+});

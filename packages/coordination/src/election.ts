@@ -1,0 +1,113 @@
+// Owner election per stream with fencing tokens (DESIGN §5): the contract and its Redis implementation.
+
+import { readFileSync } from 'node:fs';
+import type { Fence } from '@acestream-proxy/buffer';
+import type { Keys, StreamId } from '@acestream-proxy/keys';
+import type { Redis } from '@acestream-proxy/redis';
+
+export interface OwnerElection {
+  /** Claims the stream for `workerId`; the fence when won, null when another worker owns it. */
+  claim(id: StreamId, workerId: string): Promise<Fence | null>;
+  /** Extends ownership; false means the token is stale and the caller must stop acting as owner. */
+  renew(id: StreamId, fence: Fence): Promise<boolean>;
+  release(id: StreamId, fence: Fence): Promise<boolean>;
+  /** Worker id of the current owner, null when nobody owns the stream. */
+  owner(id: StreamId): Promise<string | null>;
+  /** Deletes the epoch counter too (the stream is gone). */
+  drop(id: StreamId): Promise<void>;
+  readonly ttlMs: number;
+}
+
+const script = (name: string) => readFileSync(new URL(`../src/commands/${name}.lua`, import.meta.url), 'utf8');
+const LUA = { claim: script('claim-2'), renew: script('renew-2'), release: script('release-2') };
+
+type TwoKeyCommand = (owner: string, epoch: string, ...args: Array<string | number>) => Promise<number>;
+
+export class RedisOwnerElection implements OwnerElection {
+  private readonly claimCommand: TwoKeyCommand;
+  private readonly renewCommand: TwoKeyCommand;
+  private readonly releaseCommand: TwoKeyCommand;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    readonly ttlMs: number,
+  ) {
+    const commands = redis as unknown as Record<string, TwoKeyCommand>;
+    if (!('aceClaimOwner' in redis)) {
+      redis.defineCommand('aceClaimOwner', { numberOfKeys: 2, lua: LUA.claim });
+      redis.defineCommand('aceRenewOwner', { numberOfKeys: 2, lua: LUA.renew });
+      redis.defineCommand('aceReleaseOwner', { numberOfKeys: 2, lua: LUA.release });
+    }
+    this.claimCommand = commands.aceClaimOwner!.bind(redis);
+    this.renewCommand = commands.aceRenewOwner!.bind(redis);
+    this.releaseCommand = commands.aceReleaseOwner!.bind(redis);
+  }
+
+  async claim(id: StreamId, workerId: string): Promise<Fence | null> {
+    const epoch = await this.claimCommand(this.keys.owner(id), this.keys.ownerEpoch(id), workerId, this.ttlMs);
+    return epoch > 0 ? { workerId, epoch } : null;
+  }
+
+  async renew(id: StreamId, fence: Fence): Promise<boolean> {
+    return (await this.renewCommand(this.keys.owner(id), this.keys.ownerEpoch(id), fence.workerId, fence.epoch, this.ttlMs)) === 1;
+  }
+
+  async release(id: StreamId, fence: Fence): Promise<boolean> {
+    return (await this.releaseCommand(this.keys.owner(id), this.keys.ownerEpoch(id), fence.workerId, fence.epoch)) === 1;
+  }
+
+  owner(id: StreamId): Promise<string | null> {
+    return this.redis.get(this.keys.owner(id));
+  }
+
+  async drop(id: StreamId): Promise<void> {
+    await this.redis.unlink(this.keys.ownerEpoch(id));
+  }
+}
+
+/** The embedded-mode twin: one process, so ownership is a map with the same token rules. */
+export class MemoryOwnerElection implements OwnerElection {
+  private readonly owners = new Map<StreamId, { workerId: string; expiresAt: number }>();
+  private readonly epochs = new Map<StreamId, number>();
+
+  constructor(
+    readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async claim(id: StreamId, workerId: string): Promise<Fence | null> {
+    const current = this.owners.get(id);
+    if (current && current.expiresAt > this.now()) return null;
+    const epoch = (this.epochs.get(id) ?? 0) + 1;
+    this.epochs.set(id, epoch);
+    this.owners.set(id, { workerId, expiresAt: this.now() + this.ttlMs });
+    return { workerId, epoch };
+  }
+
+  async renew(id: StreamId, fence: Fence): Promise<boolean> {
+    if (!this.holds(id, fence)) return false;
+    this.owners.set(id, { workerId: fence.workerId, expiresAt: this.now() + this.ttlMs });
+    return true;
+  }
+
+  async release(id: StreamId, fence: Fence): Promise<boolean> {
+    if (!this.holds(id, fence)) return false;
+    this.owners.delete(id);
+    return true;
+  }
+
+  async owner(id: StreamId): Promise<string | null> {
+    const current = this.owners.get(id);
+    return current && current.expiresAt > this.now() ? current.workerId : null;
+  }
+
+  async drop(id: StreamId): Promise<void> {
+    this.epochs.delete(id);
+  }
+
+  private holds(id: StreamId, fence: Fence): boolean {
+    const current = this.owners.get(id);
+    return !!current && current.expiresAt > this.now() && current.workerId === fence.workerId && this.epochs.get(id) === fence.epoch;
+  }
+}

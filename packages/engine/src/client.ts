@@ -1,0 +1,136 @@
+// Client of one AceStream engine's HTTP API (DESIGN §7): start, stat, stop, version, playback.
+
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { type EngineAddress, EngineError, toEngineError } from './errors.js';
+
+export interface EngineSession {
+  engine: EngineAddress;
+  playerId: string;
+  playbackUrl: string;
+  statUrl: string;
+  commandUrl: string;
+  infohash: string;
+  playbackSessionId: string;
+  isLive: boolean;
+}
+
+export interface EngineStat {
+  status: string;
+  peers: number;
+  speedDown: number;
+  speedUp: number;
+  downloaded: number;
+}
+
+export interface EngineClientOptions {
+  /** Deadline for API calls (getstream JSON, stat, stop), in ms. */
+  timeoutMs?: number;
+}
+
+interface EngineEnvelope<T> {
+  response?: T | null;
+  result?: T | null;
+  error?: string | null;
+}
+
+export class EngineClient {
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly address: EngineAddress,
+    options: EngineClientOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  get base(): string {
+    return `http://${this.address.host}:${this.address.port}`;
+  }
+
+  /** Opens an engine session for content `id` with a fresh player id. */
+  async startSession(id: string, signal?: AbortSignal): Promise<EngineSession> {
+    const playerId = randomUUID();
+    const url = `${this.base}/ace/getstream?id=${encodeURIComponent(id)}&format=json&pid=${playerId}`;
+    const response = await this.call<Record<string, unknown>>(url, 'getstream', signal);
+    const playbackUrl = response.playback_url;
+    if (typeof playbackUrl !== 'string') {
+      throw new EngineError('engine_bad_response', 'getstream answered without a playback_url', this.address);
+    }
+    return {
+      engine: this.address,
+      playerId,
+      playbackUrl,
+      statUrl: String(response.stat_url ?? ''),
+      commandUrl: String(response.command_url ?? ''),
+      infohash: String(response.infohash ?? id),
+      playbackSessionId: String(response.playback_session_id ?? ''),
+      isLive: Number(response.is_live ?? 1) === 1,
+    };
+  }
+
+  async stat(session: EngineSession, signal?: AbortSignal): Promise<EngineStat> {
+    const r = await this.call<Record<string, unknown>>(session.statUrl, 'stat', signal);
+    return {
+      status: String(r.status ?? ''),
+      peers: Number(r.peers ?? 0),
+      speedDown: Number(r.speed_down ?? 0),
+      speedUp: Number(r.speed_up ?? 0),
+      downloaded: Number(r.downloaded ?? 0),
+    };
+  }
+
+  /** Asks the engine to end the session; bounded by the client's timeout. */
+  async stopSession(session: EngineSession): Promise<void> {
+    if (!session.commandUrl) return;
+    const separator = session.commandUrl.includes('?') ? '&' : '?';
+    await this.call(`${session.commandUrl}${separator}method=stop`, 'stop');
+  }
+
+  async version(): Promise<string> {
+    const r = await this.call<{ version?: string }>(`${this.base}/webui/api/service?method=get_version`, 'get_version');
+    return String(r.version ?? '');
+  }
+
+  /**
+   * Starts reading the playback URL; resolves once the engine sent response headers. The
+   * stream itself (prebuffering included) is the caller's to time.
+   */
+  openPlayback(session: EngineSession, signal: AbortSignal): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = http.get(session.playbackUrl, { agent: false, signal }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new EngineError('engine_bad_response', `playback answered HTTP ${res.statusCode}`, this.address));
+          return;
+        }
+        resolve(res);
+      });
+      req.setTimeout(this.timeoutMs, () => req.destroy(new EngineError('engine_timeout', 'playback did not answer', this.address)));
+      req.once('response', () => req.setTimeout(0));
+      req.on('error', (err) => reject(toEngineError(err, this.address, 'playback')));
+    });
+  }
+
+  private async call<T>(url: string, what: string, signal?: AbortSignal): Promise<T> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    let body: EngineEnvelope<T>;
+    try {
+      const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      const text = await res.text();
+      try {
+        body = JSON.parse(text) as EngineEnvelope<T>;
+      } catch {
+        throw new EngineError('engine_bad_response', `${what} answered HTTP ${res.status} with non-JSON`, this.address);
+      }
+    } catch (err) {
+      throw toEngineError(err, this.address, what);
+    }
+    if (body.error) throw new EngineError('engine_refused', String(body.error), this.address);
+    const value = body.response ?? body.result;
+    if (value === undefined || value === null) {
+      throw new EngineError('engine_bad_response', `${what} answered without a response`, this.address);
+    }
+    return value;
+  }
+}
