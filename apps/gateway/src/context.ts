@@ -3,6 +3,17 @@
 import { type ChunkStore, MemoryChunkStore, RedisChunkStore } from '@acestream-proxy/buffer';
 import { type ClientRegistry, MemoryClientRegistry, RedisClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
+import {
+  type EventBus,
+  MemoryEventBus,
+  MemoryOwnerElection,
+  MemoryWorkerPresence,
+  type OwnerElection,
+  RedisEventBus,
+  RedisOwnerElection,
+  RedisWorkerPresence,
+  type WorkerPresence,
+} from '@acestream-proxy/coordination';
 import { EngineClient } from '@acestream-proxy/engine';
 import { Keys } from '@acestream-proxy/keys';
 import { connectRedis, type Redis, Subscriptions, waitReady } from '@acestream-proxy/redis';
@@ -33,6 +44,9 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   let store: ChunkStore;
   let registry: ClientRegistry;
   let metadata: MetadataStore;
+  let election: OwnerElection;
+  let bus: EventBus;
+  let presence: WorkerPresence;
   let connections: Redis[] = [];
   let request: Redis | null = null;
 
@@ -43,13 +57,25 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     connections = [request, worker, subscriber];
     for (const c of connections) c.on('error', (err) => logger.warn('redis connection error', { error: err.message }));
     await Promise.all(connections.map((c) => waitReady(c)));
-    store = new RedisChunkStore({ redis: worker, subscriptions: new Subscriptions(subscriber), keys, ttlSeconds: config.bufferTtl });
+    const subscriptions = new Subscriptions(subscriber);
+    store = new RedisChunkStore({ redis: worker, subscriptions, keys, ttlSeconds: config.bufferTtl });
     registry = new RedisClientRegistry({ redis: request, keys, ghostTimeoutMs: config.ghostTimeoutMs });
     metadata = new RedisMetadataStore(worker, keys);
+    election = new RedisOwnerElection(worker, keys, config.ownerTtlMs);
+    bus = new RedisEventBus(worker, subscriptions, keys);
+    presence = new RedisWorkerPresence({
+      redis: worker,
+      keys,
+      ttlMs: config.ownerTtlMs,
+      listen: (channel, listener) => subscriptions.listen(channel, listener),
+    });
   } else {
     store = new MemoryChunkStore(config.bufferTtl);
     registry = new MemoryClientRegistry();
     metadata = new MemoryMetadataStore();
+    election = new MemoryOwnerElection(config.ownerTtlMs);
+    bus = new MemoryEventBus();
+    presence = new MemoryWorkerPresence();
   }
 
   const flush = config.flushIntervalMs;
@@ -59,6 +85,9 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     store,
     metadata,
     registry,
+    election,
+    bus,
+    presence,
     engines: config.engines.map((e) => new EngineClient(e, { timeoutMs: config.initTimeout * 1000 })),
     stream: {
       bufferChunkSize: config.bufferChunkSize,
@@ -79,6 +108,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     heartbeatIntervalMs: config.heartbeatInterval * 1000,
     logger,
   });
+
+  await streams.start();
 
   return {
     config,

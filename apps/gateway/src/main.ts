@@ -1,40 +1,23 @@
-// Gateway entry point: config, logger, backends, HTTP server, graceful stop on SIGTERM/SIGINT.
+// Gateway entry point: a node:cluster primary in Redis mode, or one serving process.
 
-import http from 'node:http';
-import { hostname } from 'node:os';
+import cluster from 'node:cluster';
 import { createLogger, loadConfigOrExit } from '@acestream-proxy/config';
-import { createApp } from './app.js';
-import { createContext } from './context.js';
+import { runPrimary } from './primary.js';
+import { runWorker, workerId } from './worker.js';
 
 const { config, warnings } = loadConfigOrExit();
-const workerId = `${hostname()}:${process.pid}`;
-const logger = createLogger({ level: config.logLevel, format: config.logFormat, workerId });
-for (const warning of warnings) logger.warn(warning);
+const logger = createLogger({ level: config.logLevel, format: config.logFormat, workerId: cluster.isPrimary ? `${workerId()}:primary` : workerId() });
+if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
 
-const ctx = await createContext(config, workerId, logger).catch((err: Error) => {
-  logger.error('cannot start', { error: err.message });
-  process.exit(1);
-});
-const server = http.createServer(createApp(ctx));
-server.keepAliveTimeout = 65_000;
+// pm2 cluster mode runs each process as a plain worker (NODE_APP_INSTANCE set); embedded mode
+// keeps everything in memory, so it is always a single process.
+const clustered = cluster.isPrimary && config.redisUrl !== null && process.env.NODE_APP_INSTANCE === undefined;
 
-server.listen(config.port, config.host, () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  // A machine-readable readiness line, printed whatever the log level (scripts and tests wait for it).
-  process.stdout.write(`${JSON.stringify({ event: 'listening', host: config.host, port, mode: ctx.mode, worker_id: workerId })}\n`);
-  logger.info('gateway listening', { host: config.host, port, mode: ctx.mode, engines: config.engines });
-});
-
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info('stopping', { signal });
-  server.close();
-  await ctx.close();
-  server.closeAllConnections();
-  process.exit(0);
+if (clustered) {
+  await runPrimary(config, logger);
+} else {
+  if (cluster.isPrimary && config.redisUrl === null && config.workers > 1) {
+    logger.info('embedded mode (no REDIS_URL) runs one process; set REDIS_URL to use several workers');
+  }
+  await runWorker(config, logger);
 }
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));

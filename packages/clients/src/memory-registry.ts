@@ -42,6 +42,17 @@ export class MemoryClientRegistry implements ClientRegistry {
     }
   }
 
+  /** In one process nothing can go stale without this process knowing. */
+  async sweep(id: StreamId): Promise<number> {
+    return this.count(id);
+  }
+
+  async removeWorker(id: StreamId, workerId: string): Promise<number> {
+    const clients = this.streams.get(id);
+    for (const [clientId, record] of clients ?? []) if (record.workerId === workerId) clients!.delete(clientId);
+    return this.count(id);
+  }
+
   async drop(id: StreamId): Promise<void> {
     this.streams.delete(id);
   }

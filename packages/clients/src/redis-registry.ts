@@ -86,6 +86,32 @@ export class RedisClientRegistry implements ClientRegistry {
     await pipeline.exec();
   }
 
+  async sweep(id: StreamId): Promise<number> {
+    const { redis, keys } = this.options;
+    const ids = await redis.smembers(keys.clients(id));
+    if (ids.length === 0) return 0;
+    const pipeline = redis.pipeline();
+    for (const clientId of ids) pipeline.exists(keys.client(id, clientId));
+    const exists = (await pipeline.exec()) ?? [];
+    const ghosts = ids.filter((_, i) => exists[i]?.[1] === 0);
+    if (ghosts.length === 0) return ids.length;
+    await redis.srem(keys.clients(id), ...ghosts);
+    return ids.length - ghosts.length;
+  }
+
+  async removeWorker(id: StreamId, workerId: string): Promise<number> {
+    const { redis, keys } = this.options;
+    const gone = (await this.list(id)).filter((c) => c.workerId === workerId).map((c) => c.clientId);
+    if (gone.length > 0) {
+      await redis
+        .multi()
+        .srem(keys.clients(id), ...gone)
+        .unlink(...gone.map((clientId) => keys.client(id, clientId)))
+        .exec();
+    }
+    return this.sweep(id);
+  }
+
   async drop(id: StreamId): Promise<void> {
     const { redis, keys } = this.options;
     const ids = await redis.smembers(keys.clients(id));

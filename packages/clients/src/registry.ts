@@ -33,5 +33,9 @@ export interface ClientRegistry {
   list(id: StreamId): Promise<ClientRecord[]>;
   /** Refreshes many clients' records in one round trip. */
   heartbeat(activity: ClientActivity[]): Promise<void>;
+  /** Removes ids whose record expired (their worker stopped heartbeating); returns the count left. */
+  sweep(id: StreamId): Promise<number>;
+  /** Removes every client of `workerId` at once (its death was announced); returns the count left. */
+  removeWorker(id: StreamId, workerId: string): Promise<number>;
   drop(id: StreamId): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ClientRegistry, MemoryClientRegistry, RedisClientRegistry } from '@acestream-proxy/clients';
 import { Keys, parseStreamId } from '@acestream-proxy/keys';
-import { type TestRedis, testRedis } from '@acestream-proxy/test-utils';
+import { type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
 
 const id = parseStreamId('00000000000000000000000000000000000000aa');
 const info = (clientId: string, workerId = 'host:1') => ({
@@ -39,6 +39,14 @@ function registrySuite(name: string, setup: () => Promise<{ registry: ClientRegi
       const a = (await registry.list(id)).find((c) => c.clientId === 'a');
       expect(a?.bytesSent).toBe(4096);
       expect(a?.skips).toBe(1);
+    });
+
+    it('removes every client of a dead worker at once', async () => {
+      await registry.register(id, info('d1', 'host:dead'));
+      await registry.register(id, info('d2', 'host:dead'));
+      expect(await registry.count(id)).toBe(4);
+      expect(await registry.removeWorker(id, 'host:dead')).toBe(2);
+      expect((await registry.list(id)).map((c) => c.clientId).sort()).toEqual(['a', 'b']);
     });
 
     it('unregister returns the remaining count', async () => {
@@ -81,5 +89,19 @@ describe('redis ClientRegistry layout', () => {
     expect(ttl).toBeGreaterThan(40_000);
     await registry.drop(id);
     expect(await tr.keys()).toEqual([]);
+  });
+
+  it('sweeps ids whose record expired with its worker', async () => {
+    const registry = new RedisClientRegistry({ redis: tr.redis, keys: new Keys(tr.prefix), ghostTimeoutMs: 200 });
+    await registry.register(id, info('ghost'));
+    const live = new RedisClientRegistry({ redis: tr.redis, keys: new Keys(tr.prefix), ghostTimeoutMs: 60_000 });
+    await live.register(id, info('live'));
+    await waitFor(async () => (await tr.redis.exists(`${tr.prefix}:stream:${id}:clients:ghost`)) === 0, {
+      what: 'the ghost record to expire',
+    });
+    expect(await registry.count(id)).toBe(2);
+    expect(await registry.sweep(id)).toBe(1);
+    expect(await tr.redis.smembers(`${tr.prefix}:stream:${id}:clients`)).toEqual(['live']);
+    await registry.drop(id);
   });
 });

@@ -10,6 +10,8 @@ export interface OwnerElection {
   claim(id: StreamId, workerId: string): Promise<Fence | null>;
   /** Extends ownership; false means the token is stale and the caller must stop acting as owner. */
   renew(id: StreamId, fence: Fence): Promise<boolean>;
+  /** Claims the stream from `deadWorkerId` (whose key has not expired yet) or from nobody. */
+  takeover(id: StreamId, workerId: string, deadWorkerId: string): Promise<Fence | null>;
   release(id: StreamId, fence: Fence): Promise<boolean>;
   /** Worker id of the current owner, null when nobody owns the stream. */
   owner(id: StreamId): Promise<string | null>;
@@ -19,7 +21,12 @@ export interface OwnerElection {
 }
 
 const script = (name: string) => readFileSync(new URL(`../src/commands/${name}.lua`, import.meta.url), 'utf8');
-const LUA = { claim: script('claim-2'), renew: script('renew-2'), release: script('release-2') };
+const LUA = {
+  claim: script('claim-2'),
+  renew: script('renew-2'),
+  release: script('release-2'),
+  takeover: script('takeover-2'),
+};
 
 type TwoKeyCommand = (owner: string, epoch: string, ...args: Array<string | number>) => Promise<number>;
 
@@ -27,6 +34,7 @@ export class RedisOwnerElection implements OwnerElection {
   private readonly claimCommand: TwoKeyCommand;
   private readonly renewCommand: TwoKeyCommand;
   private readonly releaseCommand: TwoKeyCommand;
+  private readonly takeoverCommand: TwoKeyCommand;
 
   constructor(
     private readonly redis: Redis,
@@ -38,10 +46,12 @@ export class RedisOwnerElection implements OwnerElection {
       redis.defineCommand('aceClaimOwner', { numberOfKeys: 2, lua: LUA.claim });
       redis.defineCommand('aceRenewOwner', { numberOfKeys: 2, lua: LUA.renew });
       redis.defineCommand('aceReleaseOwner', { numberOfKeys: 2, lua: LUA.release });
+      redis.defineCommand('aceTakeoverOwner', { numberOfKeys: 2, lua: LUA.takeover });
     }
     this.claimCommand = commands.aceClaimOwner!.bind(redis);
     this.renewCommand = commands.aceRenewOwner!.bind(redis);
     this.releaseCommand = commands.aceReleaseOwner!.bind(redis);
+    this.takeoverCommand = commands.aceTakeoverOwner!.bind(redis);
   }
 
   async claim(id: StreamId, workerId: string): Promise<Fence | null> {
@@ -51,6 +61,11 @@ export class RedisOwnerElection implements OwnerElection {
 
   async renew(id: StreamId, fence: Fence): Promise<boolean> {
     return (await this.renewCommand(this.keys.owner(id), this.keys.ownerEpoch(id), fence.workerId, fence.epoch, this.ttlMs)) === 1;
+  }
+
+  async takeover(id: StreamId, workerId: string, deadWorkerId: string): Promise<Fence | null> {
+    const epoch = await this.takeoverCommand(this.keys.owner(id), this.keys.ownerEpoch(id), workerId, this.ttlMs, deadWorkerId);
+    return epoch > 0 ? { workerId, epoch } : null;
   }
 
   async release(id: StreamId, fence: Fence): Promise<boolean> {
@@ -83,6 +98,13 @@ export class MemoryOwnerElection implements OwnerElection {
     this.epochs.set(id, epoch);
     this.owners.set(id, { workerId, expiresAt: this.now() + this.ttlMs });
     return { workerId, epoch };
+  }
+
+  async takeover(id: StreamId, workerId: string, deadWorkerId: string): Promise<Fence | null> {
+    const current = this.owners.get(id);
+    if (current && current.expiresAt > this.now() && current.workerId !== deadWorkerId) return null;
+    this.owners.delete(id);
+    return this.claim(id, workerId);
   }
 
   async renew(id: StreamId, fence: Fence): Promise<boolean> {

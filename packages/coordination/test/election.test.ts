@@ -39,6 +39,16 @@ function electionSuite(name: string, setup: (ttlMs: number) => Promise<{ electio
       await election.release(id, second!);
     });
 
+    it('takes over from a worker announced dead before its key expires, and from nobody else', async () => {
+      const dead = await election.claim(id, 'host:dead');
+      expect(await election.takeover(id, 'host:live', 'host:other')).toBeNull();
+      const taken = await election.takeover(id, 'host:live', 'host:dead');
+      expect(taken!.epoch).toBeGreaterThan(dead!.epoch);
+      expect(await election.owner(id)).toBe('host:live');
+      expect(await election.renew(id, dead!)).toBe(false);
+      await election.release(id, taken!);
+    });
+
     it('lets another worker claim once the owner stops renewing', async () => {
       const stale = await election.claim(id, 'host:old');
       expect(await election.claim(id, 'host:new')).toBeNull();

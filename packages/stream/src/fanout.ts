@@ -51,6 +51,8 @@ export class StreamFanout {
   private keepaliveTimer: NodeJS.Timeout | null = null;
   private lastDataAt = Date.now();
   private closed = false;
+  /** False until the join window is known; notifications before that only raise `wanted`. */
+  private ready = false;
 
   constructor(
     readonly id: StreamId,
@@ -65,6 +67,7 @@ export class StreamFanout {
     this.unsubscribe = await this.store.subscribe(this.id, (index) => this.announce(index));
     const last = await this.store.lastIndex(this.id);
     this.newest = Math.max(0, last - this.settings.behindChunks);
+    this.ready = true;
     this.announce(last);
     await this.fetching;
     this.keepaliveTimer = setInterval(() => this.keepalive(), this.settings.keepaliveIntervalMs);
@@ -88,7 +91,7 @@ export class StreamFanout {
   /** A chunk notification: fetch what is missing once for all clients of this worker. */
   announce(index: number): void {
     if (index > this.wanted) this.wanted = index;
-    if (!this.fetching && this.wanted > this.newest && !this.closed) {
+    if (this.ready && !this.fetching && this.wanted > this.newest && !this.closed) {
       this.fetching = this.fetchMissing().finally(() => {
         this.fetching = null;
       });

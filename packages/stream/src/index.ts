@@ -9,4 +9,5 @@ export {
   type StreamMetadata,
   type StreamState,
 } from './metadata.js';
+export { OwnerRole, type OwnerRoleOptions } from './owner-role.js';
 export { type EndReason, OwnedStream, type OwnedStreamOptions, type OwnedStreamSettings } from './owned-stream.js';

@@ -1,19 +1,24 @@
-// StreamManager: one engine session per stream, many clients; start, join, leave, grace period, stop.
+// StreamManager: a worker's streams — join and leave clients, own or follow each stream, take over.
 
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientInfo, ClientRegistry } from '@acestream-proxy/clients';
-import { type EngineClient, EngineError } from '@acestream-proxy/engine';
+import type { EventBus, OwnerElection, StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
+import { type EngineClient, EngineError, type EngineErrorCode } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
 import { type ClientSink, type FanoutClient, type FanoutSettings, StreamFanout } from './fanout.js';
 import type { Logger } from './logger.js';
-import type { MetadataStore } from './metadata.js';
-import { type EndReason, OwnedStream, type OwnedStreamSettings } from './owned-stream.js';
+import type { MetadataStore, StreamState } from './metadata.js';
+import type { OwnedStream, OwnedStreamSettings } from './owned-stream.js';
+import { OwnerRole } from './owner-role.js';
 
 export interface StreamManagerOptions {
   workerId: string;
   store: ChunkStore;
   metadata: MetadataStore;
   registry: ClientRegistry;
+  election: OwnerElection;
+  bus: EventBus;
+  presence: WorkerPresence;
   /** Engines in preference order. */
   engines: EngineClient[];
   stream: OwnedStreamSettings;
@@ -31,199 +36,237 @@ export interface Membership {
   leave(): Promise<void>;
 }
 
+/** What this worker runs for a stream it has clients of (owner or not). */
+interface LocalStream {
+  fanout: StreamFanout;
+  stopListening: () => Promise<void>;
+}
+
+const RUNNING: ReadonlySet<StreamState | undefined> = new Set(['connecting', 'buffering', 'active']);
+
 export class StreamManager {
-  private readonly owned = new Map<StreamId, OwnedStream>();
-  private readonly starting = new Map<StreamId, Promise<OwnedStream>>();
-  private readonly stopping = new Map<StreamId, Promise<void>>();
-  private readonly fanouts = new Map<StreamId, Promise<StreamFanout>>();
-  private readonly graceTimers = new Map<StreamId, NodeJS.Timeout>();
-  private readonly heartbeatTimer: NodeJS.Timeout;
+  private readonly owner: OwnerRole;
+  private readonly ensuring = new Map<StreamId, Promise<void>>();
+  private readonly local = new Map<StreamId, Promise<LocalStream>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopDeathWatch: (() => Promise<void>) | null = null;
+  private closed = false;
 
   constructor(private readonly options: StreamManagerOptions) {
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), options.heartbeatIntervalMs);
-    this.heartbeatTimer.unref();
+    this.owner = new OwnerRole({
+      ...options,
+      onOwnershipLost: (id) => void this.watchOwner(id),
+      onStopped: (id) => void this.closeLocal(id),
+    });
   }
 
-  /** Refreshes every local client's record in one round trip (not one per client). */
-  async heartbeat(): Promise<void> {
-    const activity = [];
-    for (const [id, pending] of this.fanouts) {
-      const fanout = await pending.catch(() => null);
-      for (const c of fanout?.clients ?? []) {
-        activity.push({ streamId: id, clientId: c.clientId, bytesSent: c.bytesSent, skips: c.skips });
-      }
-    }
-    try {
-      await this.options.registry.heartbeat(activity);
-    } catch (err) {
-      this.options.logger.warn('client heartbeat failed', { error: (err as Error).message });
-    }
+  /** Starts heartbeats and the death watch; call once before serving. */
+  async start(): Promise<void> {
+    const { presence, workerId, election, heartbeatIntervalMs } = this.options;
+    await presence.beat(workerId);
+    this.stopDeathWatch = await presence.onDeath((dead) => void this.onWorkerDeath(dead));
+    const beat = Math.max(100, Math.floor(election.ttlMs / 3));
+    this.every(beat, async () => {
+      await presence.beat(workerId);
+      for (const id of this.local.keys()) if (!this.owner.owns(id)) await this.watchOwner(id);
+    });
+    this.every(heartbeatIntervalMs, () => this.heartbeat());
   }
 
   /**
-   * Makes sure the stream has an engine session (starting one if needed) and adds the client.
-   * Rejects with EngineError when no engine would serve it; nothing is left behind then.
+   * Makes sure the stream runs somewhere in the cluster (claiming it if nobody owns it) and adds
+   * the client. Rejects with EngineError when no engine would serve it; nothing is left behind.
    */
   async join(id: StreamId, info: ClientInfo, sink: ClientSink): Promise<Membership> {
-    this.cancelGrace(id);
-    await this.ensure(id);
-    const { registry } = this.options;
+    this.owner.cancelGrace(id);
+    await this.ensureRunning(id);
+    const { registry, bus } = this.options;
     await registry.register(id, info);
-    const fanout = await this.fanout(id);
-    const client = fanout.add(info.clientId, sink);
+    const local = await this.localStream(id);
+    const client = local.fanout.add(info.clientId, sink);
+    void bus.publish({ type: 'client_connected', stream_id: id, client_id: info.clientId, worker_id: info.workerId }).catch(() => {});
     let left = false;
     return {
       client,
       leave: async () => {
         if (left) return;
         left = true;
-        fanout.remove(client);
-        if (fanout.clients.size === 0) await this.closeFanout(id, fanout);
+        local.fanout.remove(client);
+        if (local.fanout.clients.size === 0) await this.closeLocal(id, local);
         const remaining = await registry.unregister(id, info.clientId);
-        if (remaining === 0) this.scheduleGrace(id);
+        await bus.publish({ type: 'client_disconnected', stream_id: id, client_id: info.clientId, worker_id: info.workerId, remaining });
+        if (remaining === 0) this.owner.scheduleGrace(id);
       },
     };
   }
 
-  /** Stops a stream now: engine session, clients, and every key it had. */
-  async stop(id: StreamId, reason: EndReason = 'stopped'): Promise<void> {
-    const pending = this.stopping.get(id);
-    if (pending) return pending;
-    const stop = this.teardown(id, reason).finally(() => this.stopping.delete(id));
-    this.stopping.set(id, stop);
-    return stop;
+  /** Stops a stream cluster-wide: here if this worker owns it, otherwise by asking its owner. */
+  async stop(id: StreamId): Promise<boolean> {
+    if (this.owner.owns(id)) {
+      await this.owner.stop(id, 'stopped', 'stopped through the management API');
+      return true;
+    }
+    if (!(await this.options.metadata.get(id))) return false;
+    await this.options.bus.publish({ type: 'stream_stop', stream_id: id, reason: 'stopped through the management API' });
+    return true;
   }
 
-  /** Stops every stream this worker owns (graceful shutdown). */
+  /** Disconnects one client wherever it is connected. */
+  async dropClient(id: StreamId, clientId: string): Promise<void> {
+    await this.options.bus.publish({ type: 'client_stop', stream_id: id, client_id: clientId });
+  }
+
+  /**
+   * Graceful stop: ends local clients and stops the streams this worker owns (engine session,
+   * `stream_stopped` so other workers end theirs, keys). Players reconnect to a live worker.
+   */
   async close(): Promise<void> {
-    clearInterval(this.heartbeatTimer);
-    for (const timer of this.graceTimers.values()) clearTimeout(timer);
-    this.graceTimers.clear();
-    await Promise.allSettled([...this.starting.values()]);
-    const ids = new Set<StreamId>([...this.owned.keys(), ...this.fanouts.keys()]);
-    await Promise.all([...ids].map((id) => this.stop(id, 'stopped')));
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.stopDeathWatch?.();
+    await Promise.allSettled([...this.ensuring.values()]);
+    const localIds = [...this.local.keys()];
+    await Promise.all(localIds.map((id) => this.closeLocal(id)));
+    await Promise.all(this.owner.streams().map((s) => this.owner.stop(s.id, 'stopped', 'the proxy is shutting down')));
+    await this.owner.close();
+    await this.options.presence.leave(this.options.workerId).catch(() => {});
   }
 
   ownedStreams(): OwnedStream[] {
-    return [...this.owned.values()];
+    return this.owner.streams();
   }
 
-  async localClients(id: StreamId): Promise<FanoutClient[]> {
-    const fanout = await this.fanouts.get(id);
-    return fanout ? [...fanout.clients] : [];
-  }
-
-  private async ensure(id: StreamId): Promise<OwnedStream> {
-    await this.stopping.get(id);
-    const existing = this.owned.get(id);
-    if (existing) return existing;
-    let starting = this.starting.get(id);
-    if (!starting) {
-      starting = this.start(id).finally(() => this.starting.delete(id));
-      this.starting.set(id, starting);
-    }
-    return starting;
-  }
-
-  private async start(id: StreamId): Promise<OwnedStream> {
-    const { engines, logger } = this.options;
-    let lastError: EngineError | null = null;
-    for (const engine of this.enginesByLoad(engines)) {
-      const stream = new OwnedStream({
-        id,
-        workerId: this.options.workerId,
-        engine,
-        store: this.options.store,
-        metadata: this.options.metadata,
-        settings: this.options.stream,
-        logger: logger.child({ stream_id: id }),
-        onEnd: (reason, message) => this.onStreamEnd(id, stream, reason, message),
-      });
-      try {
-        await stream.start();
-        this.owned.set(id, stream);
-        logger.info('stream started', { stream_id: id, engine: `${engine.address.host}:${engine.address.port}` });
-        return stream;
-      } catch (err) {
-        await stream.stop('error').catch(() => {});
-        await this.options.metadata.drop(id).catch(() => {});
-        if (!(err instanceof EngineError)) throw err;
-        lastError = err;
-        // The engine refused this content: another engine would say the same.
-        if (err.code === 'engine_refused') throw err;
-        logger.warn('engine unusable, trying the next', { stream_id: id, reason: err.message });
+  /** Refreshes every local client's record in one round trip (not one per client). */
+  async heartbeat(): Promise<void> {
+    const activity = [];
+    for (const [id, pending] of this.local) {
+      const local = await pending.catch(() => null);
+      for (const c of local?.fanout.clients ?? []) {
+        activity.push({ streamId: id, clientId: c.clientId, bytesSent: c.bytesSent, skips: c.skips });
       }
     }
-    throw lastError ?? new EngineError('no_engine_available', 'no engine is configured');
-  }
-
-  // Least busy first; equal load keeps the configured order.
-  private enginesByLoad(engines: EngineClient[]): EngineClient[] {
-    const load = new Map<EngineClient, number>();
-    for (const stream of this.owned.values()) {
-      const engine = engines.find((e) => e.address === stream.session?.engine);
-      if (engine) load.set(engine, (load.get(engine) ?? 0) + 1);
+    await this.options.registry.heartbeat(activity);
+    for (const stream of this.owner.streams()) {
+      if ((await this.options.registry.sweep(stream.id)) === 0) this.owner.scheduleGrace(stream.id);
     }
-    return [...engines].sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0));
   }
 
-  private fanout(id: StreamId): Promise<StreamFanout> {
-    let fanout = this.fanouts.get(id);
-    if (!fanout) {
-      const created = new StreamFanout(id, this.options.store, this.options.fanout, this.options.logger.child({ stream_id: id }));
-      fanout = created.open().then(() => created);
-      fanout.catch(() => this.fanouts.delete(id));
-      this.fanouts.set(id, fanout);
+  private ensureRunning(id: StreamId): Promise<void> {
+    let pending = this.ensuring.get(id);
+    if (!pending) {
+      pending = this.claimOrFollow(id).finally(() => this.ensuring.delete(id));
+      this.ensuring.set(id, pending);
     }
-    return fanout;
+    return pending;
   }
 
-  private async closeFanout(id: StreamId, fanout: StreamFanout): Promise<void> {
-    if ((await this.fanouts.get(id)) === fanout) this.fanouts.delete(id);
-    await fanout.close();
-  }
-
-  private scheduleGrace(id: StreamId): void {
-    if (this.graceTimers.has(id) || !this.owned.has(id)) return;
-    const timer = setTimeout(async () => {
-      this.graceTimers.delete(id);
-      try {
-        if ((await this.options.registry.count(id)) === 0) await this.stop(id, 'normal');
-      } catch (err) {
-        this.options.logger.error('grace period check failed', { stream_id: id, error: (err as Error).message });
+  // Owns the stream if nobody does; otherwise waits until its owner has the engine session.
+  private async claimOrFollow(id: StreamId): Promise<void> {
+    const { election, metadata, workerId } = this.options;
+    const deadline = Date.now() + this.options.stream.initTimeoutMs;
+    for (;;) {
+      await this.owner.whenStopped(id);
+      if (this.owner.owns(id)) return;
+      const fence = await election.claim(id, workerId);
+      if (fence) return this.owner.start(id, fence);
+      const meta = await metadata.get(id);
+      if (RUNNING.has(meta?.state)) return;
+      if (meta?.state === 'error') {
+        throw new EngineError((meta.error_code as EngineErrorCode) ?? 'engine_refused', meta.error_message ?? 'stream failed');
       }
-    }, this.options.gracePeriodSeconds * 1000);
+      if (Date.now() > deadline) throw new EngineError('engine_timeout', 'the stream did not start in time on its owner');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private localStream(id: StreamId): Promise<LocalStream> {
+    let pending = this.local.get(id);
+    if (!pending) {
+      pending = this.openLocal(id);
+      pending.catch(() => this.local.delete(id));
+      this.local.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async openLocal(id: StreamId): Promise<LocalStream> {
+    const logger = this.options.logger.child({ stream_id: id });
+    const fanout = new StreamFanout(id, this.options.store, this.options.fanout, logger);
+    const stopListening = await this.options.bus.listen(id, (event) => this.onEvent(id, event));
+    await fanout.open();
+    return { fanout, stopListening };
+  }
+
+  private async closeLocal(id: StreamId, expected?: LocalStream): Promise<void> {
+    const pending = this.local.get(id);
+    const local = await pending?.catch(() => null);
+    if (!local || (expected && local !== expected)) return;
+    this.local.delete(id);
+    await local.fanout.close();
+    await local.stopListening();
+  }
+
+  private onEvent(id: StreamId, event: StreamEvent): void {
+    switch (event.type) {
+      case 'client_connected':
+        this.owner.cancelGrace(id);
+        break;
+      case 'client_disconnected':
+        if (event.remaining === 0) this.owner.scheduleGrace(id);
+        break;
+      case 'stream_stop':
+        if (this.owner.owns(id)) void this.owner.stop(id, 'stopped', event.reason);
+        break;
+      case 'stream_stopped':
+        void this.closeLocal(id);
+        break;
+      case 'client_stop':
+        void this.local.get(id)?.then((local) => {
+          for (const client of local.fanout.clients) if (client.clientId === event.client_id) client.sink.end();
+        });
+        break;
+      case 'owner_changed':
+        break;
+    }
+  }
+
+  /** A stream this worker serves but does not own: take it over if its owner is gone. */
+  private async watchOwner(id: StreamId, deadWorker?: string): Promise<void> {
+    if (this.closed || this.owner.owns(id) || !this.local.has(id)) return;
+    const { election, presence, metadata, workerId, logger } = this.options;
+    try {
+      const current = await election.owner(id);
+      let fence = null;
+      if (current === null) {
+        // No owner and no metadata: the stream was stopped and its stop event missed.
+        if (!(await metadata.get(id))) return void this.closeLocal(id);
+        fence = await election.claim(id, workerId);
+      } else if (current === deadWorker || !(await presence.isAlive(current))) {
+        fence = await election.takeover(id, workerId, current);
+      }
+      if (!fence) return;
+      logger.warn('owner gone, taking the stream over', { stream_id: id, previous_owner: current, epoch: fence.epoch });
+      await this.owner.start(id, fence);
+    } catch (err) {
+      logger.warn('takeover failed', { stream_id: id, error: (err as Error).message });
+    }
+  }
+
+  private async onWorkerDeath(dead: string): Promise<void> {
+    if (dead === this.options.workerId) return;
+    this.options.logger.warn('worker death announced', { dead_worker: dead });
+    for (const stream of this.owner.streams()) {
+      if ((await this.options.registry.removeWorker(stream.id, dead)) === 0) this.owner.scheduleGrace(stream.id);
+    }
+    for (const id of this.local.keys()) await this.watchOwner(id, dead);
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      task().catch((err) => this.options.logger.warn('periodic task failed', { error: (err as Error).message }));
+    }, ms);
     timer.unref();
-    this.graceTimers.set(id, timer);
-  }
-
-  private cancelGrace(id: StreamId): void {
-    const timer = this.graceTimers.get(id);
-    if (timer) clearTimeout(timer);
-    this.graceTimers.delete(id);
-  }
-
-  private onStreamEnd(id: StreamId, stream: OwnedStream, reason: EndReason, message: string): void {
-    if (this.owned.get(id) !== stream) return;
-    if (reason === 'error') {
-      this.options.logger.error('stream failed', { stream_id: id, reason: message });
-      void this.options.metadata.update(id, { state: 'error', error_message: message }).catch(() => {});
-    }
-    if (reason !== 'stopped' && reason !== 'normal') void this.stop(id, reason);
-  }
-
-  private async teardown(id: StreamId, reason: EndReason): Promise<void> {
-    this.cancelGrace(id);
-    const stream = this.owned.get(id);
-    const fanout = await this.fanouts.get(id)?.catch(() => undefined);
-    this.fanouts.delete(id);
-    await fanout?.close();
-    if (!stream) return;
-    await this.options.metadata.update(id, { state: 'stopping' }).catch(() => {});
-    await stream.stop(reason);
-    this.owned.delete(id);
-    const { store, metadata, registry } = this.options;
-    await Promise.all([store.drop(id), metadata.drop(id), registry.drop(id)]);
-    this.options.logger.info('stream stopped', { stream_id: id, reason });
+    this.timers.push(timer);
   }
 }

@@ -21,6 +21,8 @@ export interface StreamMetadata {
   total_bytes?: string;
   started_at?: string;
   error_message?: string;
+  /** EngineError code of a failed stream, so followers answer with the same status. */
+  error_code?: string;
   peers?: string;
   speed_down?: string;
 }

@@ -19,6 +19,7 @@ export interface OwnedStreamSettings {
   maxRetries: number;
 }
 
+/** normal: grace period over; stopped: asked to; fenced: another worker owns it now; error: engine failed. */
 export type EndReason = 'normal' | 'error' | 'fenced' | 'stopped';
 
 export interface OwnedStreamOptions {
@@ -86,7 +87,8 @@ export class OwnedStream {
     this.finish(reason, 'stopped by the proxy');
     await this.reading?.catch(() => {});
     await this.appending;
-    await this.stopEngineSession();
+    // After a fence the next owner runs its own engine session; leave it alone.
+    if (reason !== 'fenced') await this.stopEngineSession();
   }
 
   private async readLoop(): Promise<void> {
@@ -140,7 +142,10 @@ export class OwnedStream {
         const ms = gotData ? settings.noDataTimeoutMs : settings.initTimeoutMs;
         timer = setTimeout(() => done({ kind: 'timeout', detail: `no data from the engine for ${ms} ms` }), ms);
       };
+      let settled = false;
       const done = (outcome: ReadOutcome) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         this.abort.signal.removeEventListener('abort', onStop);
         res.removeAllListeners('data');

@@ -4,3 +4,4 @@ export { decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir } from '
 export { REPO_ROOT, type StartedProcess, type StartOptions, startNodeProcess } from './process.js';
 export { TEST_REDIS_URL, type TestRedis, testRedis } from './redis.js';
 export { type WaitOptions, waitFor } from './wait.js';
+export { freePort, type PrivateRedis, startPrivateRedis } from './redis-server.js';

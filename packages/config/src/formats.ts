@@ -1,0 +1,70 @@
+// Value checks for the config schema: each says, in words a user can act on, what is allowed.
+
+import type { EngineAddress } from './types.js';
+
+/** A check returns the parsed value, or throws a string saying what is allowed. */
+export type Check<T> = (raw: string) => T;
+
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER, unit = ''): Check<number> {
+  const suffix = unit ? ` ${unit}` : '';
+  return (raw) => {
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
+      throw max === Number.MAX_SAFE_INTEGER
+        ? `must be a whole number${suffix} of at least ${min}`
+        : `must be a whole number${suffix} from ${min} to ${max}`;
+    }
+    return value;
+  };
+}
+
+export function decimal(min: number, { exclusive = false, unit = '' } = {}): Check<number> {
+  const suffix = unit ? ` ${unit}` : '';
+  return (raw) => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value) || (exclusive ? value <= min : value < min)) {
+      throw `must be a number${suffix} ${exclusive ? 'greater than' : 'of at least'} ${min}`;
+    }
+    return value;
+  };
+}
+
+export function oneOf<T extends string>(allowed: readonly T[]): Check<T> {
+  return (raw) => {
+    if (!allowed.includes(raw as T)) throw `must be one of ${allowed.join(', ')}`;
+    return raw as T;
+  };
+}
+
+export function pattern(re: RegExp, description: string): Check<string> {
+  return (raw) => {
+    if (!re.test(raw)) throw `must be ${description}`;
+    return raw;
+  };
+}
+
+export function url(protocols: readonly string[]): Check<string> {
+  return (raw) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw `must be a URL starting with ${protocols.join(' or ')}`;
+    }
+    if (!protocols.includes(parsed.protocol.replace(/:$/, '://'))) throw `must be a URL starting with ${protocols.join(' or ')}`;
+    return raw;
+  };
+}
+
+export function engineList(raw: string): EngineAddress[] {
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  if (entries.length === 0) throw 'must list at least one engine as host:port[,host:port...]';
+  return entries.map((entry) => {
+    const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      throw `must list engines as host:port[,host:port...] (port 1-65535); "${entry}" is not`;
+    }
+    return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+}

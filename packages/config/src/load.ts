@@ -1,0 +1,86 @@
+// Reads the environment (and .env) once, validates every knob, and returns a typed config.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import dotenv from 'dotenv';
+import { KNOBS, type KnobName, convictSchema } from './schema.js';
+import type { ProxyConfig } from './types.js';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    readonly allowed: string,
+  ) {
+    super(`Invalid ${variable}=${JSON.stringify(value)}: ${allowed}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  /** A .env file to read when it exists; real environment variables win. Default `./.env`. */
+  dotenvPath?: string;
+}
+
+export interface LoadedConfig {
+  config: ProxyConfig;
+  /** Values that were accepted but changed (e.g. aligned down to 188), to log once at start. */
+  warnings: string[];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadedConfig {
+  const dotenvPath = resolve(options.dotenvPath ?? '.env');
+  const fromFile = existsSync(dotenvPath) ? dotenv.parse(readFileSync(dotenvPath)) : {};
+  // Empty variables count as unset, as shells and compose files often leave them.
+  const merged: Record<string, string | undefined> = {};
+  for (const source of [fromFile, env]) {
+    for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') merged[k] = v;
+  }
+  const raw = convictSchema(merged).getProperties() as Record<KnobName, string | null>;
+
+  const values: Record<string, unknown> = {};
+  const errors: ConfigError[] = [];
+  for (const [name, knob] of Object.entries(KNOBS) as Array<[KnobName, (typeof KNOBS)[KnobName]]>) {
+    const value = raw[name];
+    if (value === null || value === undefined) {
+      values[name] = null;
+      continue;
+    }
+    try {
+      values[name] = knob.check(String(value));
+    } catch (rule) {
+      errors.push(new ConfigError(knob.env, String(value), String(rule)));
+    }
+  }
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) {
+    const all = new ConfigError(errors[0]!.variable, errors[0]!.value, errors[0]!.allowed);
+    all.message = errors.map((e) => e.message).join('\n');
+    throw all;
+  }
+
+  const warnings: string[] = [];
+  const chunk = values.bufferChunkSize as number;
+  const aligned = chunk - (chunk % 188);
+  if (aligned !== chunk) {
+    warnings.push(`PROXY_BUFFER_CHUNK_SIZE=${chunk} is not a multiple of 188 (one TS packet); using ${aligned}`);
+    values.bufferChunkSize = aligned;
+  }
+  values.ghostTimeoutMs = (values.heartbeatInterval as number) * (values.ghostMultiplier as number) * 1000;
+  return { config: Object.freeze(values) as unknown as ProxyConfig, warnings };
+}
+
+/** loadConfig for a process entry point: a bad value prints why and exits with status 1. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadedConfig {
+  try {
+    return loadConfig(env, options);
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
+
+/** The knobs with their docs, for READMEs and `--help` style output. */
+export function describeConfig(): Array<{ name: string; env: string; default: string | null; doc: string }> {
+  return Object.entries(KNOBS).map(([name, k]) => ({ name, env: k.env, default: k.default, doc: k.doc }));
+}

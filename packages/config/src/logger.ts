@@ -1,0 +1,33 @@
+// One logger setup for every process: JSON lines or pretty lines, worker id (and stream id) on each.
+
+import winston from 'winston';
+import type { LogFormat, LogLevel } from './types.js';
+
+export type Logger = winston.Logger;
+
+export interface LoggerOptions {
+  level: LogLevel;
+  format: LogFormat;
+  workerId: string;
+  /** Where lines go; stdout by default. */
+  stream?: NodeJS.WritableStream;
+}
+
+const pretty = winston.format.printf(({ timestamp, level, message, worker_id, stream_id, ...meta }) => {
+  const scope = stream_id ? ` ${String(stream_id).slice(0, 8)}` : '';
+  const rest = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';
+  return `${timestamp} ${level.padEnd(5)} [${worker_id}${scope}] ${message}${rest}`;
+});
+
+export function createLogger(options: LoggerOptions): Logger {
+  const format =
+    options.format === 'json'
+      ? winston.format.combine(winston.format.timestamp(), winston.format.json())
+      : winston.format.combine(winston.format.timestamp({ format: 'HH:mm:ss.SSS' }), pretty);
+  return winston.createLogger({
+    level: options.level,
+    defaultMeta: { worker_id: options.workerId },
+    format,
+    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stdout })],
+  });
+}

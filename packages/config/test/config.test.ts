@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, createLogger, loadConfig } from '@acestream-proxy/config';
+
+const noDotenv = { dotenvPath: '/nonexistent/.env' };
+const load = (env: Record<string, string>) => loadConfig(env, noDotenv);
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const { config, warnings } = load({});
+    expect(config.port).toBe(8000);
+    expect(config.redisUrl).toBeNull();
+    expect(config.engines).toEqual([{ host: '127.0.0.1', port: 6878 }]);
+    expect(config.bufferTtl).toBe(60);
+    expect(config.gracePeriod).toBe(5);
+    expect(config.ghostTimeoutMs).toBe(50_000);
+    expect(config.bufferChunkSize % 188).toBe(0);
+    expect(config.keyPrefix).toBe('ace_proxy');
+    expect(warnings).toEqual([]);
+  });
+
+  it('parses lists and fractions', () => {
+    const { config } = load({ ENGINES: 'a.example:6878, 10.0.0.2:6879', PROXY_GRACE_PERIOD: '0.5', REDIS_URL: 'redis://127.0.0.1:6379/2' });
+    expect(config.engines).toEqual([
+      { host: 'a.example', port: 6878 },
+      { host: '10.0.0.2', port: 6879 },
+    ]);
+    expect(config.gracePeriod).toBe(0.5);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379/2');
+  });
+
+  it.each([
+    ['PORT', 'abc', /whole number from 0 to 65535/],
+    ['PORT', '70000', /whole number from 0 to 65535/],
+    ['PROXY_BUFFER_TTL', '-1', /whole number of seconds from 1/],
+    ['PROXY_BUFFER_TTL', 'abc', /whole number of seconds/],
+    ['ENGINES', 'nohost', /host:port/],
+    ['ENGINES', 'a:b', /host:port/],
+    ['LOG_FORMAT', 'xml', /one of json, pretty/],
+    ['LOG_LEVEL', 'loud', /one of error, warn, info/],
+    ['REDIS_URL', 'http://x', /redis:\/\/ or rediss:\/\//],
+    ['PROXY_FLUSH_INTERVAL_MS', '0', /from 5 to 10000/],
+    ['PROXY_BUFFER_CHUNK_SIZE', '100', /at least 188|from 188/],
+    ['PROXY_INIT_TIMEOUT', '0', /greater than 0/],
+    ['ORCHESTRATOR_URL', 'ftp://x', /http:\/\/ or https:\/\//],
+  ])('rejects %s=%s naming the variable, the value and the rule', (variable, value, rule) => {
+    try {
+      load({ [variable]: value });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const e = err as ConfigError;
+      expect(e.variable).toBe(variable);
+      expect(e.value).toBe(value);
+      expect(e.message).toContain(`${variable}="${value}"`);
+      expect(e.message).toMatch(rule);
+    }
+  });
+
+  it('aligns PROXY_BUFFER_CHUNK_SIZE down to a multiple of 188 with a warning', () => {
+    const { config, warnings } = load({ PROXY_BUFFER_CHUNK_SIZE: '1061472' });
+    expect(config.bufferChunkSize).toBe(1061448);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('1061472');
+    expect(warnings[0]).toContain('1061448');
+  });
+
+  it('reads a .env file, and the real environment wins over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    writeFileSync(join(dir, '.env'), 'PORT=9001\nPROXY_GRACE_PERIOD=7\n');
+    const { config } = loadConfig({ PORT: '9002' }, { dotenvPath: join(dir, '.env') });
+    expect(config.port).toBe(9002);
+    expect(config.gracePeriod).toBe(7);
+  });
+
+  it('exits 1 with the message on stderr when started with a bad value', async () => {
+    const script = new URL('./fixtures/load-or-exit.mjs', import.meta.url).pathname;
+    const run = promisify(execFile);
+    const result = await run(process.execPath, [script], {
+      env: { PATH: process.env.PATH ?? '', PROXY_BUFFER_TTL: 'soon' },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Invalid PROXY_BUFFER_TTL="soon"');
+  });
+});
+
+describe('createLogger', () => {
+  it('writes JSON lines with the worker id and a child stream id', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', format: 'json', workerId: 'host:42', stream });
+    logger.child({ stream_id: 'abc' }).info('client connected', { client_id: 'c1' });
+    logger.debug('not shown');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!);
+    expect(line).toMatchObject({ level: 'info', message: 'client connected', worker_id: 'host:42', stream_id: 'abc', client_id: 'c1' });
+  });
+});
