@@ -1,1 +1,8 @@
-export {};
+// Public surface of @acestream-proxy/engine-sim: start a simulated engine in process, read probes.
+export type { Faults } from './faults.js';
+export { FileSource } from './file-source.js';
+export { PROBE_INTERVAL_MS } from './playback.js';
+export { decodeProbe, encodeProbe, type Probe, PROBE_PID, ProbeScanner } from './probe.js';
+export { type EngineSim, type EngineSimOptions, startEngineSim } from './server.js';
+export type { SimStats, StopReason } from './sessions.js';
+export { SyntheticSource } from './synthetic.js';

@@ -1,0 +1,198 @@
+// The simulated engine's HTTP API: AceStream's getstream / playback / stat / command, plus /sim/*.
+
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Faults, parseFaults } from './faults.js';
+import { FileSource } from './file-source.js';
+import { PROBE_BYTE_RATE, Playback } from './playback.js';
+import { SessionRegistry, type SimStats } from './sessions.js';
+import type { TsSource } from './source.js';
+import { SyntheticSource } from './synthetic.js';
+
+export interface EngineSimOptions {
+  port?: number;
+  host?: string;
+  /** Bits per second (synthetic source). */
+  bitrate?: number;
+  /** Seconds between random access points (synthetic source). */
+  gop?: number;
+  source?: 'synthetic' | 'file';
+  sourceFile?: string;
+  /** Faults applied to every stream unless a per-id fault is set. */
+  faults?: Faults;
+  /** Seconds a session with no reader survives. */
+  idleTimeoutS?: number;
+}
+
+export interface EngineSim {
+  url: string;
+  port: number;
+  host: string;
+  stats(): SimStats;
+  setFault(id: string, faults: Faults): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const engineError = (res: ServerResponse, message: string) => json(res, 200, { response: null, error: message });
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  const text = Buffer.concat(parts).toString('utf8');
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+export async function startEngineSim(options: EngineSimOptions = {}): Promise<EngineSim> {
+  const host = options.host ?? '127.0.0.1';
+  const bitrate = options.bitrate ?? 4_000_000;
+  const gop = options.gop ?? 1;
+  const sourceKind = options.source ?? 'synthetic';
+  if (sourceKind === 'file' && !options.sourceFile) throw new Error('SOURCE=file needs SOURCE_FILE');
+  // Read and measure the file once; every session loops its own copy of the timeline.
+  if (sourceKind === 'file') new FileSource(options.sourceFile!);
+  const makeSource = (): TsSource =>
+    sourceKind === 'file'
+      ? new FileSource(options.sourceFile!)
+      : new SyntheticSource({ bitrate, gopSeconds: gop, overheadByteRate: PROBE_BYTE_RATE });
+  const sessions = new SessionRegistry((options.idleTimeoutS ?? 60) * 1000);
+  const faults = new Map<string, Faults>();
+  const playbacks = new Set<Playback>();
+  let base = '';
+
+  const faultsFor = (id: string, query: URLSearchParams): Faults => ({
+    ...options.faults,
+    ...faults.get(id),
+    ...parseFaults(Object.fromEntries(query)),
+  });
+
+  const getstream = (res: ServerResponse, query: URLSearchParams) => {
+    const id = (query.get('id') ?? query.get('infohash') ?? query.get('content_id') ?? '').toLowerCase();
+    if (!id) return engineError(res, 'missing content id');
+    let fault: Faults;
+    try {
+      fault = faultsFor(id, query);
+    } catch (err) {
+      return engineError(res, (err as Error).message);
+    }
+    if (fault.error) return engineError(res, fault.error);
+    const session = sessions.open(id, query.get('pid') ?? randomUUID(), fault);
+    const path = `${id}/${session.playbackSessionId}`;
+    const playbackUrl = `${base}/ace/r/${path}`;
+    if (query.get('format') !== 'json') {
+      res.writeHead(302, { location: playbackUrl });
+      return res.end();
+    }
+    json(res, 200, {
+      response: {
+        playback_url: playbackUrl,
+        stat_url: `${base}/ace/stat/${path}`,
+        command_url: `${base}/ace/cmd/${path}`,
+        infohash: id,
+        playback_session_id: session.playbackSessionId,
+        is_live: 1,
+        is_encrypted: 0,
+        client_session_id: session.number,
+      },
+      error: null,
+    });
+  };
+
+  const playback = (res: ServerResponse, sessionId: string) => {
+    const session = sessions.find(sessionId);
+    if (!session) return json(res, 404, { response: null, error: 'unknown playback session' });
+    res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'no-store' });
+    res.flushHeaders();
+    sessions.addReader(session, res);
+    const p = new Playback({ res, session, source: makeSource(), onEof: () => sessions.stop(session, 'eof') });
+    playbacks.add(p);
+    res.once('close', () => playbacks.delete(p));
+    p.start();
+  };
+
+  const stat = (res: ServerResponse, sessionId: string) => {
+    const session = sessions.find(sessionId);
+    if (!session) return engineError(res, 'unknown playback session');
+    const kbps = Math.round(bitrate / 8 / 1024);
+    json(res, 200, {
+      response: { status: 'dl', peers: 12, speed_down: kbps, speed_up: Math.round(kbps / 4), downloaded: session.bytesSent, uploaded: 0, total_progress: 0 },
+      error: null,
+    });
+  };
+
+  const command = (res: ServerResponse, sessionId: string, query: URLSearchParams) => {
+    const session = sessions.find(sessionId);
+    if (!session) return engineError(res, 'unknown playback session');
+    if (query.get('method') !== 'stop') return engineError(res, `unknown method ${query.get('method') ?? ''}`);
+    sessions.stop(session, 'command');
+    json(res, 200, { response: 'ok', error: null });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const parts = url.pathname.split('/').filter(Boolean);
+    const route = `${req.method} /${parts.slice(0, 2).join('/')}`;
+    switch (route) {
+      case 'GET /ace/getstream':
+        return getstream(res, url.searchParams);
+      case 'GET /ace/r':
+        return playback(res, parts[3] ?? '');
+      case 'GET /ace/stat':
+        return stat(res, parts[3] ?? '');
+      case 'GET /ace/cmd':
+        return command(res, parts[3] ?? '', url.searchParams);
+      case 'GET /webui/api':
+        return json(res, 200, { result: { code: 3010500, platform: 'linux', version: '3.1.5' }, error: null });
+      case 'GET /sim/sessions':
+        return json(res, 200, sessions.stats());
+      case 'PUT /sim/faults':
+        try {
+          faults.set((parts[2] ?? '').toLowerCase(), parseFaults(await readBody(req)));
+          return json(res, 200, { ok: true });
+        } catch (err) {
+          return json(res, 400, { error: (err as Error).message });
+        }
+      case 'DELETE /sim/faults':
+        faults.clear();
+        return json(res, 200, { ok: true });
+      case 'POST /sim/reset':
+        sessions.reset();
+        faults.clear();
+        return json(res, 200, { ok: true });
+      default:
+        return json(res, 404, { response: null, error: `no route ${req.method} ${url.pathname}` });
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: Error) => json(res, 500, { response: null, error: err.message }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 6878, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    url: base,
+    port,
+    host,
+    stats: () => sessions.stats(),
+    setFault: (id, fault) => faults.set(id.toLowerCase(), fault),
+    clearFaults: () => faults.clear(),
+    async close() {
+      for (const p of playbacks) p.stop();
+      sessions.stopAll();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
