@@ -207,27 +207,13 @@ export class StreamManager {
     await local.stopListening();
   }
 
+  // What a worker serving clients of the stream reacts to; the owner's events are OwnerRole's.
   private onEvent(id: StreamId, event: StreamEvent): void {
-    switch (event.type) {
-      case 'client_connected':
-        this.owner.cancelGrace(id);
-        break;
-      case 'client_disconnected':
-        if (event.remaining === 0) this.owner.scheduleGrace(id);
-        break;
-      case 'stream_stop':
-        if (this.owner.owns(id)) void this.owner.stop(id, 'stopped', event.reason);
-        break;
-      case 'stream_stopped':
-        void this.closeLocal(id);
-        break;
-      case 'client_stop':
-        void this.local.get(id)?.then((local) => {
-          for (const client of local.fanout.clients) if (client.clientId === event.client_id) client.sink.end();
-        });
-        break;
-      case 'owner_changed':
-        break;
+    if (event.type === 'stream_stopped') void this.closeLocal(id);
+    else if (event.type === 'client_stop') {
+      void this.local.get(id)?.then((local) => {
+        for (const client of local.fanout.clients) if (client.clientId === event.client_id) client.sink.end();
+      });
     }
   }
 
@@ -256,10 +242,11 @@ export class StreamManager {
   private async onWorkerDeath(dead: string): Promise<void> {
     if (dead === this.options.workerId) return;
     this.options.logger.warn('worker death announced', { dead_worker: dead });
+    // Take over first: the dead worker may have owned streams this worker serves.
+    for (const id of this.local.keys()) await this.watchOwner(id, dead);
     for (const stream of this.owner.streams()) {
       if ((await this.options.registry.removeWorker(stream.id, dead)) === 0) this.owner.scheduleGrace(stream.id);
     }
-    for (const id of this.local.keys()) await this.watchOwner(id, dead);
   }
 
   private every(ms: number, task: () => Promise<void>): void {

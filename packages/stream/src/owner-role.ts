@@ -2,7 +2,7 @@
 
 import type { ChunkStore, Fence } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
-import type { EventBus, OwnerElection } from '@acestream-proxy/coordination';
+import type { EventBus, OwnerElection, StreamEvent } from '@acestream-proxy/coordination';
 import { type EngineClient, EngineError } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
 import type { Logger } from './logger.js';
@@ -30,6 +30,8 @@ interface Owned {
   stream: OwnedStream;
   fence: Fence;
   renewTimer: NodeJS.Timeout;
+  /** The owner hears the stream's events for as long as it owns it, clients here or not. */
+  stopListening: () => Promise<void>;
 }
 
 export class OwnerRole {
@@ -74,7 +76,8 @@ export class OwnerRole {
         await stream.start();
         const renewTimer = setInterval(() => void this.renew(id), Math.max(100, Math.floor(election.ttlMs / 3)));
         renewTimer.unref();
-        this.owned.set(id, { stream, fence, renewTimer });
+        const stopListening = await this.options.bus.listen(id, (event) => this.onEvent(id, event));
+        this.owned.set(id, { stream, fence, renewTimer, stopListening });
         await this.options.bus.publish({ type: 'owner_changed', stream_id: id, owner: fence.workerId, epoch: fence.epoch });
         logger.info('stream started', { stream_id: id, engine: `${engine.address.host}:${engine.address.port}`, epoch: fence.epoch });
         return;
@@ -154,7 +157,14 @@ export class OwnerRole {
     }
   }
 
+  private onEvent(id: StreamId, event: StreamEvent): void {
+    if (event.type === 'client_connected') this.cancelGrace(id);
+    else if (event.type === 'client_disconnected' && event.remaining === 0) this.scheduleGrace(id);
+    else if (event.type === 'stream_stop') void this.stop(id, 'stopped', event.reason);
+  }
+
   private forget(id: StreamId, owned: Owned): void {
+    void owned.stopListening();
     clearInterval(owned.renewTimer);
     this.cancelGrace(id);
     this.owned.delete(id);
