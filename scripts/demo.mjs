@@ -8,7 +8,11 @@ const gatewayPort = process.env.PORT ?? '8000';
 const children = [];
 
 function start(name, script, env) {
-  const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   child.stdout.on('data', (data) => process.stdout.write(`[${name}] ${data}`));
   child.on('exit', (code, signal) => {
     console.log(`[${name}] exited (${signal ?? code})`);
@@ -27,6 +31,8 @@ start('gateway', 'apps/gateway/dist/main.js', {
   ENGINES: `127.0.0.1:${enginePort}`,
   LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
 });
-console.log(`\nOpen in a player:  http://127.0.0.1:${gatewayPort}/ace/getstream?id=${'0123456789abcdef'.repeat(3).slice(0, 40)}\n`);
+console.log(
+  `\nOpen in a player:  http://127.0.0.1:${gatewayPort}/ace/getstream?id=${'0123456789abcdef'.repeat(3).slice(0, 40)}\n`,
+);
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

@@ -37,7 +37,11 @@ function pesStart(buf: Buffer, off: number): number {
 
 function readTs(buf: Buffer, at: number): number {
   return (
-    ((buf[at]! >> 1) & 0x07) * 2 ** 30 + buf[at + 1]! * 2 ** 22 + (buf[at + 2]! >> 1) * 2 ** 15 + buf[at + 3]! * 2 ** 7 + (buf[at + 4]! >> 1)
+    ((buf[at]! >> 1) & 0x07) * 2 ** 30 +
+    buf[at + 1]! * 2 ** 22 +
+    (buf[at + 2]! >> 1) * 2 ** 15 +
+    buf[at + 3]! * 2 ** 7 +
+    (buf[at + 4]! >> 1)
   );
 }
 
@@ -61,21 +65,25 @@ function loadPackets(path: string): Buffer {
 }
 
 function measure(file: Buffer): Timing {
-  const spans = new Map<number, { first: number; last: number; step: number }>();
+  const spans = new Map<number, { first: number; last: number; step: number; video: boolean }>();
   for (let off = 0; off < file.length; off += PACKET) {
     const p = pesStart(file, off);
     if (p < 0 || !(file[p + 7]! & 0x80)) continue;
     const ts = readTs(file, p + 9);
     const id = pid(file, off);
     const span = spans.get(id);
-    if (!span) spans.set(id, { first: ts, last: ts, step: 0 });
+    if (!span) spans.set(id, { first: ts, last: ts, step: 0, video: (file[p + 3]! & 0xf0) === 0xe0 });
     else {
       if (span.step === 0 && ts > span.last) span.step = ts - span.last;
       span.last = Math.max(span.last, ts);
     }
   }
+  // Video PES carry one frame each, so span + one step is the loop length. Audio PES often carry
+  // several frames, which would overshoot; audio only decides when there is no video.
+  const all = [...spans.values()];
+  const timed = all.some((s) => s.video) ? all.filter((s) => s.video) : all;
   let loopTicks = 0;
-  for (const s of spans.values()) loopTicks = Math.max(loopTicks, s.last - s.first + s.step);
+  for (const s of timed) loopTicks = Math.max(loopTicks, s.last - s.first + s.step);
   if (loopTicks <= 0) throw new Error('the file has no PES timestamps to pace it by');
   return { loopTicks, packets: file.length / PACKET };
 }

@@ -2,7 +2,7 @@
 export type { Faults } from './faults.js';
 export { FileSource } from './file-source.js';
 export { PROBE_INTERVAL_MS } from './playback.js';
-export { decodeProbe, encodeProbe, type Probe, PROBE_PID, ProbeScanner } from './probe.js';
+export { decodeProbe, encodeProbe, PROBE_PID, type Probe, ProbeScanner } from './probe.js';
 export { type EngineSim, type EngineSimOptions, startEngineSim } from './server.js';
 export type { SimStats, StopReason } from './sessions.js';
 export { SyntheticSource } from './synthetic.js';

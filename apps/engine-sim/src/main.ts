@@ -1,6 +1,6 @@
 // engine-sim entry point: env -> options (a bad value exits 1 naming it), then serve until a signal.
 
-import { parseFaults } from './faults.js';
+import { type Faults, parseFaults } from './faults.js';
 import { startEngineSim } from './server.js';
 
 function fail(variable: string, value: string, allowed: string): never {
@@ -22,7 +22,7 @@ const source = process.env.SOURCE ?? 'synthetic';
 if (source !== 'synthetic' && source !== 'file') fail('SOURCE', source, 'must be synthetic or file');
 if (source === 'file' && !process.env.SOURCE_FILE) fail('SOURCE_FILE', '', 'must name a .ts file when SOURCE=file');
 
-let faults;
+let faults: Faults = {};
 try {
   faults = parseFaults({
     prebuffer_ms: process.env.SIM_PREBUFFER_MS,

@@ -76,7 +76,12 @@ export class Playback {
     const parts: Buffer[] = [];
     if (now - this.lastProbeAt >= PROBE_INTERVAL_MS) {
       this.lastProbeAt = now;
-      const probe = { seq: this.probeSeq++, sentAt: performance.timeOrigin + now, bytesBefore: session.bytesSent, session: session.number };
+      const probe = {
+        seq: this.probeSeq++,
+        sentAt: performance.timeOrigin + now,
+        bytesBefore: session.bytesSent,
+        session: session.number,
+      };
       parts.push(encodeProbe(probe, this.probeCc++ & 0x0f));
       due -= 188;
     }

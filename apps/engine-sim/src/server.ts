@@ -5,7 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Faults, parseFaults } from './faults.js';
 import { FileSource } from './file-source.js';
-import { PROBE_BYTE_RATE, Playback } from './playback.js';
+import { Playback, PROBE_BYTE_RATE } from './playback.js';
 import { SessionRegistry, type SimStats } from './sessions.js';
 import type { TsSource } from './source.js';
 import { SyntheticSource } from './synthetic.js';
@@ -111,7 +111,12 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'no-store' });
     res.flushHeaders();
     sessions.addReader(session, res);
-    const p = new Playback({ res, session, source: makeSource(), onEof: () => sessions.stop(session, 'eof') });
+    const p = new Playback({
+      res,
+      session,
+      source: makeSource(),
+      onEof: () => sessions.stop(session, 'eof'),
+    });
     playbacks.add(p);
     res.once('close', () => playbacks.delete(p));
     p.start();
@@ -122,7 +127,15 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     if (!session) return engineError(res, 'unknown playback session');
     const kbps = Math.round(bitrate / 8 / 1024);
     json(res, 200, {
-      response: { status: 'dl', peers: 12, speed_down: kbps, speed_up: Math.round(kbps / 4), downloaded: session.bytesSent, uploaded: 0, total_progress: 0 },
+      response: {
+        status: 'dl',
+        peers: 12,
+        speed_down: kbps,
+        speed_up: Math.round(kbps / 4),
+        downloaded: session.bytesSent,
+        uploaded: 0,
+        total_progress: 0,
+      },
       error: null,
     });
   };
@@ -149,7 +162,10 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
       case 'GET /ace/cmd':
         return command(res, parts[3] ?? '', url.searchParams);
       case 'GET /webui/api':
-        return json(res, 200, { result: { code: 3010500, platform: 'linux', version: '3.1.5' }, error: null });
+        return json(res, 200, {
+          result: { code: 3010500, platform: 'linux', version: '3.1.5' },
+          error: null,
+        });
       case 'GET /sim/sessions':
         return json(res, 200, sessions.stats());
       case 'PUT /sim/faults':

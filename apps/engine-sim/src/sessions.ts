@@ -22,7 +22,14 @@ export interface SimStats {
   started: number;
   stopped: number;
   active: number;
-  sessions: Array<{ id: string; pid: string; playback_session_id: string; readers: number; bytes_sent: number; started_at: number }>;
+  sessions: Array<{
+    id: string;
+    pid: string;
+    playback_session_id: string;
+    readers: number;
+    bytes_sent: number;
+    started_at: number;
+  }>;
   stop_reasons: Record<StopReason, number>;
 }
 

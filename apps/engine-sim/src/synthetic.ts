@@ -58,7 +58,7 @@ export class SyntheticSource implements TsSource {
   private readonly keyPrefix: Buffer;
   private readonly deltaPrefix = nal(Buffer.from([0x09, 0x30]));
 
-  constructor(private readonly options: SyntheticOptions) {
+  constructor(options: SyntheticOptions) {
     this.byteRate = options.bitrate / 8;
     this.gopFrames = Math.max(1, Math.round(options.gopSeconds * FPS));
     const videoByteRate = this.byteRate - options.overheadByteRate;

@@ -53,8 +53,18 @@ export function psiPacket(pid: number, section: Buffer, cc: number): Buffer {
 export function patSection(programNumber: number, pmtPid: number): Buffer {
   // table_id 0, section_syntax 1, length 13, ts_id 1, version 0 current, section 0/0, one program.
   return Buffer.from([
-    0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0x00, 0x00,
-    (programNumber >> 8) & 0xff, programNumber & 0xff, 0xe0 | ((pmtPid >> 8) & 0x1f), pmtPid & 0xff,
+    0x00,
+    0xb0,
+    0x0d,
+    0x00,
+    0x01,
+    0xc1,
+    0x00,
+    0x00,
+    (programNumber >> 8) & 0xff,
+    programNumber & 0xff,
+    0xe0 | ((pmtPid >> 8) & 0x1f),
+    pmtPid & 0xff,
   ]);
 }
 
@@ -65,8 +75,15 @@ export interface PmtStream {
 
 export function pmtSection(programNumber: number, pcrPid: number, streams: PmtStream[]): Buffer {
   const body: number[] = [
-    (programNumber >> 8) & 0xff, programNumber & 0xff, 0xc1, 0x00, 0x00,
-    0xe0 | ((pcrPid >> 8) & 0x1f), pcrPid & 0xff, 0xf0, 0x00,
+    (programNumber >> 8) & 0xff,
+    programNumber & 0xff,
+    0xc1,
+    0x00,
+    0x00,
+    0xe0 | ((pcrPid >> 8) & 0x1f),
+    pcrPid & 0xff,
+    0xf0,
+    0x00,
   ];
   for (const s of streams) body.push(s.streamType, 0xe0 | ((s.pid >> 8) & 0x1f), s.pid & 0xff, 0xf0, 0x00);
   const length = body.length + 4; // + CRC
@@ -111,9 +128,7 @@ export interface PesOptions {
 /** Splits one PES packet (header + `payload`) into TS packets; the last is padded by stuffing. */
 export function pesPackets(payload: Buffer, options: PesOptions, counters: ContinuityCounters): Buffer {
   const hasDts = options.dts !== undefined && options.dts !== options.pts;
-  const ptsBytes = hasDts
-    ? [...timestamp(0x3, options.pts), ...timestamp(0x1, options.dts!)]
-    : timestamp(0x2, options.pts);
+  const ptsBytes = hasDts ? [...timestamp(0x3, options.pts), ...timestamp(0x1, options.dts!)] : timestamp(0x2, options.pts);
   const pesHeader = Buffer.from([0, 0, 1, options.streamId, 0, 0, 0x80, hasDts ? 0xc0 : 0x80, ptsBytes.length, ...ptsBytes]);
   // Video PES may leave the length 0 (unbounded); others state it.
   const pesLength = options.streamId >= 0xe0 ? 0 : pesHeader.length - 6 + payload.length;

@@ -17,13 +17,7 @@ import {
 import { EngineClient } from '@acestream-proxy/engine';
 import { Keys } from '@acestream-proxy/keys';
 import { connectRedis, type Redis, Subscriptions, waitReady } from '@acestream-proxy/redis';
-import {
-  type Logger,
-  MemoryMetadataStore,
-  type MetadataStore,
-  RedisMetadataStore,
-  StreamManager,
-} from '@acestream-proxy/stream';
+import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
 
 export interface GatewayContext {
   config: ProxyConfig;

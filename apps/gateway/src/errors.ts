@@ -2,8 +2,8 @@
 
 import { EngineError } from '@acestream-proxy/engine';
 import { BadStreamIdError } from '@acestream-proxy/keys';
-import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '@acestream-proxy/stream';
+import type { ErrorRequestHandler, Response } from 'express';
 
 export interface HttpError {
   status: number;
@@ -64,7 +64,12 @@ export function sendError(res: Response, error: HttpError): void {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const error = toHttpError(err);
-    if (error.status >= 500) logger.warn('request failed', { path: req.path, status: error.status, error: String(err?.message ?? err) });
+    if (error.status >= 500)
+      logger.warn('request failed', {
+        path: req.path,
+        status: error.status,
+        error: String(err?.message ?? err),
+      });
     sendError(res, error);
   };
 }

@@ -6,7 +6,11 @@ import { runPrimary } from './primary.js';
 import { runWorker, workerId } from './worker.js';
 
 const { config, warnings } = loadConfigOrExit();
-const logger = createLogger({ level: config.logLevel, format: config.logFormat, workerId: cluster.isPrimary ? `${workerId()}:primary` : workerId() });
+const logger = createLogger({
+  level: config.logLevel,
+  format: config.logFormat,
+  workerId: cluster.isPrimary ? `${workerId()}:primary` : workerId(),
+});
 if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
 
 // pm2 cluster mode runs each process as a plain worker (NODE_APP_INSTANCE set); embedded mode

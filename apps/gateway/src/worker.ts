@@ -1,8 +1,8 @@
 // One gateway process serving HTTP: backends, the Express app, and a graceful stop on signals.
 
+import cluster from 'node:cluster';
 import http from 'node:http';
 import { hostname } from 'node:os';
-import cluster from 'node:cluster';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import type { Logger } from '@acestream-proxy/stream';
 import { createApp } from './app.js';

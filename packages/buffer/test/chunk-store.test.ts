@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChunkStore, MemoryChunkStore, RedisChunkStore } from '@acestream-proxy/buffer';
 import { Keys, parseStreamId } from '@acestream-proxy/keys';
 import { connectRedis, type Redis, Subscriptions } from '@acestream-proxy/redis';
-import { type TestRedis, TEST_REDIS_URL, testRedis, waitFor } from '@acestream-proxy/test-utils';
+import { TEST_REDIS_URL, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('0123456789abcdef0123456789abcdef01234567');
 const other = parseStreamId('fedcba9876543210fedcba9876543210fedcba98');
@@ -120,7 +120,12 @@ describe('redis ChunkStore specifics', () => {
     tr = await testRedis('buffer');
     conn = connectRedis(TEST_REDIS_URL, 'worker', 'test');
     sub = connectRedis(TEST_REDIS_URL, 'subscriber', 'test');
-    store = new RedisChunkStore({ redis: conn, subscriptions: new Subscriptions(sub), keys: keys(), ttlSeconds: 7 });
+    store = new RedisChunkStore({
+      redis: conn,
+      subscriptions: new Subscriptions(sub),
+      keys: keys(),
+      ttlSeconds: 7,
+    });
   });
   afterAll(async () => {
     conn.disconnect();

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ClientRegistry, MemoryClientRegistry, RedisClientRegistry } from '@acestream-proxy/clients';
 import { Keys, parseStreamId } from '@acestream-proxy/keys';
 import { type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('00000000000000000000000000000000000000aa');
 const info = (clientId: string, workerId = 'host:1') => ({
@@ -62,7 +62,11 @@ registrySuite('memory', async () => ({ registry: new MemoryClientRegistry(), tea
 let t: TestRedis;
 registrySuite('redis', async () => {
   t = await testRedis('clients');
-  const registry = new RedisClientRegistry({ redis: t.redis, keys: new Keys(t.prefix), ghostTimeoutMs: 50_000 });
+  const registry = new RedisClientRegistry({
+    redis: t.redis,
+    keys: new Keys(t.prefix),
+    ghostTimeoutMs: 50_000,
+  });
   return {
     registry,
     teardown: async () => {
@@ -80,7 +84,11 @@ describe('redis ClientRegistry layout', () => {
   afterAll(() => tr.cleanup());
 
   it('keeps the operator-visible set and an expiring hash per client', async () => {
-    const registry = new RedisClientRegistry({ redis: tr.redis, keys: new Keys(tr.prefix), ghostTimeoutMs: 50_000 });
+    const registry = new RedisClientRegistry({
+      redis: tr.redis,
+      keys: new Keys(tr.prefix),
+      ghostTimeoutMs: 50_000,
+    });
     await registry.register(id, info('c1'));
     expect(await tr.redis.smembers(`${tr.prefix}:stream:${id}:clients`)).toEqual(['c1']);
     const hash = await tr.redis.hgetall(`${tr.prefix}:stream:${id}:clients:c1`);
@@ -92,9 +100,17 @@ describe('redis ClientRegistry layout', () => {
   });
 
   it('sweeps ids whose record expired with its worker', async () => {
-    const registry = new RedisClientRegistry({ redis: tr.redis, keys: new Keys(tr.prefix), ghostTimeoutMs: 200 });
+    const registry = new RedisClientRegistry({
+      redis: tr.redis,
+      keys: new Keys(tr.prefix),
+      ghostTimeoutMs: 200,
+    });
     await registry.register(id, info('ghost'));
-    const live = new RedisClientRegistry({ redis: tr.redis, keys: new Keys(tr.prefix), ghostTimeoutMs: 60_000 });
+    const live = new RedisClientRegistry({
+      redis: tr.redis,
+      keys: new Keys(tr.prefix),
+      ghostTimeoutMs: 60_000,
+    });
     await live.register(id, info('live'));
     await waitFor(async () => (await tr.redis.exists(`${tr.prefix}:stream:${id}:clients:ghost`)) === 0, {
       what: 'the ghost record to expire',

@@ -57,7 +57,10 @@ export function url(protocols: readonly string[]): Check<string> {
 }
 
 export function engineList(raw: string): EngineAddress[] {
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw 'must list at least one engine as host:port[,host:port...]';
   return entries.map((entry) => {
     const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import dotenv from 'dotenv';
-import { KNOBS, type KnobName, convictSchema } from './schema.js';
+import { convictSchema, KNOBS, type KnobName } from './schema.js';
 import type { ProxyConfig } from './types.js';
 
 export class ConfigError extends Error {

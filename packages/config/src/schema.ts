@@ -15,41 +15,151 @@ interface Knob {
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
 export const KNOBS = {
-  port: { env: 'PORT', doc: 'HTTP port of the gateway (0 picks a free one)', default: '8000', check: integer(0, 65535) },
-  host: { env: 'HOST', doc: 'Address the gateway listens on', default: '0.0.0.0', check: pattern(/^\S+$/, 'a host name or address') },
+  port: {
+    env: 'PORT',
+    doc: 'HTTP port of the gateway (0 picks a free one)',
+    default: '8000',
+    check: integer(0, 65535),
+  },
+  host: {
+    env: 'HOST',
+    doc: 'Address the gateway listens on',
+    default: '0.0.0.0',
+    check: pattern(/^\S+$/, 'a host name or address'),
+  },
   workers: {
     env: 'WORKERS',
     doc: 'Worker processes in Redis mode (node:cluster); embedded mode always runs one',
     default: String(availableParallelism()),
     check: integer(1, 256),
   },
-  redisUrl: { env: 'REDIS_URL', doc: 'Redis to coordinate through; unset = embedded mode (one process, in memory)', default: null, check: url(['redis://', 'rediss://']) },
-  keyPrefix: { env: 'REDIS_KEY_PREFIX', doc: 'Prefix of every Redis key and channel', default: 'ace_proxy', check: pattern(/^[A-Za-z0-9_:.-]+$/, 'letters, digits, _ : . or -') },
-  engines: { env: 'ENGINES', doc: 'AceStream engines as host:port[,host:port...]', default: '127.0.0.1:6878', check: engineList },
-  engineMaxStreams: { env: 'ENGINE_MAX_STREAMS', doc: 'Streams one engine may serve at once', default: '3', check: integer(1) },
-  chunkSize: { env: 'PROXY_CHUNK_SIZE', doc: 'Read size from the engine, bytes', default: '8192', check: integer(188, 16 * 1024 * 1024, 'of bytes') },
+  redisUrl: {
+    env: 'REDIS_URL',
+    doc: 'Redis to coordinate through; unset = embedded mode (one process, in memory)',
+    default: null,
+    check: url(['redis://', 'rediss://']),
+  },
+  keyPrefix: {
+    env: 'REDIS_KEY_PREFIX',
+    doc: 'Prefix of every Redis key and channel',
+    default: 'ace_proxy',
+    check: pattern(/^[A-Za-z0-9_:.-]+$/, 'letters, digits, _ : . or -'),
+  },
+  engines: {
+    env: 'ENGINES',
+    doc: 'AceStream engines as host:port[,host:port...]',
+    default: '127.0.0.1:6878',
+    check: engineList,
+  },
+  engineMaxStreams: {
+    env: 'ENGINE_MAX_STREAMS',
+    doc: 'Streams one engine may serve at once',
+    default: '3',
+    check: integer(1),
+  },
+  chunkSize: {
+    env: 'PROXY_CHUNK_SIZE',
+    doc: 'Read size from the engine, bytes',
+    default: '8192',
+    check: integer(188, 16 * 1024 * 1024, 'of bytes'),
+  },
   bufferChunkSize: {
     env: 'PROXY_BUFFER_CHUNK_SIZE',
     doc: 'Largest chunk stored in the buffer, bytes (aligned down to a multiple of 188)',
     default: '1048476',
     check: integer(188, 64 * 1024 * 1024, 'of bytes'),
   },
-  bufferTtl: { env: 'PROXY_BUFFER_TTL', doc: 'Seconds a chunk stays in the buffer', default: '60', check: integer(1, 3600, 'of seconds') },
-  heartbeatInterval: { env: 'PROXY_HEARTBEAT_INTERVAL', doc: 'Seconds between client record refreshes', default: '10', check: integer(1, 3600, 'of seconds') },
-  ghostMultiplier: { env: 'PROXY_GHOST_MULTIPLIER', doc: 'Missed heartbeats before a client record is a ghost', default: '5', check: integer(2, 100) },
-  gracePeriod: { env: 'PROXY_GRACE_PERIOD', doc: 'Seconds a stream with no client keeps its engine session', default: '5', check: decimal(0, { unit: 'of seconds' }) },
-  flushIntervalMs: { env: 'PROXY_FLUSH_INTERVAL_MS', doc: 'Longest a byte waits before its chunk is flushed, ms', default: '100', check: integer(5, 10_000, 'of milliseconds') },
-  initialBehindSeconds: { env: 'PROXY_INITIAL_BEHIND_SECONDS', doc: 'How far behind the live edge a joining client starts, seconds', default: '3', check: decimal(0, { unit: 'of seconds' }) },
-  keepaliveIntervalMs: { env: 'PROXY_KEEPALIVE_INTERVAL_MS', doc: 'Period of keepalive null packets during silences, ms', default: '500', check: integer(50, 5000, 'of milliseconds') },
-  ownerTtlMs: { env: 'PROXY_OWNER_TTL_MS', doc: 'Lifetime of a stream ownership, renewed every third, ms', default: '3000', check: integer(300, 600_000, 'of milliseconds') },
-  initTimeout: { env: 'PROXY_INIT_TIMEOUT', doc: 'Seconds to wait for the engine (API answer, first byte)', default: '30', check: decimal(0, { exclusive: true, unit: 'of seconds' }) },
-  noDataTimeout: { env: 'PROXY_NO_DATA_TIMEOUT', doc: 'Seconds of engine silence mid-stream before reconnecting', default: '5', check: decimal(0, { exclusive: true, unit: 'of seconds' }) },
-  maxRetries: { env: 'PROXY_MAX_RETRIES', doc: 'Reconnects to one engine before giving up on it', default: '3', check: integer(0, 100) },
-  apiKey: { env: 'PROXY_API_KEY', doc: 'Key for the management API (DELETE routes); unset = those routes are refused', default: null, check: pattern(/^\S+$/, 'a non-empty string without spaces') },
-  orchestratorUrl: { env: 'ORCHESTRATOR_URL', doc: 'Orchestrator base URL; unset = no orchestrator', default: null, check: url(['http://', 'https://']) },
-  orchestratorApiKey: { env: 'ORCHESTRATOR_API_KEY', doc: 'Bearer key sent to the orchestrator', default: null, check: pattern(/^\S+$/, 'a non-empty string without spaces') },
+  bufferTtl: {
+    env: 'PROXY_BUFFER_TTL',
+    doc: 'Seconds a chunk stays in the buffer',
+    default: '60',
+    check: integer(1, 3600, 'of seconds'),
+  },
+  heartbeatInterval: {
+    env: 'PROXY_HEARTBEAT_INTERVAL',
+    doc: 'Seconds between client record refreshes',
+    default: '10',
+    check: integer(1, 3600, 'of seconds'),
+  },
+  ghostMultiplier: {
+    env: 'PROXY_GHOST_MULTIPLIER',
+    doc: 'Missed heartbeats before a client record is a ghost',
+    default: '5',
+    check: integer(2, 100),
+  },
+  gracePeriod: {
+    env: 'PROXY_GRACE_PERIOD',
+    doc: 'Seconds a stream with no client keeps its engine session',
+    default: '5',
+    check: decimal(0, { unit: 'of seconds' }),
+  },
+  flushIntervalMs: {
+    env: 'PROXY_FLUSH_INTERVAL_MS',
+    doc: 'Longest a byte waits before its chunk is flushed, ms',
+    default: '100',
+    check: integer(5, 10_000, 'of milliseconds'),
+  },
+  initialBehindSeconds: {
+    env: 'PROXY_INITIAL_BEHIND_SECONDS',
+    doc: 'How far behind the live edge a joining client starts, seconds',
+    default: '3',
+    check: decimal(0, { unit: 'of seconds' }),
+  },
+  keepaliveIntervalMs: {
+    env: 'PROXY_KEEPALIVE_INTERVAL_MS',
+    doc: 'Period of keepalive null packets during silences, ms',
+    default: '500',
+    check: integer(50, 5000, 'of milliseconds'),
+  },
+  ownerTtlMs: {
+    env: 'PROXY_OWNER_TTL_MS',
+    doc: 'Lifetime of a stream ownership, renewed every third, ms',
+    default: '3000',
+    check: integer(300, 600_000, 'of milliseconds'),
+  },
+  initTimeout: {
+    env: 'PROXY_INIT_TIMEOUT',
+    doc: 'Seconds to wait for the engine (API answer, first byte)',
+    default: '30',
+    check: decimal(0, { exclusive: true, unit: 'of seconds' }),
+  },
+  noDataTimeout: {
+    env: 'PROXY_NO_DATA_TIMEOUT',
+    doc: 'Seconds of engine silence mid-stream before reconnecting',
+    default: '5',
+    check: decimal(0, { exclusive: true, unit: 'of seconds' }),
+  },
+  maxRetries: {
+    env: 'PROXY_MAX_RETRIES',
+    doc: 'Reconnects to one engine before giving up on it',
+    default: '3',
+    check: integer(0, 100),
+  },
+  apiKey: {
+    env: 'PROXY_API_KEY',
+    doc: 'Key for the management API (DELETE routes); unset = those routes are refused',
+    default: null,
+    check: pattern(/^\S+$/, 'a non-empty string without spaces'),
+  },
+  orchestratorUrl: {
+    env: 'ORCHESTRATOR_URL',
+    doc: 'Orchestrator base URL; unset = no orchestrator',
+    default: null,
+    check: url(['http://', 'https://']),
+  },
+  orchestratorApiKey: {
+    env: 'ORCHESTRATOR_API_KEY',
+    doc: 'Bearer key sent to the orchestrator',
+    default: null,
+    check: pattern(/^\S+$/, 'a non-empty string without spaces'),
+  },
   logLevel: { env: 'LOG_LEVEL', doc: 'Log level', default: 'info', check: oneOf(LOG_LEVELS) },
-  logFormat: { env: 'LOG_FORMAT', doc: 'Log format: json lines or pretty single lines', default: 'json', check: oneOf(['json', 'pretty'] as const) },
+  logFormat: {
+    env: 'LOG_FORMAT',
+    doc: 'Log format: json lines or pretty single lines',
+    default: 'json',
+    check: oneOf(['json', 'pretty'] as const),
+  },
 } satisfies Record<Exclude<keyof ProxyConfig, 'ghostTimeoutMs'>, Knob>;
 
 export type KnobName = keyof typeof KNOBS;
@@ -61,7 +171,13 @@ export type KnobName = keyof typeof KNOBS;
 export function convictSchema(env: Record<string, string | undefined>) {
   const schema: Record<string, convict.SchemaObj<string | null>> = {};
   for (const [name, knob] of Object.entries(KNOBS)) {
-    schema[name] = { doc: knob.doc, env: knob.env, default: knob.default, format: '*', nullable: knob.default === null };
+    schema[name] = {
+      doc: knob.doc,
+      env: knob.env,
+      default: knob.default,
+      format: '*',
+      nullable: knob.default === null,
+    };
   }
   return convict(schema, { env, args: [] });
 }

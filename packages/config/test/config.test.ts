@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { describe, expect, it } from '@jest/globals';
 import { ConfigError, createLogger, loadConfig } from '@acestream-proxy/config';
+import { describe, expect, it } from '@jest/globals';
 
 const noDotenv = { dotenvPath: '/nonexistent/.env' };
 const load = (env: Record<string, string>) => loadConfig(env, noDotenv);
@@ -25,7 +25,11 @@ describe('loadConfig', () => {
   });
 
   it('parses lists and fractions', () => {
-    const { config } = load({ ENGINES: 'a.example:6878, 10.0.0.2:6879', PROXY_GRACE_PERIOD: '0.5', REDIS_URL: 'redis://127.0.0.1:6379/2' });
+    const { config } = load({
+      ENGINES: 'a.example:6878, 10.0.0.2:6879',
+      PROXY_GRACE_PERIOD: '0.5',
+      REDIS_URL: 'redis://127.0.0.1:6379/2',
+    });
     expect(config.engines).toEqual([
       { host: 'a.example', port: 6878 },
       { host: '10.0.0.2', port: 6879 },
@@ -107,6 +111,12 @@ describe('createLogger', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!);
-    expect(line).toMatchObject({ level: 'info', message: 'client connected', worker_id: 'host:42', stream_id: 'abc', client_id: 'c1' });
+    expect(line).toMatchObject({
+      level: 'info',
+      message: 'client connected',
+      worker_id: 'host:42',
+      stream_id: 'abc',
+      client_id: 'c1',
+    });
   });
 });

@@ -60,7 +60,9 @@ export class RedisOwnerElection implements OwnerElection {
   }
 
   async renew(id: StreamId, fence: Fence): Promise<boolean> {
-    return (await this.renewCommand(this.keys.owner(id), this.keys.ownerEpoch(id), fence.workerId, fence.epoch, this.ttlMs)) === 1;
+    return (
+      (await this.renewCommand(this.keys.owner(id), this.keys.ownerEpoch(id), fence.workerId, fence.epoch, this.ttlMs)) === 1
+    );
   }
 
   async takeover(id: StreamId, workerId: string, deadWorkerId: string): Promise<Fence | null> {
@@ -130,6 +132,8 @@ export class MemoryOwnerElection implements OwnerElection {
 
   private holds(id: StreamId, fence: Fence): boolean {
     const current = this.owners.get(id);
-    return !!current && current.expiresAt > this.now() && current.workerId === fence.workerId && this.epochs.get(id) === fence.epoch;
+    return (
+      !!current && current.expiresAt > this.now() && current.workerId === fence.workerId && this.epochs.get(id) === fence.epoch
+    );
   }
 }

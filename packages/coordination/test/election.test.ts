@@ -1,11 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MemoryOwnerElection, type OwnerElection, RedisOwnerElection } from '@acestream-proxy/coordination';
 import { Keys, parseStreamId } from '@acestream-proxy/keys';
 import { type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('abcdefabcdefabcdefabcdefabcdefabcdefabcd');
 
-function electionSuite(name: string, setup: (ttlMs: number) => Promise<{ election: OwnerElection; teardown: () => Promise<void> }>) {
+function electionSuite(
+  name: string,
+  setup: (ttlMs: number) => Promise<{ election: OwnerElection; teardown: () => Promise<void> }>,
+) {
   describe(`${name} OwnerElection`, () => {
     let election: OwnerElection;
     let teardown: () => Promise<void>;
@@ -52,7 +55,10 @@ function electionSuite(name: string, setup: (ttlMs: number) => Promise<{ electio
     it('lets another worker claim once the owner stops renewing', async () => {
       const stale = await election.claim(id, 'host:old');
       expect(await election.claim(id, 'host:new')).toBeNull();
-      const fresh = await waitFor(() => election.claim(id, 'host:new'), { timeoutMs: 3000, what: 'ttl to lapse' });
+      const fresh = await waitFor(() => election.claim(id, 'host:new'), {
+        timeoutMs: 3000,
+        what: 'ttl to lapse',
+      });
       expect(fresh.epoch).toBeGreaterThan(stale!.epoch);
       expect(await election.renew(id, stale!)).toBe(false);
       await election.release(id, fresh);
@@ -60,7 +66,10 @@ function electionSuite(name: string, setup: (ttlMs: number) => Promise<{ electio
   });
 }
 
-electionSuite('memory', async (ttlMs) => ({ election: new MemoryOwnerElection(ttlMs), teardown: async () => {} }));
+electionSuite('memory', async (ttlMs) => ({
+  election: new MemoryOwnerElection(ttlMs),
+  teardown: async () => {},
+}));
 
 let t: TestRedis;
 electionSuite('redis', async (ttlMs) => {

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type EventBus, MemoryEventBus, RedisEventBus, type StreamEvent } from '@acestream-proxy/coordination';
 import { Keys, parseStreamId } from '@acestream-proxy/keys';
 import { connectRedis, type Redis, Subscriptions } from '@acestream-proxy/redis';
 import { TEST_REDIS_URL, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('9999999999999999999999999999999999999999');
 const other = parseStreamId('8888888888888888888888888888888888888888');
@@ -22,7 +22,12 @@ function busSuite(name: string, setup: () => Promise<{ bus: EventBus; teardown: 
       const off = await bus.listen(id, (e) => seen.push(e));
       const offOther = await bus.listen(other, (e) => seenOther.push(e));
       await bus.publish({ type: 'client_connected', stream_id: id, client_id: 'c1', worker_id: 'h:1' });
-      await bus.publish({ type: 'stream_stopped', stream_id: id, reason: 'normal', message: 'grace period over' });
+      await bus.publish({
+        type: 'stream_stopped',
+        stream_id: id,
+        reason: 'normal',
+        message: 'grace period over',
+      });
       await waitFor(() => seen.length === 2, { what: 'two events' });
       expect(seen.map((e) => e.type)).toEqual(['client_connected', 'stream_stopped']);
       expect(seenOther).toEqual([]);

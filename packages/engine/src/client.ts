@@ -106,7 +106,9 @@ export class EngineClient {
         }
         resolve(res);
       });
-      req.setTimeout(this.timeoutMs, () => req.destroy(new EngineError('engine_timeout', 'playback did not answer', this.address)));
+      req.setTimeout(this.timeoutMs, () =>
+        req.destroy(new EngineError('engine_timeout', 'playback did not answer', this.address)),
+      );
       req.once('response', () => req.setTimeout(0));
       req.on('error', (err) => reject(toEngineError(err, this.address, 'playback')));
     });

@@ -32,7 +32,12 @@ export class EngineError extends Error {
 /** Turns a low-level failure of a call into an EngineError that says what happened. */
 export function toEngineError(err: unknown, engine: EngineAddress, what: string): EngineError {
   if (err instanceof EngineError) return err;
-  const e = err as { name?: string; code?: string; cause?: { code?: string; message?: string }; message?: string };
+  const e = err as {
+    name?: string;
+    code?: string;
+    cause?: { code?: string; message?: string };
+    message?: string;
+  };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'ETIMEDOUT') {
     return new EngineError('engine_timeout', `${what} timed out`, engine);
   }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
 import { BadStreamIdError, Keys, parseStreamId } from '@acestream-proxy/keys';
+import { describe, expect, it } from '@jest/globals';
 
 const good = 'A1B2C3D4E5F60718293A4B5C6D7E8F9012345678';
 

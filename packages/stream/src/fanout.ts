@@ -152,7 +152,10 @@ export class StreamFanout {
     while (client.cursor <= this.newest) {
       const chunk = this.cache.get(client.cursor++);
       if (!chunk) continue; // expired before this worker fetched it: nothing to send for it
-      if (!this.write(client, chunk)) return this.waitForDrain(client);
+      if (!this.write(client, chunk)) {
+        this.waitForDrain(client);
+        return;
+      }
     }
   }
 
@@ -175,7 +178,10 @@ export class StreamFanout {
   private jump(client: FanoutClient): void {
     client.skips++;
     if (client.skips > this.settings.maxSkips) {
-      this.logger.warn('dropping a client that cannot keep up', { client_id: client.clientId, skips: client.skips });
+      this.logger.warn('dropping a client that cannot keep up', {
+        client_id: client.clientId,
+        skips: client.skips,
+      });
       this.clients.delete(client);
       client.sink.end();
       this.onClientDropped(client, 'too slow');

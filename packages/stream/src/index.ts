@@ -1,7 +1,7 @@
 // Public surface of @acestream-proxy/stream: the owner side, the fanout, and the manager.
 export { type ClientSink, FanoutClient, type FanoutSettings, StreamFanout } from './fanout.js';
 export { type Logger, silentLogger } from './logger.js';
-export { StreamManager, type Membership, type StreamManagerOptions } from './manager.js';
+export { type Membership, StreamManager, type StreamManagerOptions } from './manager.js';
 export {
   MemoryMetadataStore,
   type MetadataStore,
@@ -9,5 +9,10 @@ export {
   type StreamMetadata,
   type StreamState,
 } from './metadata.js';
+export {
+  type EndReason,
+  OwnedStream,
+  type OwnedStreamOptions,
+  type OwnedStreamSettings,
+} from './owned-stream.js';
 export { OwnerRole, type OwnerRoleOptions } from './owner-role.js';
-export { type EndReason, OwnedStream, type OwnedStreamOptions, type OwnedStreamSettings } from './owned-stream.js';

@@ -84,7 +84,14 @@ export class StreamManager {
     await registry.register(id, info);
     const local = await this.localStream(id);
     const client = local.fanout.add(info.clientId, sink);
-    void bus.publish({ type: 'client_connected', stream_id: id, client_id: info.clientId, worker_id: info.workerId }).catch(() => {});
+    void bus
+      .publish({
+        type: 'client_connected',
+        stream_id: id,
+        client_id: info.clientId,
+        worker_id: info.workerId,
+      })
+      .catch(() => {});
     let left = false;
     return {
       client,
@@ -94,7 +101,13 @@ export class StreamManager {
         local.fanout.remove(client);
         if (local.fanout.clients.size === 0) await this.closeLocal(id, local);
         const remaining = await registry.unregister(id, info.clientId);
-        await bus.publish({ type: 'client_disconnected', stream_id: id, client_id: info.clientId, worker_id: info.workerId, remaining });
+        await bus.publish({
+          type: 'client_disconnected',
+          stream_id: id,
+          client_id: info.clientId,
+          worker_id: info.workerId,
+          remaining,
+        });
         if (remaining === 0) this.owner.scheduleGrace(id);
       },
     };
@@ -107,7 +120,11 @@ export class StreamManager {
       return true;
     }
     if (!(await this.options.metadata.get(id))) return false;
-    await this.options.bus.publish({ type: 'stream_stop', stream_id: id, reason: 'stopped through the management API' });
+    await this.options.bus.publish({
+      type: 'stream_stop',
+      stream_id: id,
+      reason: 'stopped through the management API',
+    });
     return true;
   }
 
@@ -232,7 +249,11 @@ export class StreamManager {
         fence = await election.takeover(id, workerId, current);
       }
       if (!fence) return;
-      logger.warn('owner gone, taking the stream over', { stream_id: id, previous_owner: current, epoch: fence.epoch });
+      logger.warn('owner gone, taking the stream over', {
+        stream_id: id,
+        previous_owner: current,
+        epoch: fence.epoch,
+      });
       await this.owner.start(id, fence);
     } catch (err) {
       logger.warn('takeover failed', { stream_id: id, error: (err as Error).message });

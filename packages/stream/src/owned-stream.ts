@@ -1,7 +1,7 @@
 // Owner side of one stream: engine session -> aligner -> chunker -> ChunkStore, with reconnects.
 
 import type { IncomingMessage } from 'node:http';
-import { type ChunkStore, Chunker, type Fence } from '@acestream-proxy/buffer';
+import { Chunker, type ChunkStore, type Fence } from '@acestream-proxy/buffer';
 import { type EngineClient, EngineError, type EngineSession } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
 import { TsAligner } from '@acestream-proxy/ts';

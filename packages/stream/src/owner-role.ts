@@ -78,8 +78,17 @@ export class OwnerRole {
         renewTimer.unref();
         const stopListening = await this.options.bus.listen(id, (event) => this.onEvent(id, event));
         this.owned.set(id, { stream, fence, renewTimer, stopListening });
-        await this.options.bus.publish({ type: 'owner_changed', stream_id: id, owner: fence.workerId, epoch: fence.epoch });
-        logger.info('stream started', { stream_id: id, engine: `${engine.address.host}:${engine.address.port}`, epoch: fence.epoch });
+        await this.options.bus.publish({
+          type: 'owner_changed',
+          stream_id: id,
+          owner: fence.workerId,
+          epoch: fence.epoch,
+        });
+        logger.info('stream started', {
+          stream_id: id,
+          engine: `${engine.address.host}:${engine.address.port}`,
+          epoch: fence.epoch,
+        });
         return;
       } catch (err) {
         await stream.stop('error').catch(() => {});
@@ -103,7 +112,10 @@ export class OwnerRole {
       try {
         if ((await this.options.registry.sweep(id)) === 0) await this.stop(id, 'normal', 'no clients left');
       } catch (err) {
-        this.options.logger.error('grace period check failed', { stream_id: id, error: (err as Error).message });
+        this.options.logger.error('grace period check failed', {
+          stream_id: id,
+          error: (err as Error).message,
+        });
       }
     }, this.options.gracePeriodSeconds * 1000);
     timer.unref();
@@ -175,7 +187,12 @@ export class OwnerRole {
     if (!owned) return;
     this.forget(id, owned);
     const { store, metadata, registry, election, bus, logger } = this.options;
-    await metadata.update(id, { state: reason === 'error' ? 'error' : 'stopping', error_message: reason === 'error' ? message : undefined }).catch(() => {});
+    await metadata
+      .update(id, {
+        state: reason === 'error' ? 'error' : 'stopping',
+        error_message: reason === 'error' ? message : undefined,
+      })
+      .catch(() => {});
     await owned.stream.stop(reason);
     const streamReason = reason === 'error' ? 'error' : reason === 'normal' ? 'normal' : 'stopped';
     await bus.publish({ type: 'stream_stopped', stream_id: id, reason: streamReason, message }).catch(() => {});

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from '@jest/globals';
 import { MemoryChunkStore } from '@acestream-proxy/buffer';
 import { parseStreamId } from '@acestream-proxy/keys';
-import { silentLogger, StreamFanout } from '@acestream-proxy/stream';
+import { StreamFanout, silentLogger } from '@acestream-proxy/stream';
 import { waitFor } from '@acestream-proxy/test-utils';
+import { afterEach, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('1234567890abcdef1234567890abcdef12345678');
 
@@ -78,7 +78,9 @@ describe('StreamFanout', () => {
     fanout.add('a', a);
     fanout.add('b', b);
     await appendAll(store, [7]);
-    await waitFor(() => a.tags().includes(7) && b.tags().includes(7), { what: 'both clients to get chunk 7' });
+    await waitFor(() => a.tags().includes(7) && b.tags().includes(7), {
+      what: 'both clients to get chunk 7',
+    });
     const fromA = a.received.find((x) => x[5] === 7);
     const fromB = b.received.find((x) => x[5] === 7);
     expect(fromA).toBe(fromB);

@@ -106,7 +106,10 @@ export function capture(url: string, headers: Record<string, string> = {}): Prom
 }
 
 /** Fetches JSON over a real socket (status and parsed body). */
-export async function getJson<T = unknown>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T; headers: Headers }> {
+export async function getJson<T = unknown>(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await fetch(url, init);
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };

@@ -1,7 +1,7 @@
 // Public surface of @acestream-proxy/test-utils: what tests need to drive real parts.
 export { type Capture, capture, getJson } from './capture.js';
-export { decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir } from './media.js';
+export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir } from './media.js';
 export { REPO_ROOT, type StartedProcess, type StartOptions, startNodeProcess } from './process.js';
 export { TEST_REDIS_URL, type TestRedis, testRedis } from './redis.js';
-export { type WaitOptions, waitFor } from './wait.js';
 export { freePort, type PrivateRedis, startPrivateRedis } from './redis-server.js';
+export { type WaitOptions, waitFor } from './wait.js';

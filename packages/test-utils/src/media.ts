@@ -12,16 +12,31 @@ export function tempDir(label = 'acestream-proxy'): string {
   return mkdtempSync(join(tmpdir(), `${label}-`));
 }
 
-/** Encodes a few seconds of test pattern + tone as MPEG-TS (keyframe every second). */
+/**
+ * Encodes a few seconds of test pattern + tone as MPEG-TS (keyframe every second). The tone
+ * ends a little before the picture, as engine-sim's file source needs to loop without overlap.
+ */
 export async function makeSampleTs(dir: string, seconds = 4): Promise<string> {
   const out = join(dir, 'sample.ts');
+  const video = `testsrc2=size=320x240:rate=25:duration=${seconds}`;
+  const audio = `sine=frequency=440:duration=${seconds - 0.1}`;
+  const encode = ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac'];
   await run('ffmpeg', [
-    '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25',
-    '-f', 'lavfi', '-i', 'sine=frequency=440',
-    '-t', String(seconds),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-f', 'mpegts', out,
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    video,
+    '-f',
+    'lavfi',
+    '-i',
+    audio,
+    ...encode,
+    '-f',
+    'mpegts',
+    out,
   ]);
   return out;
 }
@@ -36,14 +51,38 @@ export interface ProbeResult {
 export async function ffprobe(bytes: Buffer, dir = tempDir('ffprobe')): Promise<ProbeResult> {
   const file = join(dir, 'capture.ts');
   writeFileSync(file, bytes);
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_programs', '-show_streams', '-show_format', '-of', 'json', file]);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_programs',
+    '-show_streams',
+    '-show_format',
+    '-of',
+    'json',
+    file,
+  ]);
   return JSON.parse(stdout) as ProbeResult;
 }
 
 /** Decodes captured bytes fully; returns ffmpeg's error output ('' means a clean decode). */
+/**
+ * The capture up to its last video PES start: a player that is switched off mid-frame leaves a
+ * truncated last frame, which says nothing about the stream.
+ */
+export function completeFrames(bytes: Buffer): Buffer {
+  for (let off = Math.floor(bytes.length / 188) * 188 - 188; off >= 0; off -= 188) {
+    if (bytes[off] !== 0x47 || !(bytes[off + 1]! & 0x40) || !(bytes[off + 3]! & 0x10)) continue;
+    const p = bytes[off + 3]! & 0x20 ? off + 5 + bytes[off + 4]! : off + 4;
+    const videoPes = bytes[p] === 0 && bytes[p + 1] === 0 && bytes[p + 2] === 1 && (bytes[p + 3]! & 0xf0) === 0xe0;
+    if (videoPes) return bytes.subarray(0, off);
+  }
+  return bytes;
+}
+
+/** Decodes captured bytes fully (complete frames); returns ffmpeg's error output ('' = clean). */
 export async function decodeErrors(bytes: Buffer, dir = tempDir('decode')): Promise<string> {
   const file = join(dir, 'capture.ts');
-  writeFileSync(file, bytes);
+  writeFileSync(file, completeFrames(bytes));
   try {
     const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
     return stderr;

@@ -63,7 +63,7 @@ export class PsiTracker {
   private keep(which: 'pat' | 'pmt', chunk: Buffer, off: number): void {
     const current = which === 'pat' ? this.patPacket : this.pmtPacket;
     // Same bytes but the continuity counter: nothing changed, keep the cached header.
-    if (current && current.subarray(4).equals(chunk.subarray(off + 4, off + TS_PACKET_SIZE))) return;
+    if (current?.subarray(4).equals(chunk.subarray(off + 4, off + TS_PACKET_SIZE))) return;
     const copy = Buffer.from(chunk.subarray(off, off + TS_PACKET_SIZE));
     if (which === 'pat') this.patPacket = copy;
     else this.pmtPacket = copy;

@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
 import { TsAligner } from '@acestream-proxy/ts';
+import { describe, expect, it } from '@jest/globals';
 
 /** `n` packets, each with the sync byte and a distinct, recognisable body. */
 function packets(n: number, seed = 0): Buffer {

@@ -1,14 +1,14 @@
-import { describe, expect, it } from '@jest/globals';
 import {
   findRandomAccess,
   hasRandomAccess,
   nullPacket,
   nullPackets,
-  packetPid,
   PsiTracker,
+  packetPid,
   readPcr,
   readPts,
 } from '@acestream-proxy/ts';
+import { describe, expect, it } from '@jest/globals';
 
 function header(pid: number, { pusi = false, afc = 1, cc = 0 } = {}): Buffer {
   const p = Buffer.alloc(188, 0xff);
@@ -49,7 +49,25 @@ function ptsPacket(pid: number, pts: number, nal?: number): Buffer {
 
 function patPacket(pmtPid: number, version = 0): Buffer {
   const p = header(0, { pusi: true });
-  const section = [0x00, 0x00, 0xb0, 13, 0x00, 0x01, 0xc1 | (version << 1), 0, 0, 0x00, 0x01, 0xe0 | (pmtPid >> 8), pmtPid & 0xff, 1, 2, 3, 4];
+  const section = [
+    0x00,
+    0x00,
+    0xb0,
+    13,
+    0x00,
+    0x01,
+    0xc1 | (version << 1),
+    0,
+    0,
+    0x00,
+    0x01,
+    0xe0 | (pmtPid >> 8),
+    pmtPid & 0xff,
+    1,
+    2,
+    3,
+    4,
+  ];
   Buffer.from(section).copy(p, 4);
   return p;
 }

@@ -1,6 +1,5 @@
 // End to end under node:cluster: several workers, one engine session, owner failover, fan-out cost.
 
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   type Capture,
   capture,
@@ -11,6 +10,7 @@ import {
   type TestRedis,
   testRedis,
 } from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { simSessions, startGateway, startSim, stopAll, waitFor, withoutNullPackets } from './helpers.js';
 
 const ID = '5'.repeat(40);
@@ -50,7 +50,12 @@ describe('a two-worker gateway', () => {
 
   const clientRecords = async (id = ID) => {
     const members = await t.redis.smembers(`${t.prefix}:stream:${id}:clients`);
-    return Promise.all(members.map(async (cid) => ({ cid, ...(await t.redis.hgetall(`${t.prefix}:stream:${id}:clients:${cid}`)) })));
+    return Promise.all(
+      members.map(async (cid) => {
+        const hash: Record<string, string> = await t.redis.hgetall(`${t.prefix}:stream:${id}:clients:${cid}`);
+        return { cid, worker_id: hash.worker_id ?? '' };
+      }),
+    );
   };
 
   it('serves 20 players spread over both workers through one engine session', async () => {
@@ -96,7 +101,10 @@ describe('a two-worker gateway', () => {
     const resumed = await Promise.all(
       alive.map(async (p) => {
         const i = players.indexOf(p);
-        await waitFor(() => realBytes(p) > before[i]! + 50_000, { what: 'data after the owner died', timeoutMs: 10_000 });
+        await waitFor(() => realBytes(p) > before[i]! + 50_000, {
+          what: 'data after the owner died',
+          timeoutMs: 10_000,
+        });
         return Date.now() - killedAt;
       }),
     );
@@ -106,7 +114,9 @@ describe('a two-worker gateway', () => {
     const newOwner = await t.redis.get(`${t.prefix}:stream:${id}:owner`);
     expect(newOwner).not.toBeNull();
     expect(newOwner).not.toBe(owner);
-    await waitFor(async () => (await simSessions(sim)).active === 1, { what: 'one engine session after takeover' });
+    await waitFor(async () => (await simSessions(sim)).active === 1, {
+      what: 'one engine session after takeover',
+    });
     // The dead worker's clients were removed at once (announced by the primary).
     await waitFor(async () => (await clientRecords(id)).every((r) => r.worker_id !== owner), {
       what: "the dead worker's client records to go",
@@ -122,7 +132,9 @@ describe('a two-worker gateway', () => {
     await Promise.all([a!.waitForBytes(50_000), b!.waitForBytes(50_000)]);
     expect(await t.redis.scard(`${t.prefix}:stream:${id}:clients`)).toBe(2);
     a!.close();
-    await waitFor(async () => (await t.redis.scard(`${t.prefix}:stream:${id}:clients`)) === 1, { what: 'one client left' });
+    await waitFor(async () => (await t.redis.scard(`${t.prefix}:stream:${id}:clients`)) === 1, {
+      what: 'one client left',
+    });
     b!.close();
   });
 
@@ -133,7 +145,10 @@ describe('a two-worker gateway', () => {
     paused!.pause();
     const start = others.map(realBytes);
     const t0 = Date.now();
-    await waitFor(() => Date.now() - t0 >= 3000 || others.some((p) => p.ended), { what: 'a 3 s window', timeoutMs: 5000 });
+    await waitFor(() => Date.now() - t0 >= 3000 || others.some((p) => p.ended), {
+      what: 'a 3 s window',
+      timeoutMs: 5000,
+    });
     const seconds = (Date.now() - t0) / 1000;
     for (const [i, p] of others.entries()) {
       const bitsPerSecond = ((realBytes(p) - start[i]!) * 8) / seconds;
@@ -166,12 +181,17 @@ describe('Redis work per chunk', () => {
     const indexKey = `ace_proxy:stream:${id}:buffer:index`;
     const i0 = Number(await redis.redis.get(indexKey));
     const c0 = await redis.commandCalls();
-    await waitFor(async () => Number(await redis.redis.get(indexKey)) >= i0 + 30, { what: '30 more chunks', timeoutMs: 10_000 });
+    await waitFor(async () => Number(await redis.redis.get(indexKey)) >= i0 + 30, {
+      what: '30 more chunks',
+      timeoutMs: 10_000,
+    });
     const c1 = await redis.commandCalls();
     const chunks = Number(await redis.redis.get(indexKey)) - i0;
     for (const p of players) p.close();
     // The next measurement must see only its own stream's appends.
-    await waitFor(async () => (await redis.redis.exists(`ace_proxy:stream:${id}:metadata`)) === 0, { what: 'the stream to stop' });
+    await waitFor(async () => (await redis.redis.exists(`ace_proxy:stream:${id}:metadata`)) === 0, {
+      what: 'the stream to stop',
+    });
     const byCommand = new Map<string, number>();
     let total = 0;
     for (const [name, calls] of c1) {

@@ -1,10 +1,19 @@
 // End to end: real engine-sim and gateway processes, real Redis, real sockets, ffprobe as the player.
 
+import {
+  type Capture,
+  capture,
+  ffprobe,
+  getJson,
+  type StartedProcess,
+  TEST_REDIS_URL,
+  type TestRedis,
+  testRedis,
+} from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Capture, capture, ffprobe, getJson, type StartedProcess, type TestRedis, TEST_REDIS_URL, testRedis } from '@acestream-proxy/test-utils';
 import { overlap, setFault, simSessions, startGateway, startSim, stopAll, waitFor, withoutNullPackets } from './helpers.js';
 
-const ID = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
+const ID = `${'a'.repeat(8)}0123456789abcdef0123456789abcdef`;
 const streamUrl = (gw: StartedProcess, id = ID, param = 'id') => `${gw.url}/ace/getstream?${param}=${id}`;
 
 describe('three players on one channel share one engine session', () => {
@@ -111,7 +120,9 @@ describe('three players on one channel share one engine session', () => {
     ['CRLF', `${'a'.repeat(38)}%0D%0A`],
     ['10 KB', 'a'.repeat(10_240)],
   ])('rejects a bad id (%s) with 400 JSON and creates no key', async (_name, id) => {
-    await waitFor(async () => (await streamKeys()).length === 0, { what: 'no stream keys left from earlier tests' });
+    await waitFor(async () => (await streamKeys()).length === 0, {
+      what: 'no stream keys left from earlier tests',
+    });
     const { status, body } = await getJson<{ error: string; message: string }>(streamUrl(gateway, id));
     expect(status).toBe(400);
     expect(body.error).toBe('bad_stream_id');
