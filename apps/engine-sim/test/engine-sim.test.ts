@@ -125,7 +125,7 @@ describe('engine-sim (synthetic source)', () => {
     const bytes = player.bytes();
     const probes = new ProbeScanner().push(bytes);
     expect(probes.length).toBeGreaterThan(50);
-    probes.forEach((p, i) => expect(p.seq).toBe(i));
+    expect(probes.map((p) => p.seq)).toEqual(probes.map((_, i) => i));
     expect(probes[probes.length - 1]!.bytesBefore).toBeLessThan(bytes.length);
     const probe = await ffprobe(bytes);
     expect(probe.programs).toHaveLength(1);
@@ -154,7 +154,7 @@ describe('engine-sim (file source)', () => {
     const probe = await ffprobe(bytes);
     expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
     const probes = new ProbeScanner().push(bytes);
-    probes.forEach((p, i) => expect(p.seq).toBe(i));
+    expect(probes.map((p) => p.seq)).toEqual(probes.map((_, i) => i));
   });
 });
 
