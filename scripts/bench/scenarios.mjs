@@ -1,0 +1,169 @@
+// The bench scenarios of issue 5: fanout, many, join, failover. Each returns rows for the table.
+
+import { Player } from './client.mjs';
+import { children, sample, usage } from './procstat.mjs';
+import { median, openPlayers, percentile, sleep, startBaselineStack, startStack } from './stack.mjs';
+
+const id = (n) => n.toString(16).padStart(40, 'a');
+
+/** Bytes of stream data and latency samples of `players` over `seconds`. */
+async function window(players, seconds, pids) {
+  const before = players.map((p) => ({ data: p.dataBytes, lat: p.latencies.length }));
+  const cpu0 = pids.map(sample);
+  await sleep(seconds * 1000);
+  const cpu1 = pids.map(sample);
+  return {
+    bytes: players.map((p, i) => p.dataBytes - before[i].data),
+    latencies: players.flatMap((p, i) => p.latencies.slice(before[i].lat)),
+    usage: pids.map((pid, i) => ({ pid, ...usage(cpu0[i], cpu1[i]) })),
+  };
+}
+
+export async function fanout({ clients, seconds, bitrate, workers }) {
+  const expected = (bitrate / 8) * seconds;
+  // Baseline first, in its own processes, with the same clients and window.
+  const base = await startBaselineStack({ bitrate });
+  const basePlayers = await openPlayers(base.url, clients);
+  await sleep(2000);
+  const baseWin = await window(basePlayers, seconds, [base.baseline.proc.pid]);
+  for (const p of basePlayers) p.close();
+  await base.stop();
+  const baseDelivered = baseWin.bytes.reduce((a, b) => a + b, 0) / (clients * expected);
+
+  const stack = await startStack({ bitrate, workers });
+  const workerPids = children(stack.primaryPid);
+  // Memory per client: RSS with one player on each worker, then with all of them.
+  const firstPlayers = await openPlayers(stack.streamUrl(id(1)), workers, { batch: 1 });
+  await sleep(2000);
+  const idle = workerPids.map(sample);
+  const players = [...firstPlayers, ...(await openPlayers(stack.streamUrl(id(1)), clients - workers))];
+  await sleep(2000);
+  const calls0 = sum(await stack.redis.commandCalls());
+  const win = await window(players, seconds, workerPids);
+  const calls1 = sum(await stack.redis.commandCalls());
+  const delivered = win.bytes.reduce((a, b) => a + b, 0) / (clients * expected);
+  const rssGrowth = win.usage.reduce((a, u, i) => a + (u.rssMb * 2 ** 20 - (idle[i]?.rss ?? 0)), 0);
+  const result = {
+    scenario: 'fanout',
+    clients,
+    connected: players.filter((p) => p.status === 200).length,
+    completed: players.filter((p) => !p.ended).length,
+    delivered_vs_expected: delivered,
+    baseline_delivered_vs_expected: baseDelivered,
+    ratio_to_baseline: delivered / baseDelivered,
+    loss: players.reduce((a, p) => a + p.loss, 0),
+    out_of_order: players.reduce((a, p) => a + p.outOfOrder, 0),
+    latency_p50_ms: median(win.latencies),
+    latency_p99_ms: percentile(win.latencies, 99),
+    baseline_latency_p99_ms: percentile(baseWin.latencies, 99),
+    ttfb_p50_ms: median(players.map((p) => p.ttfb)),
+    ttfb_p99_ms: percentile(
+      players.map((p) => p.ttfb),
+      99,
+    ),
+    worker_cpu_pct: win.usage.map((u) => Math.round(u.cpuPct)),
+    worker_rss_mb: win.usage.map((u) => Math.round(u.rssMb)),
+    rss_growth_per_client_kb: rssGrowth / (clients - workers) / 1024,
+    redis_commands_per_s: (calls1 - calls0) / seconds,
+  };
+  for (const p of players) p.close();
+  await stack.stop();
+  return result;
+}
+
+export async function join({ seconds, intervalMs, bitrate, workers }) {
+  const stack = await startStack({ bitrate, workers });
+  const anchor = new Player(stack.streamUrl(id(2)));
+  await sleep(3000);
+  const joiners = [];
+  const until = performance.now() + seconds * 1000;
+  while (performance.now() < until) {
+    joiners.push(new Player(stack.streamUrl(id(2))));
+    await sleep(intervalMs);
+  }
+  await sleep(1000);
+  const ttfb = joiners.map((p) => p.ttfb).filter((t) => !Number.isNaN(t));
+  const result = {
+    scenario: 'join',
+    joins: joiners.length,
+    answered: ttfb.length,
+    first_client_ttfb_ms: anchor.ttfb,
+    join_ttfb_p50_ms: median(ttfb),
+    join_ttfb_p99_ms: percentile(ttfb, 99),
+    loss: joiners.reduce((a, p) => a + p.loss, 0) + anchor.loss,
+  };
+  for (const p of [anchor, ...joiners]) p.close();
+  await stack.stop();
+  return result;
+}
+
+export async function failover({ kills, everyS, clients, bitrate, workers }) {
+  const stack = await startStack({ bitrate, workers, env: { PROXY_GRACE_PERIOD: '5' } });
+  const stream = id(3);
+  let players = await openPlayers(stack.streamUrl(stream), clients, { batch: 1 });
+  const gaps = [];
+  let disconnectedElsewhere = 0;
+  for (let k = 0; k < kills; k++) {
+    await sleep(everyS * 1000);
+    const owner = await stack.redis.redis.get(`ace_proxy:stream:${stream}:owner`);
+    if (!owner) throw new Error('no owner to kill');
+    const ownerPid = Number(owner.split(':').pop());
+    for (const p of players) p.markGap();
+    process.kill(ownerPid, 'SIGKILL');
+    await sleep(3000);
+    // Players of the killed worker were cut off; a player elsewhere must not have been, and the
+    // longest silence it saw since the kill is the failover gap.
+    const onOthers = players.filter((p) => !p.ended);
+    for (const p of onOthers) gaps.push(p.gapSinceMark);
+    const cut = players.filter((p) => p.ended).length;
+    // Reconnect the cut-off players, as their TVs would.
+    players = [...onOthers, ...(await openPlayers(stack.streamUrl(stream), cut, { batch: 1 }))];
+    disconnectedElsewhere += onOthers.filter((p) => p.ended).length;
+  }
+  const result = {
+    scenario: 'failover',
+    kills,
+    samples: gaps.length,
+    gap_median_ms: median(gaps),
+    gap_max_ms: Math.max(...gaps),
+    disconnected_on_other_workers: disconnectedElsewhere,
+    engine_sessions_active: (await (await fetch(`${stack.sim.url}/sim/sessions`)).json()).active,
+  };
+  for (const p of players) p.close();
+  await stack.stop();
+  return result;
+}
+
+export async function many({ streams, perStream, seconds, bitrate, workers, bufferTtl }) {
+  const stack = await startStack({ bitrate, workers, env: { PROXY_BUFFER_TTL: String(bufferTtl) } });
+  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await stack.redis.redis.info('memory'))?.[1] ?? 0);
+  const emptyMemory = await usedMemory();
+  const players = [];
+  for (let s = 0; s < streams; s++) players.push(await openPlayers(stack.streamUrl(id(100 + s)), perStream));
+  await sleep(Math.max(3000, bufferTtl * 1000 + 1000));
+  const flat = players.flat();
+  const win = await window(flat, seconds, children(stack.primaryPid));
+  const expected = (bitrate / 8) * seconds;
+  const perStreamDelivered = players.map((group) => Math.min(...group.map((p) => win.bytes[flat.indexOf(p)] / expected)));
+  const used = (await usedMemory()) - emptyMemory;
+  const result = {
+    scenario: 'many',
+    streams,
+    clients: flat.length,
+    worst_stream_delivered_vs_expected: Math.min(...perStreamDelivered),
+    streams_at_full_rate: perStreamDelivered.filter((d) => d > 0.95).length,
+    loss: flat.reduce((a, p) => a + p.loss, 0),
+    redis_bytes_per_stream: used / streams,
+    redis_bound_bytes_per_stream: 1.1 * (bitrate / 8) * bufferTtl,
+    worker_cpu_pct: win.usage.map((u) => Math.round(u.cpuPct)),
+  };
+  for (const p of flat) p.close();
+  await stack.stop();
+  return result;
+}
+
+function sum(map) {
+  let total = 0;
+  for (const v of map.values()) total += v;
+  return total;
+}

@@ -1,0 +1,67 @@
+// Starts what a scenario needs as separate processes: private Redis, engine-sim, gateway, baseline.
+import { startNodeProcess, startPrivateRedis, waitFor } from '../../packages/test-utils/dist/index.js';
+import { Player } from './client.mjs';
+
+export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, simEnv = {} } = {}) {
+  const redis = await startPrivateRedis();
+  const sim = await startNodeProcess('apps/engine-sim/dist/main.js', { env: { BITRATE: String(bitrate), ...simEnv } });
+  const gateway = await startNodeProcess('apps/gateway/dist/main.js', {
+    env: {
+      REDIS_URL: redis.url,
+      WORKERS: String(workers),
+      ENGINES: `127.0.0.1:${sim.port}`,
+      ENGINE_MAX_STREAMS: '1000',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    timeoutMs: 30_000,
+  });
+  const primaryPid = gateway.proc.pid;
+  return {
+    redis,
+    sim,
+    gateway,
+    primaryPid,
+    streamUrl: (id) => `${gateway.url}/ace/getstream?id=${id}`,
+    async stop() {
+      await gateway.stop();
+      await sim.stop();
+      await redis.stop();
+    },
+  };
+}
+
+export async function startBaselineStack({ bitrate }) {
+  const sim = await startNodeProcess('apps/engine-sim/dist/main.js', { env: { BITRATE: String(bitrate) } });
+  const baseline = await startNodeProcess('scripts/bench/baseline.mjs', { env: { ENGINE_PORT: String(sim.port) } });
+  return {
+    sim,
+    baseline,
+    url: `${baseline.url}/stream`,
+    async stop() {
+      await baseline.stop();
+      await sim.stop();
+    },
+  };
+}
+
+/** Opens `n` players on `url` (a few at a time, as a crowd of TVs would) and waits for their first byte. */
+export async function openPlayers(url, n, { batch = 50, timeoutMs = 30_000 } = {}) {
+  const players = [];
+  for (let i = 0; i < n; i += batch) {
+    const group = Array.from({ length: Math.min(batch, n - i) }, () => new Player(url));
+    players.push(...group);
+    await waitFor(() => group.every((p) => !Number.isNaN(p.ttfb) || p.ended), { timeoutMs, what: 'players to get a first byte' });
+  }
+  return players;
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export const median = (values) => percentile(values, 50);
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
