@@ -97,6 +97,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       keepaliveIntervalMs: config.keepaliveIntervalMs,
       maxSkips: 5,
       maxFetch: 256,
+      // Two seconds covers the keyframe interval of nearly every live channel.
+      entryWaitChunks: Math.ceil(2000 / flush),
     },
     gracePeriodSeconds: config.gracePeriod,
     heartbeatIntervalMs: config.heartbeatInterval * 1000,

@@ -2,7 +2,7 @@
 
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { StreamId } from '@acestream-proxy/keys';
-import { nullPackets } from '@acestream-proxy/ts';
+import { findRandomAccess, nullPackets, PsiTracker } from '@acestream-proxy/ts';
 import type { Logger } from './logger.js';
 
 /** What the fanout needs of a client's socket (an http.ServerResponse fits). */
@@ -24,6 +24,11 @@ export interface FanoutSettings {
   maxSkips: number;
   /** Largest range fetched from the store in one call. */
   maxFetch: number;
+  /**
+   * Chunks a client that joined before any picture waits for a random access point before it
+   * starts on a packet boundary anyway (streams whose muxer marks none).
+   */
+  entryWaitChunks: number;
 }
 
 export class FanoutClient {
@@ -32,6 +37,8 @@ export class FanoutClient {
   skips = 0;
   blocked = false;
   lastWriteAt = 0;
+  /** Joined before the stream had a picture to start on: waits for a random access point. */
+  awaitingEntry = false;
   constructor(
     readonly clientId: string,
     readonly sink: ClientSink,
@@ -43,6 +50,9 @@ const KEEPALIVE = nullPackets(7);
 export class StreamFanout {
   readonly clients = new Set<FanoutClient>();
   private readonly cache = new Map<number, Buffer>();
+  /** Per cached chunk, the offset of its first random access point (-1: none), found once per worker. */
+  private readonly entries = new Map<number, number>();
+  private readonly psi = new PsiTracker();
   /** Newest index fetched into the cache (0 before any). */
   private newest = 0;
   private wanted = 0;
@@ -66,7 +76,8 @@ export class StreamFanout {
   async open(): Promise<void> {
     this.unsubscribe = await this.store.subscribe(this.id, (index) => this.announce(index));
     const last = await this.store.lastIndex(this.id);
-    this.newest = Math.max(0, last - this.settings.behindChunks);
+    // The join window plus one keyframe interval before it, so a joiner can start on a picture.
+    this.newest = Math.max(0, last - this.settings.behindChunks - this.settings.entryWaitChunks);
     this.ready = true;
     this.announce(last);
     await this.fetching;
@@ -74,13 +85,25 @@ export class StreamFanout {
     this.keepaliveTimer.unref();
   }
 
-  /** Adds a client near the live edge and sends it the backlog at once. */
+  /**
+   * Adds a client near the live edge, starting on a picture: PAT+PMT, then the chunk holding the
+   * nearest random access point from that point on, then the backlog at once.
+   */
   add(clientId: string, sink: ClientSink): FanoutClient {
     const client = new FanoutClient(clientId, sink);
-    client.cursor = this.joinIndex();
     this.clients.add(client);
-    if (client.cursor > this.newest) this.write(client, KEEPALIVE);
-    else this.pump(client);
+    const target = this.joinIndex();
+    const entry = this.entryPoint(target);
+    if (entry) this.startAt(client, entry.index, entry.offset);
+    else if (target <= this.newest && !this.hasEntries()) {
+      // A stream without random access marks: start on a packet boundary.
+      client.cursor = target;
+      this.pump(client);
+    } else {
+      client.cursor = this.newest + 1;
+      client.awaitingEntry = true;
+      this.write(client, KEEPALIVE);
+    }
     return client;
   }
 
@@ -94,6 +117,8 @@ export class StreamFanout {
     if (this.ready && !this.fetching && this.wanted > this.newest && !this.closed) {
       this.fetching = this.fetchMissing().finally(() => {
         this.fetching = null;
+        // An index announced after the loop's last check, while `fetching` was still set.
+        if (this.wanted > this.newest) this.announce(this.wanted);
       });
     }
   }
@@ -133,22 +158,28 @@ export class StreamFanout {
         return;
       }
       chunks.forEach((chunk, i) => {
-        if (chunk) this.cache.set(from + i, chunk);
+        if (!chunk) return;
+        this.cache.set(from + i, chunk);
+        this.entries.set(from + i, findRandomAccess(chunk));
+        this.psi.observe(chunk);
       });
       this.newest = to;
       this.lastDataAt = Date.now();
-      for (let n = this.oldestCached() - 1; this.cache.has(n); n--) this.cache.delete(n);
-      for (const client of this.clients) this.pump(client);
+      for (let n = this.oldestCached() - 1; this.cache.has(n); n--) {
+        this.cache.delete(n);
+        this.entries.delete(n);
+      }
+      for (const client of this.clients) {
+        if (client.awaitingEntry) this.startWaiting(client);
+        else this.pump(client);
+      }
     }
   }
 
   /** Writes cached chunks from the client's cursor until its socket pushes back. */
   private pump(client: FanoutClient): void {
     if (client.blocked || client.sink.destroyed) return;
-    if (client.cursor < this.oldestCached() && client.cursor <= this.newest) {
-      this.jump(client);
-      if (!this.clients.has(client)) return;
-    }
+    if (client.cursor < this.oldestCached() && client.cursor <= this.newest) return this.jump(client);
     while (client.cursor <= this.newest) {
       const chunk = this.cache.get(client.cursor++);
       if (!chunk) continue; // expired before this worker fetched it: nothing to send for it
@@ -174,6 +205,52 @@ export class StreamFanout {
     return client.sink.write(bytes);
   }
 
+  /** The chunk and offset to start a player on: the random access point nearest `target`. */
+  private entryPoint(target: number): { index: number; offset: number } | null {
+    // At or before the target first (a picture at once), else the next one after it.
+    for (let n = Math.min(target, this.newest); n >= this.oldestCached(); n--) {
+      const offset = this.entries.get(n);
+      if (offset !== undefined && offset >= 0) return { index: n, offset };
+    }
+    return this.firstEntryFrom(target + 1);
+  }
+
+  private firstEntryFrom(from: number): { index: number; offset: number } | null {
+    for (let n = from; n <= this.newest; n++) {
+      const offset = this.entries.get(n);
+      if (offset !== undefined && offset >= 0) return { index: n, offset };
+    }
+    return null;
+  }
+
+  private hasEntries(): boolean {
+    for (const offset of this.entries.values()) if (offset >= 0) return true;
+    return false;
+  }
+
+  // A client that joined before any picture: start on the first one that arrives, or, after a
+  // join window's worth of chunks without one, on a packet boundary.
+  private startWaiting(client: FanoutClient): void {
+    const entry = this.firstEntryFrom(client.cursor);
+    if (entry) return this.startAt(client, entry.index, entry.offset);
+    if (this.newest - client.cursor + 1 >= this.settings.entryWaitChunks) {
+      client.awaitingEntry = false;
+      this.pump(client);
+    }
+  }
+
+  /** Sends PAT+PMT, then chunk `index` from `offset` (a zero-copy view), then the rest. */
+  private startAt(client: FanoutClient, index: number, offset: number): void {
+    client.awaitingEntry = false;
+    const chunk = this.cache.get(index)!;
+    const header = this.psi.header();
+    let flowing = header ? this.write(client, header) : true;
+    flowing = this.write(client, offset === 0 ? chunk : chunk.subarray(offset)) && flowing;
+    client.cursor = index + 1;
+    if (!flowing) this.waitForDrain(client);
+    else this.pump(client);
+  }
+
   // A client that fell out of the cache resumes at the live edge; one that keeps falling is dropped.
   private jump(client: FanoutClient): void {
     client.skips++;
@@ -191,7 +268,10 @@ export class StreamFanout {
       client_id: client.clientId,
       behind: this.newest - client.cursor,
     });
+    const entry = this.entryPoint(this.newest);
+    if (entry) return this.startAt(client, entry.index, entry.offset);
     client.cursor = this.newest;
+    this.pump(client);
   }
 
   // Players give up after a few seconds of silence: fill gaps with null packets, between chunks only.

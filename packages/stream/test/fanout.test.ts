@@ -44,7 +44,7 @@ class Sink extends Writable {
   }
 }
 
-const settings = { behindChunks: 2, cacheChunks: 6, keepaliveIntervalMs: 50, maxSkips: 2, maxFetch: 100 };
+const settings = { behindChunks: 2, cacheChunks: 6, keepaliveIntervalMs: 50, maxSkips: 2, maxFetch: 100, entryWaitChunks: 1 };
 let fanout: StreamFanout | null = null;
 afterEach(async () => {
   await fanout?.close();
@@ -120,5 +120,74 @@ describe('StreamFanout', () => {
       const pid = ((write[1]! & 0x1f) << 8) | write[2]!;
       expect(pid).toBe(0x1fff);
     }
+  });
+});
+
+/** A PAT naming PMT PID 0x1000, then a PMT: what a joiner must be sent first. */
+function psiChunk(): Buffer {
+  const pat = Buffer.alloc(188, 0xff);
+  Buffer.from([0x47, 0x40, 0x00, 0x10, 0x00, 0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0, 0, 0x00, 0x01, 0xf0, 0x00, 1, 2, 3, 4]).copy(pat);
+  const pmt = Buffer.alloc(188, 0xff);
+  Buffer.from([0x47, 0x50, 0x00, 0x10, 0x00, 0x02, 0xb0, 0x12]).copy(pmt);
+  return Buffer.concat([pat, pmt]);
+}
+
+/** A video chunk whose packet `raiAt` (if any) is a random access point. */
+function videoChunk(tag: number, raiAt = -1, packets = 4): Buffer {
+  const out = chunk(tag, packets);
+  if (raiAt >= 0) {
+    const p = raiAt * 188;
+    out[p + 3] = 0x30; // adaptation field + payload
+    out[p + 4] = 1;
+    out[p + 5] = 0x40; // random_access_indicator
+  }
+  return out;
+}
+
+describe('StreamFanout clean joins', () => {
+  it('starts a joiner with PAT+PMT, then the random access point, as a view of the cached chunk', async () => {
+    const store = new MemoryChunkStore(60);
+    const withRai = videoChunk(3, 2);
+    for (const c of [videoChunk(1), psiChunk(), videoChunk(2), withRai, videoChunk(4)]) {
+      await store.append(id, (await store.lastIndex(id)) + 1, c);
+    }
+    fanout = new StreamFanout(id, store, { ...settings, behindChunks: 1, cacheChunks: 10, entryWaitChunks: 3 }, silentLogger);
+    await fanout.open();
+    const sink = new Sink();
+    fanout.add('c', sink);
+    await waitFor(() => sink.received.length >= 3, { what: 'header, entry and backlog' });
+    const [header, entry, next] = sink.received;
+    expect(header!.length).toBe(376);
+    expect(((header![1]! & 0x1f) << 8) | header![2]!).toBe(0);
+    expect(header![5]! & 0x80).toBe(0x80); // discontinuity indicator on the inserted PSI
+    expect(entry!.length).toBe(2 * 188);
+    expect(entry![5]! & 0x40).toBe(0x40);
+    expect(entry!.buffer).toBe(withRai.buffer); // zero-copy view of the cached chunk
+    expect(next![5]).toBe(4);
+  });
+
+  it('makes a client that joined before any picture wait for the first random access point', async () => {
+    const store = new MemoryChunkStore(60);
+    fanout = new StreamFanout(id, store, { ...settings, entryWaitChunks: 10 }, silentLogger);
+    await fanout.open();
+    const sink = new Sink();
+    fanout.add('early', sink);
+    await appendAll(store, [1, 2]);
+    await store.append(id, 3, psiChunk());
+    await store.append(id, 4, videoChunk(9, 1));
+    await waitFor(() => sink.received.some((b) => b.length === 3 * 188), { what: 'the entry chunk' });
+    const data = sink.received.filter((b) => b[1] !== 0x1f);
+    expect(data.map((b) => b.length)).toEqual([376, 3 * 188]);
+  });
+
+  it('delivers the last announced chunk even when it arrives during a fetch', async () => {
+    const store = new MemoryChunkStore(60);
+    fanout = new StreamFanout(id, store, settings, silentLogger);
+    await fanout.open();
+    const sink = new Sink();
+    fanout.add('c', sink);
+    for (let n = 1; n <= 20; n++) void store.append(id, n, chunk(n));
+    await waitFor(() => sink.tags().includes(20), { what: 'the last chunk' });
+    expect(fanout.newestIndex).toBe(20);
   });
 });

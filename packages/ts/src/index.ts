@@ -15,5 +15,5 @@ export {
   SYNC_BYTE,
   TS_PACKET_SIZE,
 } from './packet.js';
-export { PsiTracker } from './psi.js';
+export { PsiTracker, withDiscontinuity } from './psi.js';
 export { findRandomAccess } from './random-access.js';

@@ -31,10 +31,14 @@ export class PsiTracker {
     }
   }
 
-  /** PAT then PMT as one Buffer (cached until either changes), or null until both were seen. */
+  /**
+   * PAT then PMT as one Buffer (cached until either changes), or null until both were seen. Each
+   * carries the discontinuity indicator: inserted ahead of the stream, their continuity counters
+   * legitimately jump relative to the packets that follow.
+   */
   header(): Buffer | null {
     if (!this.patPacket || !this.pmtPacket) return null;
-    this.cachedHeader ??= Buffer.concat([this.patPacket, this.pmtPacket]);
+    this.cachedHeader ??= Buffer.concat([withDiscontinuity(this.patPacket), withDiscontinuity(this.pmtPacket)]);
     return this.cachedHeader;
   }
 
@@ -69,4 +73,24 @@ export class PsiTracker {
     else this.pmtPacket = copy;
     this.cachedHeader = null;
   }
+}
+
+/**
+ * A copy of a PSI packet with discontinuity_indicator set. A packet without an adaptation field
+ * gets a 2-byte one when its payload ends in stuffing (PSI sections are padded with 0xFF);
+ * otherwise the copy is returned unmarked.
+ */
+export function withDiscontinuity(packet: Buffer): Buffer {
+  const out = Buffer.from(packet);
+  const afc = (out[3]! >> 4) & 0x03;
+  if (afc & 0x02) {
+    if (out[4]! > 0) out[5] = out[5]! | 0x80;
+    return out;
+  }
+  if (packet[TS_PACKET_SIZE - 1] !== 0xff || packet[TS_PACKET_SIZE - 2] !== 0xff) return out;
+  out[3] = (out[3]! & 0x0f) | 0x30;
+  out[4] = 1;
+  out[5] = 0x80;
+  packet.copy(out, 6, 4, TS_PACKET_SIZE - 2);
+  return out;
 }

@@ -119,6 +119,10 @@ describe('TS packet peeks', () => {
     expect(tracker.pmtPid).toBe(0x1000);
     const h = tracker.header()!;
     expect(h.length).toBe(376);
+    // Marked as a discontinuity, payload kept: same PSI section one adaptation field later.
+    expect(h[3]! >> 4).toBe(3);
+    expect(h[5]! & 0x80).toBe(0x80);
+    expect(h.subarray(6, 6 + 17).equals(patPacket(0x1000).subarray(4, 4 + 17))).toBe(true);
     expect(packetPid(h, 0)).toBe(0);
     expect(packetPid(h, 188)).toBe(0x1000);
     expect(tracker.header()).toBe(h);
