@@ -126,7 +126,9 @@ describe('StreamFanout', () => {
 /** A PAT naming PMT PID 0x1000, then a PMT: what a joiner must be sent first. */
 function psiChunk(): Buffer {
   const pat = Buffer.alloc(188, 0xff);
-  Buffer.from([0x47, 0x40, 0x00, 0x10, 0x00, 0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0, 0, 0x00, 0x01, 0xf0, 0x00, 1, 2, 3, 4]).copy(pat);
+  Buffer.from([0x47, 0x40, 0x00, 0x10, 0x00, 0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0, 0, 0x00, 0x01, 0xf0, 0x00, 1, 2, 3, 4]).copy(
+    pat,
+  );
   const pmt = Buffer.alloc(188, 0xff);
   Buffer.from([0x47, 0x50, 0x00, 0x10, 0x00, 0x02, 0xb0, 0x12]).copy(pmt);
   return Buffer.concat([pat, pmt]);
@@ -137,9 +139,11 @@ function videoChunk(tag: number, raiAt = -1, packets = 4): Buffer {
   const out = chunk(tag, packets);
   if (raiAt >= 0) {
     const p = raiAt * 188;
+    out[p + 1] = 0x41; // payload unit start, PID 0x100
     out[p + 3] = 0x30; // adaptation field + payload
     out[p + 4] = 1;
     out[p + 5] = 0x40; // random_access_indicator
+    Buffer.from([0, 0, 1, 0xe0, 0, 0, 0x80, 0, 0]).copy(out, p + 6); // a video PES header
   }
   return out;
 }

@@ -99,10 +99,21 @@ describe('TS packet peeks', () => {
     expect(readPts(header(0x100))).toBeNull();
   });
 
-  it('finds the first random access point by flag, or by an IDR when no flag is set', () => {
+  it('finds the first video random access point by flag, or by an IDR when no flag is set', () => {
     const plain = header(0x100);
-    const flagged = pcrPacket(0x100, 5, 0, true);
-    expect(findRandomAccess(Buffer.concat([plain, plain, flagged, plain]))).toBe(376);
+    const flaggedAudio = ptsPacket(0x101, 900);
+    flaggedAudio[3] = 0x30;
+    flaggedAudio.copyWithin(6, 4, 180);
+    flaggedAudio[4] = 1;
+    flaggedAudio[5] = 0x40;
+    flaggedAudio[9] = 0xc0; // audio stream_id
+    const flaggedVideo = ptsPacket(0x100, 900);
+    flaggedVideo.copyWithin(6, 4, 180);
+    flaggedVideo[3] = 0x30;
+    flaggedVideo[4] = 1;
+    flaggedVideo[5] = 0x40;
+    expect(hasRandomAccess(flaggedAudio)).toBe(true);
+    expect(findRandomAccess(Buffer.concat([plain, flaggedAudio, flaggedVideo, plain]))).toBe(376);
     const idr = ptsPacket(0x100, 900, 0x65);
     const pslice = ptsPacket(0x100, 900, 0x41);
     expect(findRandomAccess(Buffer.concat([plain, pslice, idr]))).toBe(376);

@@ -56,16 +56,17 @@ export function withoutNullPackets(bytes: Buffer): Buffer {
  * starts inside the other's, and how many bytes from there are identical.
  */
 export function overlap(a: Buffer, b: Buffer): { equalBytes: number; comparedBytes: number } {
-  const needle = b.subarray(0, 188 * 20);
-  const at = a.indexOf(needle);
+  // Skip the first packets: a joiner's stream starts with PAT+PMT inserted just for it.
+  const start = 188 * 10;
+  const at = a.indexOf(b.subarray(start, start + 188 * 20));
   if (at < 0) {
-    const reverse = b.indexOf(a.subarray(0, 188 * 20));
-    if (reverse < 0) return { equalBytes: 0, comparedBytes: 0 };
+    if (b.indexOf(a.subarray(start, start + 188 * 20)) < 0) return { equalBytes: 0, comparedBytes: 0 };
     return overlap(b, a);
   }
-  const compared = Math.min(a.length - at, b.length);
+  const from = at - start;
+  const compared = Math.min(a.length - from, b.length) - start;
   let equal = 0;
-  while (equal < compared && a[at + equal] === b[equal]) equal++;
+  while (equal < compared && a[at + equal] === b[start + equal]) equal++;
   return { equalBytes: equal, comparedBytes: compared };
 }
 

@@ -1,0 +1,150 @@
+// Player experience end to end: clean joins on a real H.264/AAC stream, and real players' requests.
+
+import {
+  type Capture,
+  capture,
+  completeFrames,
+  decodeErrors,
+  makeSampleTs,
+  type StartedProcess,
+  TEST_REDIS_URL,
+  type TestRedis,
+  tempDir,
+  testRedis,
+} from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { simSessions, startGateway, startSim, stopAll, waitFor } from './helpers.js';
+
+const ID = '9a'.repeat(20);
+
+/** Offset of the first video PES start that is not a random access point (a P-frame). */
+function midGopOffset(bytes: Buffer): number {
+  let seenKeyframe = false;
+  for (let off = 0; off + 188 <= bytes.length; off += 188) {
+    const pusi = (bytes[off + 1]! & 0x40) !== 0;
+    const hasAf = (bytes[off + 3]! & 0x20) !== 0;
+    const rai = hasAf && bytes[off + 4]! > 0 && (bytes[off + 5]! & 0x40) !== 0;
+    const p = hasAf ? off + 5 + bytes[off + 4]! : off + 4;
+    const video = pusi && bytes[p] === 0 && bytes[p + 1] === 0 && bytes[p + 2] === 1 && (bytes[p + 3]! & 0xf0) === 0xe0;
+    if (!video) continue;
+    if (rai) seenKeyframe = true;
+    else if (seenKeyframe) return off;
+  }
+  return -1;
+}
+
+describe('clean joins on a real H.264/AAC channel', () => {
+  let t: TestRedis;
+  let sim: StartedProcess;
+  let gateway: StartedProcess;
+  let anchor: Capture;
+
+  beforeAll(async () => {
+    t = await testRedis('players');
+    const sample = await makeSampleTs(tempDir('players'), 4);
+    sim = await startSim({ SOURCE: 'file', SOURCE_FILE: sample });
+    gateway = await startGateway(sim, {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: t.prefix,
+      PROXY_INITIAL_BEHIND_SECONDS: '1',
+    });
+    // A first viewer keeps the channel running while others come and go.
+    anchor = await capture(`${gateway.url}/ace/getstream?id=${ID}`);
+    await anchor.waitForBytes(100_000, 10_000);
+  });
+
+  afterAll(async () => {
+    anchor?.close();
+    await stopAll(gateway, sim);
+    await t.cleanup();
+  });
+
+  it('20 players joining at random moments all decode without a single error', async () => {
+    const joins = Array.from({ length: 20 }, async (_, i) => {
+      // Spread over more than one keyframe interval (1 s) so joins land everywhere in a GOP.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 2500 + i));
+      const player = await capture(`${gateway.url}/ace/getstream?id=${ID}`);
+      await player.waitForBytes(150_000, 10_000);
+      player.close();
+      return player.bytes();
+    });
+    const captures = await Promise.all(joins);
+    const errors = await Promise.all(captures.map((bytes) => decodeErrors(bytes)));
+    expect(errors).toEqual(captures.map(() => ''));
+    expect((await simSessions(sim)).started).toBe(1);
+
+    // The same check on a naive join (cut mid-GOP) reports errors: the check can fail.
+    const clean = captures[0]!;
+    const cut = midGopOffset(clean);
+    expect(cut).toBeGreaterThan(0);
+    expect(await decodeErrors(clean.subarray(cut))).not.toBe('');
+  });
+
+  it('a joiner receives PAT and PMT before anything else', async () => {
+    const player = await capture(`${gateway.url}/ace/getstream?id=${ID}`);
+    await player.waitForBytes(188 * 3);
+    const bytes = completeFrames(player.bytes());
+    player.close();
+    const pid = (off: number) => ((bytes[off + 1]! & 0x1f) << 8) | bytes[off + 2]!;
+    expect(pid(0)).toBe(0);
+    expect(pid(188)).toBe(0x1000); // ffmpeg's PMT PID
+  });
+});
+
+// Request headers as the players send them (captured from each player's own requests).
+const PLAYERS: Array<[string, Record<string, string>]> = [
+  ['VLC', { 'User-Agent': 'VLC/3.0.20 LibVLC/3.0.20', Range: 'bytes=0-', 'Icy-MetaData': '1', Accept: '*/*' }],
+  ['mpv', { 'User-Agent': 'libmpv', Range: 'bytes=0-', 'Icy-MetaData': '1', Accept: '*/*' }],
+  ['ffmpeg', { 'User-Agent': 'Lavf/60.16.100', Range: 'bytes=0-', 'Icy-MetaData': '1', Accept: '*/*' }],
+  [
+    'Kodi',
+    {
+      'User-Agent': 'Kodi/21.0 (X11; Linux x86_64) App_Bitness/64 Version/21.0',
+      Accept: '*/*',
+      'Accept-Charset': 'UTF-8,*;q=0.8',
+    },
+  ],
+  ['Jellyfin reconnect', { 'User-Agent': 'Jellyfin-Server/10.9.11', Range: 'bytes=1048576-', Accept: '*/*' }],
+  ['Threadfin', { 'User-Agent': 'Threadfin', Accept: '*/*' }],
+  ['Dispatcharr', { 'User-Agent': 'Dispatcharr/0.5', Connection: 'keep-alive' }],
+  ['browser', { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', Accept: '*/*' }],
+];
+
+describe("real players' requests", () => {
+  let sim: StartedProcess;
+  let gateway: StartedProcess;
+  const id = '7b'.repeat(20);
+
+  beforeAll(async () => {
+    sim = await startSim();
+    gateway = await startGateway(sim);
+  });
+  afterAll(() => stopAll(gateway, sim));
+
+  it('HEAD probes (Kodi, Jellyfin) get the stream headers and open no engine session', async () => {
+    for (const [, headers] of PLAYERS) {
+      const res = await fetch(`${gateway.url}/ace/getstream?id=${id}`, { method: 'HEAD', headers });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('video/mp2t');
+    }
+    expect((await simSessions(sim)).started).toBe(0);
+  });
+
+  it('every player gets a live 200 stream with the right headers, all through one engine session', async () => {
+    const players = await Promise.all(PLAYERS.map(([, headers]) => capture(`${gateway.url}/ace/getstream?id=${id}`, headers)));
+    for (const [i, p] of players.entries()) {
+      const name = PLAYERS[i]![0];
+      expect([name, p.status]).toEqual([name, 200]);
+      expect(p.headers['content-type']).toBe('video/mp2t');
+      expect(p.headers['content-length']).toBeUndefined();
+      expect(p.headers['accept-ranges']).toBe('none');
+      expect(p.headers['cache-control']).toBe('no-store');
+      expect(p.headers['icy-metaint']).toBeUndefined(); // no ICY metadata mixed into TS
+    }
+    await Promise.all(players.map((p) => p.waitForBytes(100_000)));
+    const sessions = await simSessions(sim);
+    expect(sessions.started).toBe(1);
+    for (const p of players) p.close();
+    await waitFor(async () => (await simSessions(sim)).active === 0, { what: 'the session to stop' });
+  });
+});
