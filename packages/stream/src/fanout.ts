@@ -179,7 +179,10 @@ export class StreamFanout {
   /** Writes cached chunks from the client's cursor until its socket pushes back. */
   private pump(client: FanoutClient): void {
     if (client.blocked || client.sink.destroyed) return;
-    if (client.cursor < this.oldestCached() && client.cursor <= this.newest) return this.jump(client);
+    if (client.cursor < this.oldestCached() && client.cursor <= this.newest) {
+      this.jump(client);
+      return;
+    }
     while (client.cursor <= this.newest) {
       const chunk = this.cache.get(client.cursor++);
       if (!chunk) continue; // expired before this worker fetched it: nothing to send for it
@@ -232,7 +235,10 @@ export class StreamFanout {
   // join window's worth of chunks without one, on a packet boundary.
   private startWaiting(client: FanoutClient): void {
     const entry = this.firstEntryFrom(client.cursor);
-    if (entry) return this.startAt(client, entry.index, entry.offset);
+    if (entry) {
+      this.startAt(client, entry.index, entry.offset);
+      return;
+    }
     if (this.newest - client.cursor + 1 >= this.settings.entryWaitChunks) {
       client.awaitingEntry = false;
       this.pump(client);
@@ -269,7 +275,10 @@ export class StreamFanout {
       behind: this.newest - client.cursor,
     });
     const entry = this.entryPoint(this.newest);
-    if (entry) return this.startAt(client, entry.index, entry.offset);
+    if (entry) {
+      this.startAt(client, entry.index, entry.offset);
+      return;
+    }
     client.cursor = this.newest;
     this.pump(client);
   }
