@@ -1,5 +1,6 @@
 // End to end under node:cluster: several workers, one engine session, owner failover, fan-out cost.
 
+import { readFileSync } from 'node:fs';
 import {
   type Capture,
   capture,
@@ -21,6 +22,15 @@ async function openPlayers(gw: StartedProcess, n: number, id = ID): Promise<Capt
   // One after another, so node:cluster's round robin spreads them over the workers.
   for (let i = 0; i < n; i++) players.push(await capture(url(gw, id)));
   return players;
+}
+
+/** The cluster primary's worker processes, from /proc. */
+function workerPids(primary: number): number[] {
+  try {
+    return readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** Bytes of real (non-keepalive) stream data a player has received. */
@@ -123,6 +133,10 @@ describe('a two-worker gateway', () => {
       timeoutMs: 3000,
     });
     for (const p of alive) expect(p.ended).toBe(false);
+    // The primary replaced the killed worker.
+    await waitFor(() => workerPids(gateway.proc.pid!).length === 2 && !workerPids(gateway.proc.pid!).includes(ownerPid), {
+      what: 'a replacement worker',
+    });
     for (const p of players) p.close();
   });
 
@@ -212,5 +226,33 @@ describe('Redis work per chunk', () => {
     expect(fifty.byCommand.get('evalsha')).toBeLessThan(1.5);
     // Everything else (renewals, heartbeats, this test's polling) does not scale with clients.
     expect(fifty.total - one.total).toBeLessThan(3);
+  });
+});
+
+describe('a graceful stop (SIGTERM to the primary)', () => {
+  it('ends players cleanly, stops engine sessions, deletes stream keys and exits 0', async () => {
+    const t = await testRedis('stop');
+    const sim = await startSim();
+    const gateway = await startGateway(sim, {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: t.prefix,
+      WORKERS: '2',
+      PROXY_GRACE_PERIOD: '30',
+    });
+    try {
+      const a = await openPlayers(gateway, 4, '1a'.repeat(20));
+      const b = await openPlayers(gateway, 2, '2b'.repeat(20));
+      await Promise.all([...a, ...b].map((p) => p.waitForBytes(50_000)));
+      expect((await simSessions(sim)).active).toBe(2);
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+      for (const p of [...a, ...b]) expect(p.ended).toBe(true);
+      const sessions = await simSessions(sim);
+      expect(sessions.active).toBe(0);
+      expect(sessions.stop_reasons.command).toBe(2);
+      expect((await t.keys()).filter((k) => k.includes(':stream:'))).toEqual([]);
+    } finally {
+      await stopAll(gateway, sim);
+      await t.cleanup();
+    }
   });
 });
