@@ -1,5 +1,6 @@
 // `pnpm bench`: runs the scenarios as separate processes and prints one table (+ bench/results/*.json).
-// Flags: --scenarios fanout,join,failover,many  --clients N --seconds S --workers W --quick
+// Flags: --scenarios fanout,join,failover,many  --clients N --seconds S --streams N --kills N --every S
+//        --workers W --quick (tiny sizes, for a smoke run)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as scenarios from './scenarios.mjs';
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     streams: { type: 'string' },
     kills: { type: 'string' },
+    every: { type: 'string' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -33,7 +35,13 @@ const plans = {
     }),
   join: () => scenarios.join({ seconds: quick ? 2 : 30, intervalMs: 100, bitrate: 4_000_000, workers }),
   failover: () =>
-    scenarios.failover({ kills: num(values.kills, 5, 1), everyS: quick ? 3 : 15, clients: 10, bitrate: 4_000_000, workers }),
+    scenarios.failover({
+      kills: num(values.kills, 5, 1),
+      everyS: num(values.every, 15, 3),
+      clients: 10,
+      bitrate: 4_000_000,
+      workers,
+    }),
 };
 
 const results = [];

@@ -5,6 +5,7 @@ import type { GatewayContext } from './context.js';
 import { errorHandler } from './errors.js';
 import { getStream, headStream } from './routes/getstream.js';
 import { health } from './routes/health.js';
+import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
 import { getStreamInfo, listStreams } from './routes/streams.js';
 
 export function createApp(ctx: GatewayContext): express.Express {
@@ -18,6 +19,8 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.get('/health', health(ctx));
   app.get('/proxy/streams', listStreams(ctx));
   app.get('/proxy/streams/:id', getStreamInfo(ctx));
+  app.delete('/proxy/streams/:id', requireApiKey(ctx), stopStream(ctx));
+  app.delete('/proxy/streams/:id/clients/:cid', requireApiKey(ctx), dropClient(ctx));
 
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });

@@ -3,7 +3,6 @@
 import { parseStreamId, type StreamId } from '@acestream-proxy/keys';
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
-import { sendError, toHttpError } from '../errors.js';
 
 async function describeStream(ctx: GatewayContext, id: StreamId) {
   const [meta, clients, index] = await Promise.all([ctx.metadata.get(id), ctx.registry.list(id), ctx.store.lastIndex(id)]);
@@ -53,8 +52,7 @@ export function getStreamInfo(ctx: GatewayContext): RequestHandler {
       }
       res.json(stream);
     } catch (err) {
-      if ((err as { code?: string }).code === 'bad_stream_id') sendError(res, toHttpError(err));
-      else next(err);
+      next(err);
     }
   };
 }

@@ -156,6 +156,50 @@ describe('three players on one channel share one engine session', () => {
   });
 });
 
+describe('the management API', () => {
+  let t: TestRedis;
+  let sim: StartedProcess;
+  let gateway: StartedProcess;
+  const key = { authorization: 'Bearer let-me-in' };
+  beforeAll(async () => {
+    t = await testRedis('manage');
+    sim = await startSim();
+    gateway = await startGateway(sim, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix, PROXY_API_KEY: 'let-me-in' });
+  });
+  afterAll(async () => {
+    await stopAll(gateway, sim);
+    await t.cleanup();
+  });
+
+  it('drops one player, and stops a stream for everyone, only with the API key', async () => {
+    const id = '3c'.repeat(20);
+    const [a, b] = await Promise.all([capture(streamUrl(gateway, id)), capture(streamUrl(gateway, id))]);
+    await Promise.all([a.waitForBytes(50_000), b.waitForBytes(50_000)]);
+    const [cid] = await t.redis.smembers(`${t.prefix}:stream:${id}:clients`);
+
+    expect((await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE' })).status).toBe(401);
+    const wrong = await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE', headers: { 'x-api-key': 'nope' } });
+    expect(wrong.status).toBe(401);
+
+    const drop = await fetch(`${gateway.url}/proxy/streams/${id}/clients/${cid}`, { method: 'DELETE', headers: key });
+    expect(drop.status).toBe(202);
+    await waitFor(async () => (await t.redis.scard(`${t.prefix}:stream:${id}:clients`)) === 1, { what: 'one player left' });
+    expect(a.ended !== b.ended).toBe(true);
+
+    const stop = await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE', headers: key });
+    expect(stop.status).toBe(202);
+    await Promise.all([a.waitForEnd(), b.waitForEnd()]);
+    await waitFor(async () => (await t.redis.exists(`${t.prefix}:stream:${id}:metadata`)) === 0, {
+      what: 'the stream keys to go',
+    });
+    expect((await simSessions(sim)).active).toBe(0);
+    const gone = await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE', headers: key });
+    expect(gone.status).toBe(404);
+    const bad = await fetch(`${gateway.url}/proxy/streams/nothex`, { method: 'DELETE', headers: key });
+    expect(bad.status).toBe(400);
+  });
+});
+
 describe('embedded mode without Redis', () => {
   let sim: StartedProcess;
   let gateway: StartedProcess;
@@ -186,6 +230,12 @@ describe('embedded mode without Redis', () => {
     const body = (await res.json()) as { error: string; message: string };
     expect(body.error).toBe('engine_unreachable');
     expect(body.message).toContain('127.0.0.1:1');
+  });
+
+  it('refuses the management API when no PROXY_API_KEY is set', async () => {
+    const res = await fetch(`${gateway.url}/proxy/streams/${'1'.repeat(40)}`, { method: 'DELETE' });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toBe('api_key_not_configured');
   });
 
   it('reports health', async () => {
