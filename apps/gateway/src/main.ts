@@ -6,16 +6,15 @@ import { runPrimary } from './primary.js';
 import { runWorker, workerId } from './worker.js';
 
 const { config, warnings } = loadConfigOrExit();
-const logger = createLogger({
-  level: config.logLevel,
-  format: config.logFormat,
-  workerId: cluster.isPrimary ? `${workerId()}:primary` : workerId(),
-});
-if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
-
 // pm2 cluster mode runs each process as a plain worker (NODE_APP_INSTANCE set); embedded mode
 // keeps everything in memory, so it is always a single process.
 const clustered = cluster.isPrimary && config.redisUrl !== null && process.env.NODE_APP_INSTANCE === undefined;
+const logger = createLogger({
+  level: config.logLevel,
+  format: config.logFormat,
+  workerId: clustered ? `${workerId()}:primary` : workerId(),
+});
+if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
 
 if (clustered) {
   await runPrimary(config, logger);
