@@ -18,7 +18,23 @@ function sampleFile() {
     execFileSync('ffmpeg', [
       ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=20'],
       ...['-f', 'lavfi', '-i', 'sine=frequency=440:duration=19.9'],
-      ...['-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '3M', '-g', '50', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mpegts', out],
+      ...[
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-b:v',
+        '3M',
+        '-g',
+        '50',
+        '-pix_fmt',
+        'yuv420p',
+        '-c:a',
+        'aac',
+        '-f',
+        'mpegts',
+        out,
+      ],
     ]);
     return out;
   } catch {
@@ -27,7 +43,11 @@ function sampleFile() {
 }
 
 function start(name, script, env) {
-  const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   child.stdout.on('data', (data) => process.stdout.write(`[${name}] ${data}`));
   child.on('exit', (code, signal) => {
     console.log(`[${name}] exited (${signal ?? code})`);

@@ -92,8 +92,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     },
     fanout: {
       behindChunks,
-      // A few seconds beyond the join window: a client that falls further behind jumps ahead.
-      cacheChunks: behindChunks + Math.ceil(5000 / flush),
+      // Beyond the join window, how far a slow client may fall before it jumps to the live edge.
+      cacheChunks: behindChunks + Math.ceil((config.clientBufferSeconds * 1000) / flush),
       keepaliveIntervalMs: config.keepaliveIntervalMs,
       maxSkips: 5,
       maxFetch: 256,

@@ -105,6 +105,12 @@ export const KNOBS = {
     default: '3',
     check: decimal(0, { unit: 'of seconds' }),
   },
+  clientBufferSeconds: {
+    env: 'PROXY_CLIENT_BUFFER_SECONDS',
+    doc: 'How far behind the join point a slow player may fall before it jumps to the live edge, seconds',
+    default: '5',
+    check: decimal(0, { unit: 'of seconds' }),
+  },
   keepaliveIntervalMs: {
     env: 'PROXY_KEEPALIVE_INTERVAL_MS',
     doc: 'Period of keepalive null packets during silences, ms',

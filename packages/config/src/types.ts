@@ -26,6 +26,7 @@ export interface ProxyConfig {
   readonly gracePeriod: number;
   readonly flushIntervalMs: number;
   readonly initialBehindSeconds: number;
+  readonly clientBufferSeconds: number;
   readonly keepaliveIntervalMs: number;
   readonly ownerTtlMs: number;
   readonly initTimeout: number;

@@ -16,11 +16,17 @@ export function tempDir(label = 'acestream-proxy'): string {
  * Encodes a few seconds of test pattern + tone as MPEG-TS (keyframe every second). The tone
  * ends a little before the picture, as engine-sim's file source needs to loop without overlap.
  */
-export async function makeSampleTs(dir: string, seconds = 4): Promise<string> {
-  const out = join(dir, 'sample.ts');
-  const video = `testsrc2=size=320x240:rate=25:duration=${seconds}`;
+export async function makeSampleTs(
+  dir: string,
+  seconds = 4,
+  { size = '320x240', qp }: { size?: string; qp?: number } = {},
+): Promise<string> {
+  const out = join(dir, `sample-${size}-${qp ?? 'auto'}.ts`);
+  const video = `testsrc2=size=${size}:rate=25:duration=${seconds}`;
   const audio = `sine=frequency=440:duration=${seconds - 0.1}`;
-  const encode = ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac'];
+  // A low qp makes a heavy stream, for tests that must fill socket buffers quickly.
+  const quality = qp === undefined ? [] : ['-qp', String(qp)];
+  const encode = ['-c:v', 'libx264', '-preset', 'ultrafast', ...quality, '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac'];
   await run('ffmpeg', [
     '-v',
     'error',

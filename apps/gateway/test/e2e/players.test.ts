@@ -5,6 +5,7 @@ import {
   capture,
   completeFrames,
   decodeErrors,
+  getJson,
   makeSampleTs,
   type StartedProcess,
   TEST_REDIS_URL,
@@ -88,6 +89,74 @@ describe('clean joins on a real H.264/AAC channel', () => {
     const pid = (off: number) => ((bytes[off + 1]! & 0x1f) << 8) | bytes[off + 2]!;
     expect(pid(0)).toBe(0);
     expect(pid(188)).toBe(0x1000); // ffmpeg's PMT PID
+  });
+});
+
+/** Offsets of the PAT packets the proxy inserted (they carry the discontinuity indicator). */
+function insertedHeaders(bytes: Buffer): number[] {
+  const found: number[] = [];
+  for (let off = 0; off + 188 <= bytes.length; off += 188) {
+    const pat = bytes[off + 1] === 0x40 && bytes[off + 2] === 0;
+    if (pat && bytes[off + 3]! & 0x20 && bytes[off + 4]! > 0 && bytes[off + 5]! & 0x80) found.push(off);
+  }
+  return found;
+}
+
+describe('a player that stalls past its buffer', () => {
+  let sim: StartedProcess;
+  let gateway: StartedProcess;
+  const id = '5d'.repeat(20);
+
+  beforeAll(async () => {
+    const heavy = await makeSampleTs(tempDir('jump'), 4, { size: '1280x720', qp: 14 });
+    sim = await startSim({ SOURCE: 'file', SOURCE_FILE: heavy });
+    gateway = await startGateway(sim, {
+      PROXY_INITIAL_BEHIND_SECONDS: '1',
+      PROXY_CLIENT_BUFFER_SECONDS: '1',
+      PROXY_HEARTBEAT_INTERVAL: '1',
+    });
+  });
+  afterAll(() => stopAll(gateway, sim));
+
+  it('jumps to the live edge on a picture and decodes cleanly after the jump', async () => {
+    const url = `${gateway.url}/ace/getstream?id=${id}`;
+    const anchor = await capture(url);
+    const player = await capture(url, { 'User-Agent': 'stalling-player' });
+    await player.waitForBytes(500_000, 10_000);
+    const stream = async () =>
+      (
+        await getJson<{ buffer_index: number; clients: Array<{ user_agent: string; bytes_sent: number; skips: number }> }>(
+          `${gateway.url}/proxy/streams/${id}`,
+        )
+      ).body;
+    const record = async () => (await stream()).clients.find((c) => c.user_agent === 'stalling-player')!;
+    player.pause();
+    // Stalled once the proxy's count of bytes sent to it stops moving between heartbeats...
+    let sent = -1;
+    await waitFor(
+      async () => {
+        const now = (await record()).bytes_sent;
+        const frozen = now === sent;
+        sent = now;
+        return frozen;
+      },
+      { what: 'the proxy to stop sending to the stalled player', timeoutMs: 30_000, intervalMs: 1100 },
+    );
+    // ...and past its allowance once the stream has moved on 30 chunks (3 s at the 100 ms flush,
+    // more than the 1 s join window + 1 s buffer).
+    const stalledAt = (await stream()).buffer_index;
+    await waitFor(async () => (await stream()).buffer_index >= stalledAt + 30, { what: 'the stream to move on 3 s' });
+    player.resume();
+    await waitFor(async () => (await record()).skips >= 1, { what: 'the jump to be counted', timeoutMs: 10_000 });
+    const afterJump = player.length;
+    await player.waitForBytes(afterJump + 2_000_000, 10_000);
+    player.close();
+    anchor.close();
+
+    const bytes = player.bytes();
+    const headers = insertedHeaders(bytes);
+    expect(headers.length).toBeGreaterThanOrEqual(2); // the join, then the jump
+    expect(await decodeErrors(bytes.subarray(headers[headers.length - 1]!))).toBe('');
   });
 });
 
