@@ -22,6 +22,11 @@ export class Player {
     this.probes = 0;
     this.lastSeq = new Map();
     this.carry = null;
+    // First decodable frame: PAT, PMT, then a complete video keyframe PES.
+    this.firstFrameMs = NaN;
+    this.pmtPid = -1;
+    this.pmtSeen = false;
+    this.keyframeOpen = false;
     this.headerDone = false;
     this.head = Buffer.alloc(0);
     this.socket = net.connect(Number(u.port), u.hostname);
@@ -64,6 +69,7 @@ export class Player {
     for (; off + 188 <= buf.length; off += 188) {
       const pid = ((buf[off + 1] & 0x1f) << 8) | buf[off + 2];
       if (pid === 0x1fff) continue;
+      if (Number.isNaN(this.firstFrameMs)) this.watchFirstFrame(buf, off, pid, now);
       real += 188;
       if (pid !== PROBE_PID) continue;
       const probe = decodeProbe(buf, off);
@@ -80,6 +86,31 @@ export class Player {
       this.lastDataAt = now;
       this.dataBytes += real;
     }
+  }
+
+  watchFirstFrame(buf, off, pid, now) {
+    const pusi = (buf[off + 1] & 0x40) !== 0;
+    if (!pusi) return;
+    const hasAf = (buf[off + 3] & 0x20) !== 0;
+    const p = hasAf ? off + 5 + buf[off + 4] : off + 4;
+    if (pid === 0) {
+      // PAT: the first program's PMT PID.
+      const section = p + 1 + buf[p];
+      this.pmtPid = ((buf[section + 10] & 0x1f) << 8) | buf[section + 11];
+      return;
+    }
+    if (pid === this.pmtPid) {
+      this.pmtSeen = true;
+      return;
+    }
+    const video = buf[p] === 0 && buf[p + 1] === 0 && buf[p + 2] === 1 && (buf[p + 3] & 0xf0) === 0xe0;
+    if (!video || !this.pmtSeen) return;
+    if (this.keyframeOpen) {
+      this.firstFrameMs = now - this.started;
+      return;
+    }
+    const rai = hasAf && buf[off + 4] > 0 && (buf[off + 5] & 0x40) !== 0;
+    if (rai) this.keyframeOpen = true;
   }
 
   onProbe(probe, wall) {

@@ -1,5 +1,5 @@
 // `pnpm bench`: runs the scenarios as separate processes and prints one table (+ bench/results/*.json).
-// Flags: --scenarios fanout,join,failover,many  --clients N --seconds S --streams N --kills N --every S
+// Flags: --scenarios fanout,join,failover,many,startup  --clients N --seconds S --streams N --kills N --every S
 //        --workers W --quick (tiny sizes, for a smoke run)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -7,7 +7,7 @@ import * as scenarios from './scenarios.mjs';
 
 const { values } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: 'fanout,join,failover,many' },
+    scenarios: { type: 'string', default: 'fanout,join,failover,many,startup' },
     clients: { type: 'string' },
     seconds: { type: 'string' },
     workers: { type: 'string', default: '2' },
@@ -34,6 +34,7 @@ const plans = {
       bufferTtl: quick ? 5 : 60,
     }),
   join: () => scenarios.join({ seconds: quick ? 2 : 30, intervalMs: 100, bitrate: 4_000_000, workers }),
+  startup: () => scenarios.startup({ streams: num(values.streams, 10, 2), joins: quick ? 3 : 20, workers }),
   failover: () =>
     scenarios.failover({
       kills: num(values.kills, 5, 1),

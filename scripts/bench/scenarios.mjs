@@ -1,5 +1,6 @@
 // The bench scenarios of issue 5: fanout, many, join, failover. Each returns rows for the table.
 
+import { makeSampleTs, tempDir, waitFor } from '../../packages/test-utils/dist/index.js';
 import { Player } from './client.mjs';
 import { children, sample, usage } from './procstat.mjs';
 import { median, openPlayers, percentile, sleep, startBaselineStack, startStack } from './stack.mjs';
@@ -166,4 +167,38 @@ function sum(map) {
   let total = 0;
   for (const v of map.values()) total += v;
   return total;
+}
+
+/** Request to first decodable frame (PAT, PMT, a complete keyframe) on a real H.264/AAC channel. */
+export async function startup({ streams, joins, workers }) {
+  const file = await makeSampleTs(tempDir('bench-startup'), 10, { size: '1280x720' });
+  const stack = await startStack({ workers, simEnv: { SOURCE: 'file', SOURCE_FILE: file } });
+  const firstFrame = (p) => waitFor(() => !Number.isNaN(p.firstFrameMs) || p.ended, { what: 'a first frame', timeoutMs: 15_000 });
+  const first = [];
+  const joined = [];
+  for (let s = 0; s < streams; s++) {
+    const url = stack.streamUrl(id(500 + s));
+    const opener = new Player(url);
+    await firstFrame(opener);
+    first.push(opener.firstFrameMs);
+    for (let j = 0; j < joins; j++) {
+      // Join at scattered moments of the GOP.
+      await sleep(150 + Math.random() * 500);
+      const joiner = new Player(url);
+      await firstFrame(joiner);
+      joined.push(joiner.firstFrameMs);
+      joiner.close();
+    }
+    opener.close();
+  }
+  await stack.stop();
+  return {
+    scenario: 'startup',
+    channels: streams,
+    first_client_frame_p50_ms: median(first),
+    first_client_frame_p99_ms: percentile(first, 99),
+    joins: joined.length,
+    joiner_frame_p50_ms: median(joined),
+    joiner_frame_p99_ms: percentile(joined, 99),
+  };
 }
