@@ -95,6 +95,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       // Beyond the join window, how far a slow client may fall before it jumps to the live edge.
       cacheChunks: behindChunks + Math.ceil((config.clientBufferSeconds * 1000) / flush),
       keepaliveIntervalMs: config.keepaliveIntervalMs,
+      // By then the owner has reconnected or failed the stream (which ends the players).
+      keepaliveCapMs: config.initTimeout * 1000,
       maxSkips: 5,
       maxFetch: 256,
       // Two seconds covers the keyframe interval of nearly every live channel.

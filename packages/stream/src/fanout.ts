@@ -20,6 +20,8 @@ export interface FanoutSettings {
   cacheChunks: number;
   /** Silence after which keepalive null packets are sent, and their period (ms). */
   keepaliveIntervalMs: number;
+  /** Longest silence padded with keepalives (ms); a stream silent longer is failing anyway. */
+  keepaliveCapMs: number;
   /** Jumps to the live edge a client may need before it is dropped as too slow. */
   maxSkips: number;
   /** Largest range fetched from the store in one call. */
@@ -286,7 +288,8 @@ export class StreamFanout {
   // Players give up after a few seconds of silence: fill gaps with null packets, between chunks only.
   private keepalive(): void {
     const now = Date.now();
-    if (now - this.lastDataAt < this.settings.keepaliveIntervalMs) return;
+    const silence = now - this.lastDataAt;
+    if (silence < this.settings.keepaliveIntervalMs || silence > this.settings.keepaliveCapMs) return;
     for (const client of this.clients) {
       if (client.blocked || now - client.lastWriteAt < this.settings.keepaliveIntervalMs) continue;
       if (!this.write(client, KEEPALIVE)) this.waitForDrain(client);

@@ -44,7 +44,15 @@ class Sink extends Writable {
   }
 }
 
-const settings = { behindChunks: 2, cacheChunks: 6, keepaliveIntervalMs: 50, maxSkips: 2, maxFetch: 100, entryWaitChunks: 1 };
+const settings = {
+  behindChunks: 2,
+  cacheChunks: 6,
+  keepaliveIntervalMs: 50,
+  maxSkips: 2,
+  maxFetch: 100,
+  entryWaitChunks: 1,
+  keepaliveCapMs: 60_000,
+};
 let fanout: StreamFanout | null = null;
 afterEach(async () => {
   await fanout?.close();
@@ -106,6 +114,26 @@ describe('StreamFanout', () => {
     expect(slowClient.skips).toBe(1);
     // It skipped what fell out of the cache instead of replaying it.
     expect(slow.tags().length).toBeLessThan(fast.tags().length);
+  });
+
+  it('stops padding a silence longer than the keepalive cap', async () => {
+    const store = new MemoryChunkStore(60);
+    fanout = new StreamFanout(id, store, { ...settings, keepaliveCapMs: 200 }, silentLogger);
+    await fanout.open();
+    const sink = new Sink();
+    fanout.add('c', sink);
+    // Keepalives come every 50 ms until 200 ms of silence, then stop: the count settles.
+    let last = -1;
+    await waitFor(
+      () => {
+        const same = sink.received.length === last;
+        last = sink.received.length;
+        return same;
+      },
+      { what: 'keepalives to stop', intervalMs: 150, timeoutMs: 3000 },
+    );
+    expect(last).toBeGreaterThanOrEqual(3);
+    expect(last).toBeLessThanOrEqual(6);
   });
 
   it('sends keepalive null packets while no chunk arrives, and none inside chunks', async () => {
