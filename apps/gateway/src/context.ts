@@ -14,7 +14,7 @@ import {
   RedisWorkerPresence,
   type WorkerPresence,
 } from '@acestream-proxy/coordination';
-import { EngineClient } from '@acestream-proxy/engine';
+import { EngineClient, type EngineLoad, MemoryEngineLoad, RedisEngineLoad } from '@acestream-proxy/engine';
 import { Keys } from '@acestream-proxy/keys';
 import { connectRedis, type Redis, Subscriptions, waitReady } from '@acestream-proxy/redis';
 import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
@@ -41,6 +41,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   let election: OwnerElection;
   let bus: EventBus;
   let presence: WorkerPresence;
+  let engineLoad: EngineLoad;
   let connections: Redis[] = [];
   let request: Redis | null = null;
 
@@ -57,6 +58,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     metadata = new RedisMetadataStore(worker, keys);
     election = new RedisOwnerElection(worker, keys, config.ownerTtlMs);
     bus = new RedisEventBus(worker, subscriptions, keys);
+    engineLoad = new RedisEngineLoad(worker, keys);
     presence = new RedisWorkerPresence({
       redis: worker,
       keys,
@@ -70,6 +72,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     election = new MemoryOwnerElection(config.ownerTtlMs);
     bus = new MemoryEventBus();
     presence = new MemoryWorkerPresence();
+    engineLoad = new MemoryEngineLoad();
   }
 
   const flush = config.flushIntervalMs;
@@ -83,12 +86,15 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     bus,
     presence,
     engines: config.engines.map((e) => new EngineClient(e, { timeoutMs: config.initTimeout * 1000 })),
+    engineLoad,
+    engineMaxStreams: config.engineMaxStreams,
     stream: {
       bufferChunkSize: config.bufferChunkSize,
       flushIntervalMs: flush,
       initTimeoutMs: config.initTimeout * 1000,
       noDataTimeoutMs: config.noDataTimeout * 1000,
       maxRetries: config.maxRetries,
+      statIntervalMs: 5000,
     },
     fanout: {
       behindChunks,

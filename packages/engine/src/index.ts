@@ -1,3 +1,5 @@
-// Public surface of @acestream-proxy/engine: the AceStream engine client and its errors.
+// Public surface of @acestream-proxy/engine: the AceStream engine client, selection and load.
 export { EngineClient, type EngineClientOptions, type EngineSession, type EngineStat } from './client.js';
 export { type EngineAddress, EngineError, type EngineErrorCode, toEngineError } from './errors.js';
+export { type EngineLoad, MemoryEngineLoad, RedisEngineLoad } from './load.js';
+export { type EngineCandidate, engineId, rankEngines } from './selection.js';

@@ -40,6 +40,14 @@ export class Keys {
   metadataPattern(): string {
     return `${this.prefix}:stream:*:metadata`;
   }
+  /** Set of stream ids an engine serves, cluster-wide (`host:port` as the engine id). */
+  engineStreams(engineId: string): string {
+    return `${this.prefix}:engine:${engineId}:streams`;
+  }
+  /** A short claim on an engine while a worker starts a stream on it. */
+  engineClaim(engineId: string): string {
+    return `${this.prefix}:engine:${engineId}:claim`;
+  }
   workerHeartbeat(workerId: string): string {
     return `${this.prefix}:worker:${workerId}:heartbeat`;
   }

@@ -3,7 +3,7 @@
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientInfo, ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
-import { type EngineClient, EngineError, type EngineErrorCode } from '@acestream-proxy/engine';
+import { type EngineClient, EngineError, type EngineErrorCode, type EngineLoad } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
 import { type ClientSink, type FanoutClient, type FanoutSettings, StreamFanout } from './fanout.js';
 import type { Logger } from './logger.js';
@@ -19,8 +19,11 @@ export interface StreamManagerOptions {
   election: OwnerElection;
   bus: EventBus;
   presence: WorkerPresence;
-  /** Engines in preference order. */
+  /** Engines in configured order. */
   engines: EngineClient[];
+  /** Streams per engine across the cluster, and the limit per engine (ENGINE_MAX_STREAMS). */
+  engineLoad: EngineLoad;
+  engineMaxStreams: number;
   stream: OwnedStreamSettings;
   fanout: FanoutSettings;
   /** Seconds with no client before the engine session is stopped (PROXY_GRACE_PERIOD). */

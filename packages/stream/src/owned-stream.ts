@@ -15,8 +15,10 @@ export interface OwnedStreamSettings {
   initTimeoutMs: number;
   /** Silence that counts as a dead engine mid-stream (PROXY_NO_DATA_TIMEOUT), ms. */
   noDataTimeoutMs: number;
-  /** Reconnects tried on one engine before giving up (PROXY_MAX_RETRIES). */
+  /** Reconnects tried on one engine before moving to the next (PROXY_MAX_RETRIES). */
   maxRetries: number;
+  /** How often the engine's stat_url is polled into the metadata (peers, speed). */
+  statIntervalMs: number;
 }
 
 /** normal: grace period over; stopped: asked to; fenced: another worker owns it now; error: engine failed. */
@@ -33,10 +35,15 @@ export interface OwnedStreamOptions {
   fence?: Fence;
   /** Called once when reading ends for good (not on reconnects). */
   onEnd: (reason: EndReason, message: string) => void;
+  /** The engine to move to after `maxRetries` failures on `current`; null when there is none. */
+  nextEngine?: (current: EngineClient) => Promise<EngineClient | null>;
 }
 
-/** Why a read of the playback URL ended. */
-type ReadOutcome = { kind: 'ended' | 'timeout' | 'failed'; detail: string };
+/** Why a read of the playback URL ended, and how long it delivered data before that. */
+type ReadOutcome = { kind: 'ended' | 'timeout' | 'failed'; detail: string; servedMs: number };
+
+/** A session that delivered this long was healthy: failures before it no longer count. */
+const HEALTHY_RUN_MS = 30_000;
 
 export class OwnedStream {
   state: StreamState = 'initializing';
@@ -49,8 +56,11 @@ export class OwnedStream {
   private appending: Promise<void> = Promise.resolve();
   private reading: Promise<void> | null = null;
   private ended = false;
+  private engine: EngineClient;
+  private statTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: OwnedStreamOptions) {
+    this.engine = options.engine;
     this.chunker = new Chunker({
       maxBytes: options.settings.bufferChunkSize,
       flushIntervalMs: options.settings.flushIntervalMs,
@@ -66,19 +76,19 @@ export class OwnedStream {
    * Opens the engine session. Resolves once the engine accepted it (the player can be answered
    * 200 and kept alive while the engine prebuffers); rejects with the engine's EngineError.
    */
+  /** The engine currently read from (it changes when the stream moves to the next engine). */
+  get currentEngine(): EngineClient {
+    return this.engine;
+  }
+
   async start(): Promise<void> {
-    const { id, engine, metadata, store, workerId } = this.options;
-    await metadata.update(id, {
-      state: 'initializing',
-      owner: workerId,
-      engine_host: engine.address.host,
-      engine_port: String(engine.address.port),
-      engine_id: `${engine.address.host}:${engine.address.port}`,
-      started_at: String(Date.now()),
-    });
+    const { id, metadata, store, workerId } = this.options;
+    await metadata.update(id, { state: 'initializing', owner: workerId, started_at: String(Date.now()), ...this.engineFields() });
     this.nextIndex = (await store.lastIndex(id)) + 1;
-    this.session = await engine.startSession(id, this.abort.signal);
+    this.session = await this.engine.startSession(id, this.abort.signal);
     await this.setState('connecting', this.sessionFields(this.session));
+    this.statTimer = setInterval(() => void this.pollStat(), this.options.settings.statIntervalMs);
+    this.statTimer.unref();
     this.reading = this.readLoop();
   }
 
@@ -92,37 +102,74 @@ export class OwnedStream {
   }
 
   private async readLoop(): Promise<void> {
-    const { settings, logger, engine, id } = this.options;
+    const { settings, logger, id } = this.options;
     let failures = 0;
     while (!this.abort.signal.aborted) {
       const outcome = await this.readPlayback(this.session!);
       if (this.abort.signal.aborted) break;
+      if (outcome.servedMs > HEALTHY_RUN_MS) failures = 0;
       failures++;
-      logger.warn('engine stream interrupted', { reason: outcome.detail, attempt: failures });
-      if (failures > settings.maxRetries) {
-        this.finish('error', `engine stream failed ${failures} times, last: ${outcome.detail}`);
-        break;
-      }
-      try {
-        await this.setState('connecting');
-        // A new player id makes the engine drop the old session, as it would for a new player.
-        this.session = await engine.startSession(id, this.abort.signal);
-        await this.options.metadata.update(id, this.sessionFields(this.session));
-      } catch (err) {
-        if (this.abort.signal.aborted) break;
-        const detail = err instanceof EngineError ? err.message : String(err);
-        logger.warn('engine reconnect failed', { reason: detail });
-        if (failures >= settings.maxRetries) {
-          this.finish('error', `engine reconnect failed: ${detail}`);
+      logger.warn('engine stream interrupted', {
+        reason: outcome.detail,
+        attempt: failures,
+        engine: this.engineFields().engine_id,
+      });
+      // Keep reconnecting until a session delivers again; after maxRetries, on the next engine.
+      let detail = outcome.detail;
+      for (;;) {
+        if (failures > settings.maxRetries) {
+          if (!(await this.switchEngine(detail))) return;
+          failures = 0;
+        }
+        if (this.abort.signal.aborted) return;
+        try {
+          await this.setState('connecting');
+          // A new player id makes the engine drop the old session, as it would for a new player.
+          this.session = await this.engine.startSession(id, this.abort.signal);
+          await this.options.metadata.update(id, this.sessionFields(this.session));
           break;
+        } catch (err) {
+          if (this.abort.signal.aborted) return;
+          detail = err instanceof EngineError ? err.message : String(err);
+          logger.warn('engine reconnect failed', { reason: detail });
+          failures++;
         }
       }
     }
   }
 
+  /** Moves to the next engine; false (and the stream fails) when there is none. */
+  private async switchEngine(detail: string): Promise<boolean> {
+    const next = (await this.options.nextEngine?.(this.engine).catch(() => null)) ?? null;
+    if (!next) {
+      this.finish('error', `engine stream failed ${this.options.settings.maxRetries + 1} times, last: ${detail}`);
+      return false;
+    }
+    this.options.logger.warn('moving the stream to another engine', { from: this.engineFields().engine_id, reason: detail });
+    await this.stopEngineSession();
+    this.engine = next;
+    await this.options.metadata.update(this.options.id, this.engineFields()).catch(() => {});
+    return true;
+  }
+
+  private async pollStat(): Promise<void> {
+    if (!this.session || this.state !== 'active') return;
+    try {
+      const stat = await this.engine.stat(this.session, this.abort.signal);
+      await this.options.metadata.update(this.options.id, {
+        peers: String(stat.peers),
+        speed_down: String(stat.speedDown),
+        total_bytes: String(this.totalBytes),
+      });
+    } catch (err) {
+      this.options.logger.debug('stat poll failed', { error: (err as Error).message });
+    }
+  }
+
   /** Reads one playback response until it ends, fails, or goes silent too long. */
   private async readPlayback(session: EngineSession): Promise<ReadOutcome> {
-    const { engine, settings } = this.options;
+    const { settings } = this.options;
+    const engine = this.engine;
     const readAbort = new AbortController();
     const onStop = () => readAbort.abort();
     this.abort.signal.addEventListener('abort', onStop, { once: true });
@@ -131,11 +178,12 @@ export class OwnedStream {
       res = await engine.openPlayback(session, readAbort.signal);
     } catch (err) {
       this.abort.signal.removeEventListener('abort', onStop);
-      return { kind: 'failed', detail: err instanceof Error ? err.message : String(err) };
+      return { kind: 'failed', detail: err instanceof Error ? err.message : String(err), servedMs: 0 };
     }
     await this.setState('buffering');
     return new Promise<ReadOutcome>((resolve) => {
       let gotData = false;
+      let firstDataAt = 0;
       let timer: NodeJS.Timeout;
       const armTimer = () => {
         clearTimeout(timer);
@@ -143,9 +191,10 @@ export class OwnedStream {
         timer = setTimeout(() => done({ kind: 'timeout', detail: `no data from the engine for ${ms} ms` }), ms);
       };
       let settled = false;
-      const done = (outcome: ReadOutcome) => {
+      const done = (result: Omit<ReadOutcome, 'servedMs'>) => {
         if (settled) return;
         settled = true;
+        const outcome: ReadOutcome = { ...result, servedMs: gotData ? Date.now() - firstDataAt : 0 };
         clearTimeout(timer);
         this.abort.signal.removeEventListener('abort', onStop);
         res.removeAllListeners('data');
@@ -157,6 +206,7 @@ export class OwnedStream {
       res.on('data', (data: Buffer) => {
         if (!gotData) {
           gotData = true;
+          firstDataAt = Date.now();
           void this.setState('active');
         }
         armTimer();
@@ -198,6 +248,7 @@ export class OwnedStream {
     if (this.ended) return;
     this.ended = true;
     this.abort.abort();
+    if (this.statTimer) clearInterval(this.statTimer);
     this.chunker.flush();
     this.chunker.close();
     this.state = reason === 'error' ? 'error' : 'stopping';
@@ -208,7 +259,7 @@ export class OwnedStream {
   private async stopEngineSession(): Promise<void> {
     if (!this.session) return;
     try {
-      await this.options.engine.stopSession(this.session);
+      await this.engine.stopSession(this.session);
     } catch (err) {
       this.options.logger.warn('engine stop failed', { error: (err as Error).message });
     }
@@ -222,6 +273,11 @@ export class OwnedStream {
     } catch (err) {
       this.options.logger.warn('metadata update failed', { error: (err as Error).message });
     }
+  }
+
+  private engineFields(): Record<string, string> {
+    const { host, port } = this.engine.address;
+    return { engine_host: host, engine_port: String(port), engine_id: `${host}:${port}` };
   }
 
   private sessionFields(session: EngineSession): Record<string, string> {

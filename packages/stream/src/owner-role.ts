@@ -3,7 +3,7 @@
 import type { ChunkStore, Fence } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, StreamEvent } from '@acestream-proxy/coordination';
-import { type EngineClient, EngineError } from '@acestream-proxy/engine';
+import { type EngineClient, EngineError, type EngineLoad, engineId, rankEngines } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
 import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata.js';
@@ -16,7 +16,11 @@ export interface OwnerRoleOptions {
   registry: ClientRegistry;
   election: OwnerElection;
   bus: EventBus;
+  /** Engines in configured order. */
   engines: EngineClient[];
+  /** Streams per engine across the cluster (ENGINE_MAX_STREAMS is checked against it). */
+  engineLoad: EngineLoad;
+  engineMaxStreams: number;
   stream: OwnedStreamSettings;
   gracePeriodSeconds: number;
   logger: Logger;
@@ -58,9 +62,19 @@ export class OwnerRole {
    * least-busy first. On failure the claim is released and nothing is left behind.
    */
   async start(id: StreamId, fence: Fence): Promise<void> {
-    const { engines, logger, election, metadata } = this.options;
+    const { logger, election, metadata, engineLoad } = this.options;
+    const ranked = await this.rankedEngines();
+    if (ranked.length === 0) {
+      await election.release(id, fence).catch(() => {});
+      throw new EngineError(
+        'no_engine_available',
+        `all ${this.options.engines.length} engines already serve ENGINE_MAX_STREAMS=${this.options.engineMaxStreams} streams`,
+      );
+    }
     let lastError: EngineError | null = null;
-    for (const engine of this.enginesByLoad(engines)) {
+    for (const engine of ranked) {
+      const eid = engineId(engine.address);
+      await engineLoad.claim(eid, 2000).catch(() => {});
       const stream = new OwnedStream({
         id,
         workerId: this.options.workerId,
@@ -71,29 +85,21 @@ export class OwnerRole {
         settings: this.options.stream,
         logger: logger.child({ stream_id: id }),
         onEnd: (reason, message) => this.onStreamEnd(id, stream, reason, message),
+        nextEngine: (current) => this.moveEngine(id, current),
       });
       try {
         await stream.start();
+        await this.takeEngine(id, eid);
         const renewTimer = setInterval(() => void this.renew(id), Math.max(100, Math.floor(election.ttlMs / 3)));
         renewTimer.unref();
         const stopListening = await this.options.bus.listen(id, (event) => this.onEvent(id, event));
         this.owned.set(id, { stream, fence, renewTimer, stopListening });
-        await this.options.bus.publish({
-          type: 'owner_changed',
-          stream_id: id,
-          owner: fence.workerId,
-          epoch: fence.epoch,
-        });
-        logger.info('stream started', {
-          stream_id: id,
-          engine: `${engine.address.host}:${engine.address.port}`,
-          epoch: fence.epoch,
-        });
+        await this.options.bus.publish({ type: 'owner_changed', stream_id: id, owner: fence.workerId, epoch: fence.epoch });
+        logger.info('stream started', { stream_id: id, engine: eid, epoch: fence.epoch });
         return;
       } catch (err) {
         await stream.stop('error').catch(() => {});
-        if (!(err instanceof EngineError)) lastError = new EngineError('engine_bad_response', String(err));
-        else lastError = err;
+        lastError = err instanceof EngineError ? err : new EngineError('engine_bad_response', String(err));
         // The engine refused this content: another engine would say the same.
         if (lastError.code === 'engine_refused') break;
         logger.warn('engine unusable, trying the next', { stream_id: id, reason: lastError.message });
@@ -102,6 +108,30 @@ export class OwnerRole {
     await metadata.drop(id).catch(() => {});
     await election.release(id, fence).catch(() => {});
     throw lastError ?? new EngineError('no_engine_available', 'no engine is configured');
+  }
+
+  /** Engines a new stream may go to, best first (see rankEngines). */
+  private async rankedEngines(exclude?: EngineClient): Promise<EngineClient[]> {
+    const engines = this.options.engines.filter((e) => e !== exclude);
+    const load = await this.options.engineLoad.counts(engines.map((e) => engineId(e.address)));
+    const candidates = engines.map((e) => ({ address: e.address, forwarded: false, healthy: true, client: e }));
+    return rankEngines(candidates, load, this.options.engineMaxStreams).map((c) => (c as (typeof candidates)[number]).client);
+  }
+
+  /** Records the stream on its engine (and off any other, after a takeover or a move). */
+  private async takeEngine(id: StreamId, eid: string): Promise<void> {
+    const { engineLoad, engines } = this.options;
+    await engineLoad.add(eid, id).catch(() => {});
+    for (const e of engines) {
+      const other = engineId(e.address);
+      if (other !== eid) await engineLoad.remove(other, id).catch(() => {});
+    }
+  }
+
+  private async moveEngine(id: StreamId, current: EngineClient): Promise<EngineClient | null> {
+    const next = (await this.rankedEngines(current))[0] ?? null;
+    if (next) await this.takeEngine(id, engineId(next.address));
+    return next;
   }
 
   /** The stream's last client left somewhere: stop after the grace period unless one comes back. */
@@ -194,6 +224,7 @@ export class OwnerRole {
       })
       .catch(() => {});
     await owned.stream.stop(reason);
+    await this.options.engineLoad.remove(engineId(owned.stream.currentEngine.address), id).catch(() => {});
     const streamReason = reason === 'error' ? 'error' : reason === 'normal' ? 'normal' : 'stopped';
     await bus.publish({ type: 'stream_stopped', stream_id: id, reason: streamReason, message }).catch(() => {});
     await Promise.all([store.drop(id), metadata.drop(id), registry.drop(id)]);
@@ -201,15 +232,5 @@ export class OwnerRole {
     await election.drop(id).catch(() => {});
     logger.info('stream stopped', { stream_id: id, reason, detail: message });
     this.options.onStopped(id, reason, message);
-  }
-
-  // Least busy first; equal load keeps the configured order.
-  private enginesByLoad(engines: EngineClient[]): EngineClient[] {
-    const load = new Map<EngineClient, number>();
-    for (const { stream } of this.owned.values()) {
-      const engine = engines.find((e) => e.address === stream.session?.engine);
-      if (engine) load.set(engine, (load.get(engine) ?? 0) + 1);
-    }
-    return [...engines].sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0));
   }
 }

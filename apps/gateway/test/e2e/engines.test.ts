@@ -1,0 +1,94 @@
+// Engines end to end: selection by load, a full pool, and moving a stalled stream to another engine.
+
+import {
+  capture,
+  ffprobe,
+  getJson,
+  type StartedProcess,
+  TEST_REDIS_URL,
+  type TestRedis,
+  testRedis,
+} from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setFault, simSessions, startGateway, startSim, stopAll, waitFor, withoutNullPackets } from './helpers.js';
+
+describe('two engines behind a two-worker gateway', () => {
+  let t: TestRedis;
+  let one: StartedProcess;
+  let two: StartedProcess;
+  let gateway: StartedProcess;
+
+  beforeAll(async () => {
+    t = await testRedis('engines');
+    [one, two] = await Promise.all([startSim(), startSim()]);
+    gateway = await startGateway(null, {
+      ENGINES: `127.0.0.1:${one.port},127.0.0.1:${two.port}`,
+      ENGINE_MAX_STREAMS: '1',
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: t.prefix,
+      WORKERS: '2',
+      PROXY_NO_DATA_TIMEOUT: '1',
+      PROXY_MAX_RETRIES: '1',
+    });
+  });
+  afterAll(async () => {
+    await stopAll(gateway, one, two);
+    await t.cleanup();
+  });
+
+  const enginePort = async (id: string) => Number(await t.redis.hget(`${t.prefix}:stream:${id}:metadata`, 'engine_port'));
+
+  it('puts each stream on the least loaded engine, and answers 503 when every engine is full', async () => {
+    const [a, b, c] = ['a1', 'b2', 'c3'].map((x) => x.repeat(20));
+    const pa = await capture(`${gateway.url}/ace/getstream?id=${a}`);
+    const pb = await capture(`${gateway.url}/ace/getstream?id=${b}`);
+    await Promise.all([pa.waitForBytes(50_000), pb.waitForBytes(50_000)]);
+    expect(new Set([await enginePort(a!), await enginePort(b!)])).toEqual(new Set([one.port, two.port]));
+
+    const full = await fetch(`${gateway.url}/ace/getstream?id=${c}`);
+    expect(full.status).toBe(503);
+    expect(full.headers.get('retry-after')).toBe('5');
+    const body = (await full.json()) as { error: string; message: string };
+    expect(body.error).toBe('no_engine_available');
+    expect(body.message).toContain('ENGINE_MAX_STREAMS=1');
+
+    pa.close();
+    await waitFor(async () => (await t.redis.exists(`${t.prefix}:stream:${a}:metadata`)) === 0, { what: 'stream a to stop' });
+    const pc = await capture(`${gateway.url}/ace/getstream?id=${c}`);
+    expect(pc.status).toBe(200);
+    await pc.waitForBytes(50_000);
+    pb.close();
+    pc.close();
+    await waitFor(async () => (await simSessions(one)).active + (await simSessions(two)).active === 0, {
+      what: 'all sessions to stop',
+    });
+  });
+
+  it('moves a stream whose engine stalls to the other engine; players keep a valid stream', async () => {
+    const id = 'd4'.repeat(20);
+    // Both engines are idle, so the stream goes to the first configured one, where every
+    // session of this id stalls after 1 s.
+    const [stalling, healthy] = [one, two];
+    await setFault(stalling, id, { stall_after_s: 1 });
+    const player = await capture(`${gateway.url}/ace/getstream?id=${id}`);
+    await player.waitForBytes(20_000);
+    expect(await enginePort(id)).toBe(stalling.port);
+    const other = await capture(`${gateway.url}/ace/getstream?id=${id}`);
+    await waitFor(async () => (await enginePort(id)) === healthy.port, { what: 'the stream to move engines', timeoutMs: 20_000 });
+    const moved = withoutNullPackets(player.bytes()).length;
+    await player.waitForBytes(player.length + 300_000, 10_000);
+    expect(withoutNullPackets(player.bytes()).length).toBeGreaterThan(moved + 250_000);
+    expect(player.ended).toBe(false);
+    expect(other.ended).toBe(false);
+    player.close();
+    other.close();
+
+    const probe = await ffprobe(player.bytes());
+    expect(probe.programs.length).toBeGreaterThanOrEqual(1);
+    expect(probe.streams.some((s) => s.codec_type === 'video')).toBe(true);
+    // The stalled engine's session was stopped, not left running.
+    expect((await simSessions(stalling)).active).toBe(0);
+    const { body } = await getJson<{ state: string }>(`${gateway.url}/proxy/streams/${id}`);
+    expect(body.state).not.toBe('error');
+  });
+});
