@@ -1,6 +1,7 @@
 // Loops a real MPEG-TS file as a live stream, rewriting CC, PCR and PTS/DTS so each loop continues.
 
 import { readFileSync } from 'node:fs';
+import { packetPid as pid, readPcr } from '@acestream-proxy/ts';
 import type { TsSource } from './source.js';
 import { ContinuityCounters, pcrBytes } from './ts-writer.js';
 
@@ -11,20 +12,6 @@ interface Timing {
   /** Length of one loop in 90 kHz ticks: every stream's span plus one frame, the longest. */
   loopTicks: number;
   packets: number;
-}
-
-function pid(buf: Buffer, off: number): number {
-  return ((buf[off + 1]! & 0x1f) << 8) | buf[off + 2]!;
-}
-
-function hasPcr(buf: Buffer, off: number): boolean {
-  return (buf[off + 3]! & 0x20) !== 0 && buf[off + 4]! >= 7 && (buf[off + 5]! & 0x10) !== 0;
-}
-
-function readPcr(buf: Buffer, off: number): number {
-  const p = off + 6;
-  const base = buf[p]! * 2 ** 25 + buf[p + 1]! * 2 ** 17 + buf[p + 2]! * 2 ** 9 + buf[p + 3]! * 2 + (buf[p + 4]! >> 7);
-  return base * 300 + (((buf[p + 4]! & 1) << 8) | buf[p + 5]!);
 }
 
 /** Offset of a PES header starting in this packet, or -1. */
@@ -129,8 +116,9 @@ export class FileSource implements TsSource {
     buf[off + 3] = (buf[off + 3]! & 0xf0) | cc;
     if (this.loop === 0) return;
     const ticks = this.loop * this.timing.loopTicks;
-    if (hasPcr(buf, off)) {
-      const pcr = (readPcr(buf, off) + ticks * 300) % (PTS_WRAP * 300);
+    const original = readPcr(buf, off);
+    if (original !== null) {
+      const pcr = (original + ticks * 300) % (PTS_WRAP * 300);
       Buffer.from(pcrBytes(pcr)).copy(buf, off + 6);
     }
     const p = pesStart(buf, off);

@@ -9,6 +9,7 @@ import {
   startNodeProcess,
   tempDir,
   waitFor,
+  waitForSteady,
 } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
@@ -96,15 +97,7 @@ describe('engine-sim (synthetic source)', () => {
     const stall = await play(sim, 'stall1', 'p', '&stall_after_s=0.5');
     await stall.player.waitForBytes(50_000, 3000);
     // At 2 Mbit/s bytes arrive every 10 ms: a length unchanged over 300 ms means it stalled.
-    let last = -1;
-    await waitFor(
-      () => {
-        const same = stall.player.length === last;
-        last = stall.player.length;
-        return same;
-      },
-      { what: 'bytes to stop', timeoutMs: 3000, intervalMs: 300 },
-    );
+    const last = await waitForSteady(() => stall.player.length, { what: 'bytes to stop', timeoutMs: 3000 });
     expect(last).toBeGreaterThan(100_000);
     expect(last).toBeLessThan(250_000);
     expect(stall.player.ended).toBe(false);

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { MemoryChunkStore } from '@acestream-proxy/buffer';
 import { parseStreamId } from '@acestream-proxy/keys';
 import { StreamFanout, silentLogger } from '@acestream-proxy/stream';
-import { waitFor } from '@acestream-proxy/test-utils';
+import { waitFor, waitForSteady } from '@acestream-proxy/test-utils';
 import { afterEach, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('1234567890abcdef1234567890abcdef12345678');
@@ -123,15 +123,11 @@ describe('StreamFanout', () => {
     const sink = new Sink();
     fanout.add('c', sink);
     // Keepalives come every 50 ms until 200 ms of silence, then stop: the count settles.
-    let last = -1;
-    await waitFor(
-      () => {
-        const same = sink.received.length === last;
-        last = sink.received.length;
-        return same;
-      },
-      { what: 'keepalives to stop', intervalMs: 150, timeoutMs: 3000 },
-    );
+    const last = await waitForSteady(() => sink.received.length, {
+      what: 'keepalives to stop',
+      intervalMs: 150,
+      timeoutMs: 3000,
+    });
     expect(last).toBeGreaterThanOrEqual(3);
     expect(last).toBeLessThanOrEqual(6);
   });

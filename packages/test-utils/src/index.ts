@@ -4,4 +4,4 @@ export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, 
 export { REPO_ROOT, type StartedProcess, type StartOptions, startNodeProcess } from './process.js';
 export { TEST_REDIS_URL, type TestRedis, testRedis } from './redis.js';
 export { freePort, type PrivateRedis, startPrivateRedis } from './redis-server.js';
-export { type WaitOptions, waitFor } from './wait.js';
+export { type WaitOptions, waitFor, waitForSteady } from './wait.js';

@@ -28,3 +28,24 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Polls `read` every `intervalMs` until two readings in a row are equal, and returns it: for
+ * "this has stopped moving" (a stalled stream, a frozen counter).
+ */
+export async function waitForSteady<T>(read: () => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
+  let last: T | typeof UNSET = UNSET;
+  let steady: T | typeof UNSET = UNSET;
+  await waitFor(
+    async () => {
+      const now = await read();
+      if (now === last) steady = now;
+      last = now;
+      return steady !== UNSET;
+    },
+    { intervalMs: 300, ...options },
+  );
+  return steady as T;
+}
+
+const UNSET = Symbol('unset');

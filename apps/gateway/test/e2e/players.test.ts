@@ -12,6 +12,7 @@ import {
   type TestRedis,
   tempDir,
   testRedis,
+  waitForSteady,
 } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { simSessions, startGateway, startSim, stopAll, waitFor } from './helpers.js';
@@ -132,16 +133,11 @@ describe('a player that stalls past its buffer', () => {
     const record = async () => (await stream()).clients.find((c) => c.user_agent === 'stalling-player')!;
     player.pause();
     // Stalled once the proxy's count of bytes sent to it stops moving between heartbeats...
-    let sent = -1;
-    await waitFor(
-      async () => {
-        const now = (await record()).bytes_sent;
-        const frozen = now === sent;
-        sent = now;
-        return frozen;
-      },
-      { what: 'the proxy to stop sending to the stalled player', timeoutMs: 30_000, intervalMs: 1100 },
-    );
+    await waitForSteady(async () => (await record()).bytes_sent, {
+      what: 'the proxy to stop sending to the stalled player',
+      timeoutMs: 30_000,
+      intervalMs: 1100,
+    });
     // ...and past its allowance once the stream has moved on 30 chunks (3 s at the 100 ms flush,
     // more than the 1 s join window + 1 s buffer).
     const stalledAt = (await stream()).buffer_index;
