@@ -24,6 +24,7 @@ export interface GatewayContext {
   workerId: string;
   logger: Logger;
   mode: 'redis' | 'embedded';
+  /** Read views for the HTTP routes (the request-path connection in Redis mode). */
   store: ChunkStore;
   registry: ClientRegistry;
   metadata: MetadataStore;
@@ -38,6 +39,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   let store: ChunkStore;
   let registry: ClientRegistry;
   let metadata: MetadataStore;
+  /** What HTTP routes read: on the request connection in Redis mode, so an outage fails fast. */
+  let reads: { store: ChunkStore; metadata: MetadataStore };
   let election: OwnerElection;
   let bus: EventBus;
   let presence: WorkerPresence;
@@ -56,6 +59,10 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     store = new RedisChunkStore({ redis: worker, subscriptions, keys, ttlSeconds: config.bufferTtl });
     registry = new RedisClientRegistry({ redis: request, keys, ghostTimeoutMs: config.ghostTimeoutMs });
     metadata = new RedisMetadataStore(worker, keys);
+    reads = {
+      store: new RedisChunkStore({ redis: request, subscriptions, keys, ttlSeconds: config.bufferTtl }),
+      metadata: new RedisMetadataStore(request, keys),
+    };
     election = new RedisOwnerElection(worker, keys, config.ownerTtlMs);
     bus = new RedisEventBus(worker, subscriptions, keys);
     engineLoad = new RedisEngineLoad(worker, keys);
@@ -69,6 +76,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     store = new MemoryChunkStore(config.bufferTtl);
     registry = new MemoryClientRegistry();
     metadata = new MemoryMetadataStore();
+    reads = { store, metadata };
     election = new MemoryOwnerElection(config.ownerTtlMs);
     bus = new MemoryEventBus();
     presence = new MemoryWorkerPresence();
@@ -120,9 +128,9 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     workerId,
     logger,
     mode: config.redisUrl ? 'redis' : 'embedded',
-    store,
+    store: reads.store,
     registry,
-    metadata,
+    metadata: reads.metadata,
     streams,
     async backendHealthy() {
       if (!request) return true;

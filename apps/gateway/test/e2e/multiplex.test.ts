@@ -6,6 +6,7 @@ import {
   ffprobe,
   getJson,
   type StartedProcess,
+  startPrivateRedis,
   TEST_REDIS_URL,
   type TestRedis,
   testRedis,
@@ -153,6 +154,40 @@ describe('three players on one channel share one engine session', () => {
     await player.waitForBytes(early.length + 100_000, 8000);
     expect(withoutNullPackets(player.bytes()).length).toBeGreaterThan(50_000);
     player.close();
+  });
+});
+
+describe('a Redis outage', () => {
+  it('answers 503 JSON at once instead of hanging, and serves again when Redis is back', async () => {
+    let redis = await startPrivateRedis();
+    const sim = await startSim();
+    const gateway = await startGateway(sim, { REDIS_URL: redis.url, WORKERS: '1' });
+    try {
+      await redis.stop();
+      const signal = () => AbortSignal.timeout(5000);
+      const stream = await getJson<{ error: string }>(streamUrl(gateway, '4e'.repeat(20)), { signal: signal() });
+      expect(stream.status).toBe(503);
+      expect(stream.body.error).toBe('redis_unavailable');
+      expect(stream.headers.get('retry-after')).toBe('5');
+      expect((await getJson(`${gateway.url}/health`, { signal: signal() })).status).toBe(503);
+      expect((await getJson(`${gateway.url}/proxy/streams`, { signal: signal() })).status).toBe(503);
+
+      redis = await startPrivateRedis(redis.port);
+      const player = await waitFor(
+        async () => {
+          const p = await capture(streamUrl(gateway, '4e'.repeat(20)));
+          if (p.status === 200) return p;
+          p.close();
+          return null;
+        },
+        { what: 'the gateway to serve again', timeoutMs: 10_000, intervalMs: 200 },
+      );
+      await player.waitForBytes(50_000);
+      player.close();
+    } finally {
+      await stopAll(gateway, sim);
+      await redis.stop();
+    }
   });
 });
 
