@@ -16,6 +16,13 @@ import {
 } from '@acestream-proxy/coordination';
 import { EngineClient, type EngineLoad, MemoryEngineLoad, RedisEngineLoad } from '@acestream-proxy/engine';
 import { Keys } from '@acestream-proxy/keys';
+import {
+  BullmqEventQueue,
+  type EventQueue,
+  MemoryEventQueue,
+  NoopEventQueue,
+  OrchestratorClient,
+} from '@acestream-proxy/orchestrator';
 import { connectRedis, type Redis, Subscriptions, waitReady } from '@acestream-proxy/redis';
 import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
 
@@ -83,6 +90,15 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     engineLoad = new MemoryEngineLoad();
   }
 
+  const orchestrator = config.orchestratorUrl
+    ? new OrchestratorClient({ baseUrl: config.orchestratorUrl, apiKey: config.orchestratorApiKey })
+    : null;
+  const events: EventQueue = !orchestrator
+    ? new NoopEventQueue()
+    : config.redisUrl
+      ? new BullmqEventQueue({ redisUrl: config.redisUrl, prefix: config.keyPrefix, client: orchestrator })
+      : new MemoryEventQueue(orchestrator);
+
   const flush = config.flushIntervalMs;
   const behindChunks = Math.max(1, Math.ceil((config.initialBehindSeconds * 1000) / flush));
   const streams = new StreamManager({
@@ -96,6 +112,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     engines: config.engines.map((e) => new EngineClient(e, { timeoutMs: config.initTimeout * 1000 })),
     engineLoad,
     engineMaxStreams: config.engineMaxStreams,
+    events,
     stream: {
       bufferChunkSize: config.bufferChunkSize,
       flushIntervalMs: flush,
@@ -142,6 +159,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     },
     async close() {
       await streams.close();
+      await events.close();
       for (const c of connections) c.disconnect();
     },
   };

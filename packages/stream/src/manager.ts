@@ -5,6 +5,7 @@ import type { ClientInfo, ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
 import { type EngineClient, EngineError, type EngineErrorCode, type EngineLoad } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
+import type { EventQueue } from '@acestream-proxy/orchestrator';
 import { type ClientSink, type FanoutClient, type FanoutSettings, StreamFanout } from './fanout.js';
 import type { Logger } from './logger.js';
 import type { MetadataStore, StreamState } from './metadata.js';
@@ -24,6 +25,8 @@ export interface StreamManagerOptions {
   /** Streams per engine across the cluster, and the limit per engine (ENGINE_MAX_STREAMS). */
   engineLoad: EngineLoad;
   engineMaxStreams: number;
+  /** stream_started / stream_ended to the orchestrator. */
+  events: EventQueue;
   stream: OwnedStreamSettings;
   fanout: FanoutSettings;
   /** Seconds with no client before the engine session is stopped (PROXY_GRACE_PERIOD). */

@@ -23,6 +23,8 @@ export interface StreamMetadata {
   error_message?: string;
   /** EngineError code of a failed stream, so followers answer with the same status. */
   error_code?: string;
+  /** The stream session the orchestrator was told about (stream id + ownership epoch). */
+  session_key?: string;
   peers?: string;
   speed_down?: string;
 }

@@ -5,6 +5,7 @@ import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, StreamEvent } from '@acestream-proxy/coordination';
 import { type EngineClient, EngineError, type EngineLoad, engineId, rankEngines } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
+import type { EventQueue } from '@acestream-proxy/orchestrator';
 import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata.js';
 import { type EndReason, OwnedStream, type OwnedStreamSettings } from './owned-stream.js';
@@ -21,6 +22,8 @@ export interface OwnerRoleOptions {
   /** Streams per engine across the cluster (ENGINE_MAX_STREAMS is checked against it). */
   engineLoad: EngineLoad;
   engineMaxStreams: number;
+  /** stream_started / stream_ended to the orchestrator (a no-op queue without one). */
+  events: EventQueue;
   stream: OwnedStreamSettings;
   gracePeriodSeconds: number;
   logger: Logger;
@@ -36,6 +39,8 @@ interface Owned {
   renewTimer: NodeJS.Timeout;
   /** The owner hears the stream's events for as long as it owns it, clients here or not. */
   stopListening: () => Promise<void>;
+  /** This ownership's stream session, as the orchestrator knows it. */
+  sessionKey: string;
 }
 
 export class OwnerRole {
@@ -71,6 +76,8 @@ export class OwnerRole {
         `all ${this.options.engines.length} engines already serve ENGINE_MAX_STREAMS=${this.options.engineMaxStreams} streams`,
       );
     }
+    // What a previous owner left: a session the orchestrator must hear the end of after a takeover.
+    const previous = await metadata.get(id).catch(() => null);
     let lastError: EngineError | null = null;
     for (const engine of ranked) {
       const eid = engineId(engine.address);
@@ -93,7 +100,9 @@ export class OwnerRole {
         const renewTimer = setInterval(() => void this.renew(id), Math.max(100, Math.floor(election.ttlMs / 3)));
         renewTimer.unref();
         const stopListening = await this.options.bus.listen(id, (event) => this.onEvent(id, event));
-        this.owned.set(id, { stream, fence, renewTimer, stopListening });
+        const sessionKey = `${id}-${fence.epoch}`;
+        this.owned.set(id, { stream, fence, renewTimer, stopListening, sessionKey });
+        await this.announceStart(id, sessionKey, stream, previous?.session_key, previous?.engine_id);
         await this.options.bus.publish({ type: 'owner_changed', stream_id: id, owner: fence.workerId, epoch: fence.epoch });
         logger.info('stream started', { stream_id: id, engine: eid, epoch: fence.epoch });
         return;
@@ -108,6 +117,38 @@ export class OwnerRole {
     await metadata.drop(id).catch(() => {});
     await election.release(id, fence).catch(() => {});
     throw lastError ?? new EngineError('no_engine_available', 'no engine is configured');
+  }
+
+  private async announceStart(
+    id: StreamId,
+    key: string,
+    stream: OwnedStream,
+    previousKey: string | undefined,
+    previousEngine: string | undefined,
+  ): Promise<void> {
+    const { events, metadata, workerId, logger } = this.options;
+    const { address } = stream.currentEngine;
+    const session = stream.session!;
+    try {
+      if (previousKey && previousKey !== key) {
+        await events.ended(previousKey, { container_id: previousEngine ?? '', stream_id: previousKey, reason: 'error' });
+      }
+      await metadata.update(id, { session_key: key });
+      await events.started(key, {
+        container_id: engineId(address),
+        engine: { host: address.host, port: address.port },
+        stream: { key_type: 'infohash', key: id },
+        session: {
+          playback_session_id: session.playbackSessionId,
+          stat_url: session.statUrl,
+          command_url: session.commandUrl,
+          is_live: session.isLive ? 1 : 0,
+        },
+        labels: { source: 'proxy', worker_id: workerId, stream_id: key },
+      });
+    } catch (err) {
+      logger.warn('could not queue stream_started', { stream_id: id, error: (err as Error).message });
+    }
   }
 
   /** Engines a new stream may go to, best first (see rankEngines). */
@@ -224,8 +265,12 @@ export class OwnerRole {
       })
       .catch(() => {});
     await owned.stream.stop(reason);
-    await this.options.engineLoad.remove(engineId(owned.stream.currentEngine.address), id).catch(() => {});
+    const eid = engineId(owned.stream.currentEngine.address);
+    await this.options.engineLoad.remove(eid, id).catch(() => {});
     const streamReason = reason === 'error' ? 'error' : reason === 'normal' ? 'normal' : 'stopped';
+    await this.options.events
+      .ended(owned.sessionKey, { container_id: eid, stream_id: owned.sessionKey, reason: streamReason })
+      .catch((err: Error) => logger.warn('could not queue stream_ended', { stream_id: id, error: err.message }));
     await bus.publish({ type: 'stream_stopped', stream_id: id, reason: streamReason, message }).catch(() => {});
     await Promise.all([store.drop(id), metadata.drop(id), registry.drop(id)]);
     await election.release(id, owned.fence).catch(() => {});

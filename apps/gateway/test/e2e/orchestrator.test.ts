@@ -1,0 +1,90 @@
+// Orchestrator events end to end: one stream_started and one stream_ended per session, in order.
+
+import {
+  capture,
+  getJson,
+  type StartedProcess,
+  startNodeProcess,
+  TEST_REDIS_URL,
+  type TestRedis,
+  testRedis,
+} from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startGateway, startSim, stopAll, waitFor } from './helpers.js';
+
+interface Recorded {
+  name: string;
+  body: { reason?: string; stream_id?: string; labels?: { stream_id: string }; stream?: { key: string } };
+  receivedAt: number;
+  authorization: string | null;
+}
+
+const sessionOf = (e: Recorded) => e.body.labels?.stream_id ?? e.body.stream_id ?? '';
+
+async function events(orchestrator: StartedProcess, id: string): Promise<Recorded[]> {
+  const all = (await getJson<Recorded[]>(`${orchestrator.url}/sim/events`)).body;
+  return all.filter((e) => sessionOf(e).startsWith(id));
+}
+
+async function setFailing(orchestrator: StartedProcess, failing: boolean): Promise<void> {
+  await fetch(`${orchestrator.url}/sim/orchestrator`, { method: 'PUT', body: JSON.stringify({ failing }) });
+}
+
+async function watchAndLeave(gateway: StartedProcess, id: string): Promise<void> {
+  const player = await capture(`${gateway.url}/ace/getstream?id=${id}`);
+  await player.waitForBytes(50_000);
+  player.close();
+}
+
+for (const mode of ['redis', 'embedded'] as const) {
+  describe(`orchestrator events (${mode} mode)`, () => {
+    let t: TestRedis;
+    let sim: StartedProcess;
+    let orchestrator: StartedProcess;
+    let gateway: StartedProcess;
+
+    beforeAll(async () => {
+      t = await testRedis('orch');
+      sim = await startSim();
+      orchestrator = await startNodeProcess('apps/engine-sim/dist/orchestrator-main.js');
+      gateway = await startGateway(sim, {
+        ORCHESTRATOR_URL: orchestrator.url,
+        ORCHESTRATOR_API_KEY: 'orch-key',
+        ...(mode === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix } : {}),
+      });
+    });
+    afterAll(async () => {
+      await stopAll(gateway, orchestrator, sim);
+      await t.cleanup();
+    });
+
+    it('sends one stream_started and one stream_ended per session, in order, with the key', async () => {
+      const id = (mode === 'redis' ? 'e1' : 'e2').repeat(20);
+      await watchAndLeave(gateway, id);
+      await waitFor(async () => (await events(orchestrator, id)).length === 2, { what: 'two events' });
+      const [started, ended] = await events(orchestrator, id);
+      expect([started!.name, ended!.name]).toEqual(['stream_started', 'stream_ended']);
+      expect(started!.body.stream?.key).toBe(id);
+      expect(sessionOf(ended!)).toBe(sessionOf(started!));
+      expect(ended!.body.reason).toBe('normal');
+      expect(started!.authorization).toBe('Bearer orch-key');
+    });
+
+    it('loses nothing while the orchestrator is down for 30 s, and keeps the order', async () => {
+      const id = (mode === 'redis' ? 'f1' : 'f2').repeat(20);
+      await setFailing(orchestrator, true);
+      await watchAndLeave(gateway, id);
+      // The outage lasts 30 s (the scenario of issue 4), with the stream started and ended in it.
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+      expect(await events(orchestrator, id)).toEqual([]);
+      await setFailing(orchestrator, false);
+      await waitFor(async () => (await events(orchestrator, id)).length >= 2, {
+        what: 'both events after the outage',
+        timeoutMs: 15_000,
+      });
+      const got = await events(orchestrator, id);
+      expect(got.map((e) => e.name)).toEqual(['stream_started', 'stream_ended']);
+      expect(got[0]!.receivedAt).toBeLessThanOrEqual(got[1]!.receivedAt);
+    }, 90_000);
+  });
+}
