@@ -14,7 +14,7 @@ import {
   RedisWorkerPresence,
   type WorkerPresence,
 } from '@acestream-proxy/coordination';
-import { EngineClient, type EngineLoad, MemoryEngineLoad, RedisEngineLoad } from '@acestream-proxy/engine';
+import { type EngineLoad, MemoryEngineLoad, RedisEngineLoad, StaticEngineSource } from '@acestream-proxy/engine';
 import { Keys } from '@acestream-proxy/keys';
 import {
   BullmqEventQueue,
@@ -22,6 +22,7 @@ import {
   MemoryEventQueue,
   NoopEventQueue,
   OrchestratorClient,
+  OrchestratorEngineSource,
 } from '@acestream-proxy/orchestrator';
 import { connectRedis, type Redis, Subscriptions, waitReady } from '@acestream-proxy/redis';
 import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
@@ -109,7 +110,11 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     election,
     bus,
     presence,
-    engines: config.engines.map((e) => new EngineClient(e, { timeoutMs: config.initTimeout * 1000 })),
+    // With an orchestrator, its engine list replaces ENGINES.
+    engines: config.orchestratorUrl
+      ? new OrchestratorEngineSource({ baseUrl: config.orchestratorUrl, apiKey: config.orchestratorApiKey })
+      : new StaticEngineSource(config.engines),
+    engineTimeoutMs: config.initTimeout * 1000,
     engineLoad,
     engineMaxStreams: config.engineMaxStreams,
     events,

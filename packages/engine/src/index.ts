@@ -3,3 +3,4 @@ export { EngineClient, type EngineClientOptions, type EngineSession, type Engine
 export { type EngineAddress, EngineError, type EngineErrorCode, toEngineError } from './errors.js';
 export { type EngineLoad, MemoryEngineLoad, RedisEngineLoad } from './load.js';
 export { type EngineCandidate, engineId, rankEngines } from './selection.js';
+export { type EngineSource, type SourcedEngine, StaticEngineSource } from './source.js';

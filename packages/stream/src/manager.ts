@@ -3,7 +3,7 @@
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientInfo, ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
-import { type EngineClient, EngineError, type EngineErrorCode, type EngineLoad } from '@acestream-proxy/engine';
+import { EngineError, type EngineErrorCode, type EngineLoad, type EngineSource } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
 import type { EventQueue } from '@acestream-proxy/orchestrator';
 import { type ClientSink, type FanoutClient, type FanoutSettings, StreamFanout } from './fanout.js';
@@ -20,8 +20,10 @@ export interface StreamManagerOptions {
   election: OwnerElection;
   bus: EventBus;
   presence: WorkerPresence;
-  /** Engines in configured order. */
-  engines: EngineClient[];
+  /** Where engines come from: the ENGINES list or the orchestrator. */
+  engines: EngineSource;
+  /** Deadline for engine API calls, ms. */
+  engineTimeoutMs: number;
   /** Streams per engine across the cluster, and the limit per engine (ENGINE_MAX_STREAMS). */
   engineLoad: EngineLoad;
   engineMaxStreams: number;

@@ -3,7 +3,16 @@
 import type { ChunkStore, Fence } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, StreamEvent } from '@acestream-proxy/coordination';
-import { type EngineClient, EngineError, type EngineLoad, engineId, rankEngines } from '@acestream-proxy/engine';
+import {
+  type EngineAddress,
+  EngineClient,
+  EngineError,
+  type EngineLoad,
+  type EngineSource,
+  engineId,
+  rankEngines,
+  type SourcedEngine,
+} from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
 import type { EventQueue } from '@acestream-proxy/orchestrator';
 import type { Logger } from './logger.js';
@@ -17,8 +26,10 @@ export interface OwnerRoleOptions {
   registry: ClientRegistry;
   election: OwnerElection;
   bus: EventBus;
-  /** Engines in configured order. */
-  engines: EngineClient[];
+  /** Where engines come from: the ENGINES list or the orchestrator. */
+  engines: EngineSource;
+  /** Deadline for engine API calls, ms. */
+  engineTimeoutMs: number;
   /** Streams per engine across the cluster (ENGINE_MAX_STREAMS is checked against it). */
   engineLoad: EngineLoad;
   engineMaxStreams: number;
@@ -47,6 +58,9 @@ export class OwnerRole {
   private readonly owned = new Map<StreamId, Owned>();
   private readonly stopping = new Map<StreamId, Promise<void>>();
   private readonly graceTimers = new Map<StreamId, NodeJS.Timeout>();
+  private readonly clients = new Map<string, EngineClient>();
+  /** The engines as last listed by the source. */
+  private known: SourcedEngine[] = [];
 
   constructor(private readonly options: OwnerRoleOptions) {}
 
@@ -68,12 +82,16 @@ export class OwnerRole {
    */
   async start(id: StreamId, fence: Fence): Promise<void> {
     const { logger, election, metadata, engineLoad } = this.options;
-    const ranked = await this.rankedEngines();
+    const ranked = await this.rankedEngines().catch((err: Error) => {
+      throw new EngineError('no_engine_available', `cannot list engines: ${err.message}`);
+    });
     if (ranked.length === 0) {
       await election.release(id, fence).catch(() => {});
       throw new EngineError(
         'no_engine_available',
-        `all ${this.options.engines.length} engines already serve ENGINE_MAX_STREAMS=${this.options.engineMaxStreams} streams`,
+        this.known.length === 0
+          ? 'no engine is available'
+          : `all ${this.known.length} engines already serve ENGINE_MAX_STREAMS=${this.options.engineMaxStreams} streams`,
       );
     }
     // What a previous owner left: a session the orchestrator must hear the end of after a takeover.
@@ -135,7 +153,7 @@ export class OwnerRole {
       }
       await metadata.update(id, { session_key: key });
       await events.started(key, {
-        container_id: engineId(address),
+        container_id: this.containerOf(address),
         engine: { host: address.host, port: address.port },
         stream: { key_type: 'infohash', key: id },
         session: {
@@ -151,19 +169,36 @@ export class OwnerRole {
     }
   }
 
-  /** Engines a new stream may go to, best first (see rankEngines). */
+  /** Engines a new stream may go to, best first (see rankEngines); `exclude` is the failing one. */
   private async rankedEngines(exclude?: EngineClient): Promise<EngineClient[]> {
-    const engines = this.options.engines.filter((e) => e !== exclude);
-    const load = await this.options.engineLoad.counts(engines.map((e) => engineId(e.address)));
-    const candidates = engines.map((e) => ({ address: e.address, forwarded: false, healthy: true, client: e }));
-    return rankEngines(candidates, load, this.options.engineMaxStreams).map((c) => (c as (typeof candidates)[number]).client);
+    this.known = await this.options.engines.list();
+    const pool = this.known.filter((e) => !exclude || engineId(e.address) !== engineId(exclude.address));
+    const ours = await this.options.engineLoad.counts(pool.map((e) => engineId(e.address)));
+    // This cluster's count, or the orchestrator's (every proxy's), whichever is higher.
+    const load = new Map(pool.map((e) => [engineId(e.address), Math.max(ours.get(engineId(e.address)) ?? 0, e.load)]));
+    return rankEngines(pool, load, this.options.engineMaxStreams).map((c) => this.client(c.address));
+  }
+
+  private client(address: EngineAddress): EngineClient {
+    const id = engineId(address);
+    let client = this.clients.get(id);
+    if (!client) {
+      client = new EngineClient(address, { timeoutMs: this.options.engineTimeoutMs });
+      this.clients.set(id, client);
+    }
+    return client;
+  }
+
+  private containerOf(address: EngineAddress): string {
+    const id = engineId(address);
+    return this.known.find((e) => engineId(e.address) === id)?.containerId ?? id;
   }
 
   /** Records the stream on its engine (and off any other, after a takeover or a move). */
   private async takeEngine(id: StreamId, eid: string): Promise<void> {
-    const { engineLoad, engines } = this.options;
+    const { engineLoad } = this.options;
     await engineLoad.add(eid, id).catch(() => {});
-    for (const e of engines) {
+    for (const e of this.known) {
       const other = engineId(e.address);
       if (other !== eid) await engineLoad.remove(other, id).catch(() => {});
     }
@@ -269,7 +304,11 @@ export class OwnerRole {
     await this.options.engineLoad.remove(eid, id).catch(() => {});
     const streamReason = reason === 'error' ? 'error' : reason === 'normal' ? 'normal' : 'stopped';
     await this.options.events
-      .ended(owned.sessionKey, { container_id: eid, stream_id: owned.sessionKey, reason: streamReason })
+      .ended(owned.sessionKey, {
+        container_id: this.containerOf(owned.stream.currentEngine.address),
+        stream_id: owned.sessionKey,
+        reason: streamReason,
+      })
       .catch((err: Error) => logger.warn('could not queue stream_ended', { stream_id: id, error: err.message }));
     await bus.publish({ type: 'stream_stopped', stream_id: id, reason: streamReason, message }).catch(() => {});
     await Promise.all([store.drop(id), metadata.drop(id), registry.drop(id)]);

@@ -57,6 +57,11 @@ describe('two engines behind a two-worker gateway', () => {
     const pc = await capture(`${gateway.url}/ace/getstream?id=${c}`);
     expect(pc.status).toBe(200);
     await pc.waitForBytes(50_000);
+    // The owner polls the engine's stat_url (every 5 s) into the metadata.
+    await waitFor(async () => (await t.redis.hget(`${t.prefix}:stream:${c}:metadata`, 'peers')) === '12', {
+      what: 'peers from the engine stats',
+      timeoutMs: 8000,
+    });
     pb.close();
     pc.close();
     await waitFor(async () => (await simSessions(one)).active + (await simSessions(two)).active === 0, {

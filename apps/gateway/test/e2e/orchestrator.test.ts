@@ -46,7 +46,9 @@ for (const mode of ['redis', 'embedded'] as const) {
     beforeAll(async () => {
       t = await testRedis('orch');
       sim = await startSim();
-      orchestrator = await startNodeProcess('apps/engine-sim/dist/orchestrator-main.js');
+      orchestrator = await startNodeProcess('apps/engine-sim/dist/orchestrator-main.js', {
+        env: { ENGINES: `127.0.0.1:${sim.port}` },
+      });
       gateway = await startGateway(sim, {
         ORCHESTRATOR_URL: orchestrator.url,
         ORCHESTRATOR_API_KEY: 'orch-key',
@@ -68,6 +70,7 @@ for (const mode of ['redis', 'embedded'] as const) {
       expect(sessionOf(ended!)).toBe(sessionOf(started!));
       expect(ended!.body.reason).toBe('normal');
       expect(started!.authorization).toBe('Bearer orch-key');
+      expect((started!.body as { container_id?: string }).container_id).toBe('engine-1');
     });
 
     it('loses nothing while the orchestrator is down for 30 s, and keeps the order', async () => {
@@ -88,3 +91,54 @@ for (const mode of ['redis', 'embedded'] as const) {
     }, 90_000);
   });
 }
+
+describe('engines listed by the orchestrator', () => {
+  it('prefers a forwarded engine when loads are equal', async () => {
+    const [plain, forwarded] = await Promise.all([startSim(), startSim()]);
+    const orchestrator = await startNodeProcess('apps/engine-sim/dist/orchestrator-main.js', {
+      env: { ENGINES: `127.0.0.1:${plain.port},127.0.0.1:${forwarded.port}:forwarded` },
+    });
+    const gateway = await startGateway(null, { ORCHESTRATOR_URL: orchestrator.url });
+    try {
+      const id = 'fa'.repeat(20);
+      const player = await capture(`${gateway.url}/ace/getstream?id=${id}`);
+      await player.waitForBytes(50_000);
+      const { body } = await getJson<{ engine: { port: number } }>(`${gateway.url}/proxy/streams/${id}`);
+      expect(body.engine.port).toBe(forwarded.port);
+      player.close();
+    } finally {
+      await stopAll(gateway, orchestrator, plain, forwarded);
+    }
+  });
+});
+
+describe('a stream whose only engine fails', () => {
+  it('ends its players and tells the orchestrator stream_ended with reason error', async () => {
+    const t = await testRedis('orchfail');
+    const sim = await startSim();
+    const orchestrator = await startNodeProcess('apps/engine-sim/dist/orchestrator-main.js', {
+      env: { ENGINES: `127.0.0.1:${sim.port}` },
+    });
+    const gateway = await startGateway(null, {
+      ORCHESTRATOR_URL: orchestrator.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: t.prefix,
+      PROXY_NO_DATA_TIMEOUT: '0.5',
+      PROXY_MAX_RETRIES: '1',
+    });
+    try {
+      const id = 'ee'.repeat(20);
+      await fetch(`${sim.url}/sim/faults/${id}`, { method: 'PUT', body: JSON.stringify({ stall_after_s: 0.5 }) });
+      const player = await capture(`${gateway.url}/ace/getstream?id=${id}`);
+      await player.waitForEnd(15_000);
+      await waitFor(async () => (await events(orchestrator, id)).length === 2, { what: 'started and ended' });
+      const [started, ended] = await events(orchestrator, id);
+      expect(started!.name).toBe('stream_started');
+      expect(ended!.body.reason).toBe('error');
+      expect(await t.redis.exists(`${t.prefix}:stream:${id}:metadata`)).toBe(0);
+    } finally {
+      await stopAll(gateway, orchestrator, sim);
+      await t.cleanup();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+// Engines as the orchestrator lists them (GET /engines), with its load (GET /streams), cached briefly.
+
+import type { EngineSource, SourcedEngine } from '@acestream-proxy/engine';
+
+interface ListedEngine {
+  container_id?: string;
+  host: string;
+  port: number;
+  forwarded?: boolean;
+  healthy?: boolean;
+}
+
+interface ListedStream {
+  container_id?: string;
+}
+
+export interface OrchestratorEngineSourceOptions {
+  baseUrl: string;
+  apiKey?: string | null;
+  /** How long one answer is reused, ms: selection runs per stream start, not per request. */
+  cacheMs?: number;
+  timeoutMs?: number;
+}
+
+export class OrchestratorEngineSource implements EngineSource {
+  private cached: { at: number; engines: SourcedEngine[] } | null = null;
+
+  constructor(private readonly options: OrchestratorEngineSourceOptions) {}
+
+  async list(): Promise<SourcedEngine[]> {
+    const { cacheMs = 2000 } = this.options;
+    if (this.cached && Date.now() - this.cached.at < cacheMs) return this.cached.engines;
+    try {
+      const [engines, streams] = await Promise.all([
+        this.get<ListedEngine[]>('/engines'),
+        this.get<ListedStream[]>('/streams?status=started').catch(() => [] as ListedStream[]),
+      ]);
+      const load = new Map<string, number>();
+      for (const s of streams) if (s.container_id) load.set(s.container_id, (load.get(s.container_id) ?? 0) + 1);
+      const list = engines.map((e) => {
+        const containerId = e.container_id ?? `${e.host}:${e.port}`;
+        return {
+          address: { host: e.host, port: e.port },
+          containerId,
+          forwarded: e.forwarded === true,
+          healthy: e.healthy !== false,
+          load: load.get(containerId) ?? 0,
+        };
+      });
+      this.cached = { at: Date.now(), engines: list };
+      return list;
+    } catch (err) {
+      // An orchestrator blip should not stop new streams: use the last list it gave.
+      if (this.cached) return this.cached.engines;
+      throw err;
+    }
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    const { baseUrl, apiKey, timeoutMs = 3000 } = this.options;
+    const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+    const res = await fetch(`${baseUrl.replace(/\/$/, '')}${path}`, { headers, signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) throw new Error(`orchestrator answered ${res.status} to GET ${path}`);
+    return (await res.json()) as T;
+  }
+}
