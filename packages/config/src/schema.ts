@@ -47,7 +47,7 @@ export const KNOBS = {
   },
   engines: {
     env: 'ENGINES',
-    doc: 'AceStream engines as host:port[,host:port...]',
+    doc: 'AceStream engines as host:port[,host:port...]; with ORCHESTRATOR_URL the orchestrator lists them instead',
     default: '127.0.0.1:6878',
     check: engineList,
   },
@@ -149,7 +149,7 @@ export const KNOBS = {
   },
   orchestratorUrl: {
     env: 'ORCHESTRATOR_URL',
-    doc: 'Orchestrator base URL; unset = no orchestrator',
+    doc: 'Orchestrator base URL: engines come from its /engines, stream_started/stream_ended go to its /events; unset = none',
     default: null,
     check: url(['http://', 'https://']),
   },
