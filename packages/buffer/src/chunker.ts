@@ -1,6 +1,7 @@
 // Groups aligned TS packets into buffer chunks, flushed by size or by time, whichever comes first.
 
 import { TS_PACKET_SIZE } from '@acestream-proxy/ts';
+import { packetsBelowSizeClass } from './size-class.js';
 
 export interface ChunkerOptions {
   /** Largest chunk in bytes (PROXY_BUFFER_CHUNK_SIZE, a multiple of 188). */
@@ -20,17 +21,23 @@ export class Chunker {
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly maxBytes: number;
+  /** Current size cap: just under an allocator size class, for what arrives per flush interval. */
+  private cap: number;
+  private windowStart = Date.now();
+  private windowBytes = 0;
 
   constructor(private readonly options: ChunkerOptions) {
     this.maxBytes = options.maxBytes - (options.maxBytes % TS_PACKET_SIZE);
     if (this.maxBytes < TS_PACKET_SIZE) throw new RangeError(`maxBytes ${options.maxBytes} is below one packet`);
+    this.cap = this.maxBytes;
   }
 
   /** Adds whole packets; emits full chunks at once and arms the time flush for the rest. */
   push(packets: Buffer): void {
+    this.measure(packets.length);
     let data = packets;
-    while (this.pendingBytes + data.length >= this.maxBytes) {
-      const take = this.maxBytes - this.pendingBytes;
+    while (this.pendingBytes + data.length >= this.cap) {
+      const take = this.cap - this.pendingBytes;
       this.pending.push(data.subarray(0, take));
       this.pendingBytes += take;
       data = data.subarray(take);
@@ -40,6 +47,20 @@ export class Chunker {
     this.pending.push(data);
     this.pendingBytes += data.length;
     this.timer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs);
+  }
+
+  // Once per flush interval: size chunks so that one fills an allocator class a little before
+  // the interval ends. Memory in Redis then tracks the stream's bytes, and latency stays bounded
+  // by the interval. Slow streams (under 16 KiB per interval) are flushed by time only.
+  private measure(bytes: number): void {
+    this.windowBytes += bytes;
+    const now = Date.now();
+    if (now - this.windowStart < this.options.flushIntervalMs) return;
+    const perInterval = (this.windowBytes * this.options.flushIntervalMs) / (now - this.windowStart);
+    const fit = packetsBelowSizeClass(Math.min(perInterval, this.maxBytes));
+    this.cap = fit > 0 ? fit : this.maxBytes;
+    this.windowStart = now;
+    this.windowBytes = 0;
   }
 
   /** Emits whatever is pending as one chunk. */

@@ -3,3 +3,4 @@ export type { AppendResult, ChunkStore, Fence, IndexListener } from './chunk-sto
 export { Chunker, type ChunkerOptions } from './chunker.js';
 export { MemoryChunkStore } from './memory-chunk-store.js';
 export { RedisChunkStore, type RedisChunkStoreOptions } from './redis-chunk-store.js';
+export { packetsBelowSizeClass } from './size-class.js';
