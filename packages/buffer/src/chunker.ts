@@ -36,6 +36,8 @@ export class Chunker {
   push(packets: Buffer): void {
     this.measure(packets.length);
     let data = packets;
+    // The cap may have shrunk below what is pending (the rate dropped): that is a chunk already.
+    if (this.pendingBytes >= this.cap) this.flush();
     while (this.pendingBytes + data.length >= this.cap) {
       const take = this.cap - this.pendingBytes;
       this.pending.push(data.subarray(0, take));

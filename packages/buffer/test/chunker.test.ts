@@ -43,4 +43,32 @@ describe('Chunker', () => {
       expect(c.length).toBeGreaterThan(16_384);
     }
   });
+
+  it('never loses or reorders a byte when the size cap shrinks below what is pending', async () => {
+    const chunks: Buffer[] = [];
+    const chunker = new Chunker({ maxBytes: 1_048_476, flushIntervalMs: 100, onChunk: (c) => chunks.push(c) });
+    let next = 0;
+    const numbered = (count: number) => {
+      const b = packets(count);
+      for (let i = 0; i < count; i++) b.writeUInt32BE(next++, i * 188 + 4);
+      return b;
+    };
+    const startedAt = Date.now();
+    const until = (ms: number) => waitFor(() => Date.now() - startedAt >= ms, { intervalMs: 2, what: `${ms} ms` });
+    const sent = [numbered(1)];
+    chunker.push(sent[0]!);
+    chunker.flush();
+    // A burst late in the rate window stays pending (its time flush is due 100 ms later)...
+    await until(60);
+    sent.push(numbered(300));
+    chunker.push(sent[1]!);
+    // ...when the window closes and the measured rate sets a cap (~48 KB) below the 56 KB pending.
+    await until(105);
+    sent.push(numbered(1));
+    chunker.push(sent[2]!);
+    chunker.flush();
+    chunker.close();
+    expect(Buffer.concat(chunks).equals(Buffer.concat(sent))).toBe(true);
+    for (const c of chunks) expect(c.length % 188).toBe(0);
+  });
 });
