@@ -125,6 +125,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       noDataTimeoutMs: config.noDataTimeout * 1000,
       maxRetries: config.maxRetries,
       statIntervalMs: 5000,
+      bufferTtlMs: config.bufferTtl * 1000,
     },
     fanout: {
       behindChunks,

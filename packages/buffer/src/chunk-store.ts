@@ -13,8 +13,11 @@ export type AppendResult = 'ok' | 'fenced' | 'conflict';
 export type IndexListener = (index: number) => void;
 
 export interface ChunkStore {
-  /** Stores chunk `index` (which must be the last index + 1) and announces it. */
-  append(id: StreamId, index: number, chunk: Buffer, fence?: Fence): Promise<AppendResult>;
+  /**
+   * Stores chunk `index` (which must be the last index + 1) and announces it. `expired`, when
+   * given, is a chunk that has left the buffer's time window: it is deleted in the same call.
+   */
+  append(id: StreamId, index: number, chunk: Buffer, fence?: Fence, expired?: number): Promise<AppendResult>;
   /** Last appended index, 0 when the stream has none. */
   lastIndex(id: StreamId): Promise<number>;
   /** Chunks `from..to` inclusive; an expired chunk is `null`. */

@@ -18,9 +18,10 @@ export class MemoryChunkStore implements ChunkStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async append(id: StreamId, index: number, chunk: Buffer, _fence?: Fence): Promise<AppendResult> {
+  async append(id: StreamId, index: number, chunk: Buffer, _fence?: Fence, expired?: number): Promise<AppendResult> {
     const stream = this.stream(id);
     if (index !== stream.last + 1) return 'conflict';
+    if (expired !== undefined) stream.chunks.delete(expired);
     const now = this.now();
     stream.chunks.set(index, { bytes: chunk, expiresAt: now + this.ttlSeconds * 1000 });
     stream.last = index;

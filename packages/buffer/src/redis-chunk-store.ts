@@ -5,13 +5,14 @@ import type { Keys, StreamId } from '@acestream-proxy/keys';
 import type { Redis, Subscriptions } from '@acestream-proxy/redis';
 import type { AppendResult, ChunkStore, Fence, IndexListener } from './chunk-store.js';
 
-const APPEND_LUA = readFileSync(new URL('../src/commands/append-4.lua', import.meta.url), 'utf8');
+const APPEND_LUA = readFileSync(new URL('../src/commands/append-5.lua', import.meta.url), 'utf8');
 
 type AppendCommand = (
   index: string,
   chunk: string,
   owner: string,
   epoch: string,
+  expired: string,
   n: number,
   bytes: Buffer,
   ttl: number,
@@ -36,19 +37,20 @@ export class RedisChunkStore implements ChunkStore {
     this.redis = options.redis;
     // defineCommand loads the script once and calls it by SHA from then on.
     if (!('aceAppendChunk' in this.redis)) {
-      this.redis.defineCommand('aceAppendChunk', { numberOfKeys: 4, lua: APPEND_LUA });
+      this.redis.defineCommand('aceAppendChunk', { numberOfKeys: 5, lua: APPEND_LUA });
     }
     const command = (this.redis as unknown as { aceAppendChunk: AppendCommand }).aceAppendChunk;
     this.appendChunk = command.bind(this.redis);
   }
 
-  async append(id: StreamId, index: number, chunk: Buffer, fence?: Fence): Promise<AppendResult> {
+  async append(id: StreamId, index: number, chunk: Buffer, fence?: Fence, expired?: number): Promise<AppendResult> {
     const { keys, ttlSeconds } = this.options;
     const result = await this.appendChunk(
       keys.bufferIndex(id),
       keys.chunk(id, index),
       keys.owner(id),
       keys.ownerEpoch(id),
+      keys.chunk(id, expired ?? index),
       index,
       chunk,
       ttlSeconds,

@@ -52,6 +52,18 @@ function chunkStoreSuite(name: string, setup: () => Promise<{ store: ChunkStore;
       expect(back!.equals(all)).toBe(true);
     });
 
+    it('deletes the chunk named as expired in the same append', async () => {
+      const other2 = parseStreamId('0000000000000000000000000000000000000abc');
+      await store.append(other2, 1, packetBytes(1));
+      await store.append(other2, 2, packetBytes(2));
+      expect(await store.append(other2, 3, packetBytes(3), undefined, 1)).toBe('ok');
+      const [one, two, three] = await store.read(other2, 1, 3);
+      expect(one).toBeNull();
+      expect(two!.equals(packetBytes(2))).toBe(true);
+      expect(three!.equals(packetBytes(3))).toBe(true);
+      await store.drop(other2);
+    });
+
     it('refuses an index that is not the next one', async () => {
       expect(await store.append(id, 3, packetBytes(9))).toBe('conflict');
       expect(await store.append(id, 9, packetBytes(9))).toBe('conflict');

@@ -19,6 +19,8 @@ export interface OwnedStreamSettings {
   maxRetries: number;
   /** How often the engine's stat_url is polled into the metadata (peers, speed). */
   statIntervalMs: number;
+  /** How long a chunk stays in the buffer (PROXY_BUFFER_TTL), ms. */
+  bufferTtlMs: number;
 }
 
 /** normal: grace period over; stopped: asked to; fenced: another worker owns it now; error: engine failed. */
@@ -54,6 +56,8 @@ export class OwnedStream {
   private readonly chunker: Chunker;
   private nextIndex = 1;
   private appending: Promise<void> = Promise.resolve();
+  /** Chunks this owner appended, oldest first, until they leave the buffer's time window. */
+  private readonly appended: Array<{ index: number; at: number }> = [];
   private reading: Promise<void> | null = null;
   private ended = false;
   private engine: EngineClient;
@@ -226,19 +230,22 @@ export class OwnedStream {
   }
 
   private async append(chunk: Buffer): Promise<void> {
-    const { store, id, fence, logger } = this.options;
+    const { store, id, fence, logger, settings } = this.options;
+    const now = Date.now();
+    let expired: number | undefined;
+    while (this.appended.length > 0 && this.appended[0]!.at <= now - settings.bufferTtlMs) expired = this.appended.shift()!.index;
     try {
-      let result = await store.append(id, this.nextIndex, chunk, fence);
+      let result = await store.append(id, this.nextIndex, chunk, fence, expired);
       if (result === 'conflict') {
         // Someone else moved the index (a previous owner's last append): continue after it.
         this.nextIndex = (await store.lastIndex(id)) + 1;
-        result = await store.append(id, this.nextIndex, chunk, fence);
+        result = await store.append(id, this.nextIndex, chunk, fence, expired);
       }
       if (result === 'fenced') {
         this.finish('fenced', 'another worker owns this stream now');
         return;
       }
-      if (result === 'ok') this.nextIndex++;
+      if (result === 'ok') this.appended.push({ index: this.nextIndex++, at: now });
     } catch (err) {
       logger.error('chunk append failed', { error: (err as Error).message, index: this.nextIndex });
     }
