@@ -17,6 +17,7 @@ export class Player {
     this.lastDataAt = 0;
     this.maxGapMs = 0;
     this.gapSinceMark = 0;
+    this.lastLatency = Number.POSITIVE_INFINITY;
     this.gaps = [];
     this.sampleEvery = sampleEvery;
     this.probes = 0;
@@ -120,7 +121,9 @@ export class Player {
       else if (probe.seq <= last) this.outOfOrder++;
     }
     this.lastSeq.set(probe.session, probe.seq);
-    if (this.probes++ % this.sampleEvery === 0) this.latencies.push(wall - probe.sentAt);
+    this.lastLatency = wall - probe.sentAt;
+    // Samples keep their send time, so a window can count only probes sent inside it.
+    if (this.probes++ % this.sampleEvery === 0) this.latencies.push({ sentAt: probe.sentAt, ms: wall - probe.sentAt });
   }
 
   // Minimal HTTP/1.1 chunked decoding (the gateway answers chunked).

@@ -7,17 +7,30 @@ import { median, openPlayers, percentile, sleep, startBaselineStack, startStack 
 
 const id = (n) => n.toString(16).padStart(40, 'a');
 
-/** Bytes of stream data and latency samples of `players` over `seconds`. */
+/**
+ * Bytes, loss and latency of `players` over `seconds`: only probes sent inside the window count,
+ * so a backlog delivered at join time does not pass for latency.
+ */
 async function window(players, seconds, pids) {
-  const before = players.map((p) => ({ data: p.dataBytes, lat: p.latencies.length }));
+  const before = players.map((p) => ({ data: p.dataBytes, loss: p.loss }));
+  const startWall = performance.timeOrigin + performance.now();
   const cpu0 = pids.map(sample);
   await sleep(seconds * 1000);
   const cpu1 = pids.map(sample);
   return {
     bytes: players.map((p, i) => p.dataBytes - before[i].data),
-    latencies: players.flatMap((p, i) => p.latencies.slice(before[i].lat)),
+    loss: players.reduce((a, p, i) => a + p.loss - before[i].loss, 0),
+    latencies: players.flatMap((p) => p.latencies.filter((l) => l.sentAt >= startWall).map((l) => l.ms)),
     usage: pids.map((pid, i) => ({ pid, ...usage(cpu0[i], cpu1[i]) })),
   };
+}
+
+/** Waits until every player is at the live edge (latest probe under a second old), up to 60 s. */
+async function caughtUp(players) {
+  await waitFor(() => players.every((p) => p.ended || p.lastLatency < 1000), {
+    timeoutMs: 60_000,
+    what: 'players at the live edge',
+  }).catch(() => {});
 }
 
 export async function fanout({ clients, seconds, bitrate, workers }) {
@@ -25,7 +38,7 @@ export async function fanout({ clients, seconds, bitrate, workers }) {
   // Baseline first, in its own processes, with the same clients and window.
   const base = await startBaselineStack({ bitrate });
   const basePlayers = await openPlayers(base.url, clients);
-  await sleep(2000);
+  await caughtUp(basePlayers);
   const baseWin = await window(basePlayers, seconds, [base.baseline.proc.pid]);
   for (const p of basePlayers) p.close();
   await base.stop();
@@ -38,7 +51,8 @@ export async function fanout({ clients, seconds, bitrate, workers }) {
   await sleep(2000);
   const idle = workerPids.map(sample);
   const players = [...firstPlayers, ...(await openPlayers(stack.streamUrl(id(1)), clients - workers))];
-  await sleep(2000);
+  await caughtUp(players);
+  const lossBeforeWindow = players.reduce((a, p) => a + p.loss, 0);
   const calls0 = sum(await stack.redis.commandCalls());
   const win = await window(players, seconds, workerPids);
   const calls1 = sum(await stack.redis.commandCalls());
@@ -52,7 +66,8 @@ export async function fanout({ clients, seconds, bitrate, workers }) {
     delivered_vs_expected: delivered,
     baseline_delivered_vs_expected: baseDelivered,
     ratio_to_baseline: delivered / baseDelivered,
-    loss: players.reduce((a, p) => a + p.loss, 0),
+    loss: win.loss,
+    loss_while_joining: lossBeforeWindow,
     out_of_order: players.reduce((a, p) => a + p.outOfOrder, 0),
     latency_p50_ms: median(win.latencies),
     latency_p99_ms: percentile(win.latencies, 99),
@@ -153,7 +168,7 @@ export async function many({ streams, perStream, seconds, bitrate, workers, buff
     clients: flat.length,
     worst_stream_delivered_vs_expected: Math.min(...perStreamDelivered),
     streams_at_full_rate: perStreamDelivered.filter((d) => d > 0.95).length,
-    loss: flat.reduce((a, p) => a + p.loss, 0),
+    loss: win.loss,
     redis_bytes_per_stream: used / streams,
     redis_bound_bytes_per_stream: 1.1 * (bitrate / 8) * bufferTtl,
     worker_cpu_pct: win.usage.map((u) => Math.round(u.cpuPct)),
