@@ -1,41 +1,20 @@
 // StreamManager: a worker's streams — join and leave clients, own or follow each stream, take over.
 
-import type { ChunkStore } from '@acestream-proxy/buffer';
-import type { ClientInfo, ClientRegistry } from '@acestream-proxy/clients';
-import type { EventBus, OwnerElection, StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
-import { EngineError, type EngineErrorCode, type EngineLoad, type EngineSource } from '@acestream-proxy/engine';
+import type { ClientInfo } from '@acestream-proxy/clients';
+import type { StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
+import { EngineError, type EngineErrorCode } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
-import type { EventQueue } from '@acestream-proxy/orchestrator';
 import { type ClientSink, type FanoutClient, type FanoutSettings, StreamFanout } from './fanout.js';
-import type { Logger } from './logger.js';
-import type { MetadataStore, StreamState } from './metadata.js';
-import type { OwnedStream, OwnedStreamSettings } from './owned-stream.js';
-import { OwnerRole } from './owner-role.js';
+import type { StreamState } from './metadata.js';
+import type { OwnedStream } from './owned-stream.js';
+import { OwnerRole, type OwnerRoleOptions } from './owner-role.js';
 
-export interface StreamManagerOptions {
-  workerId: string;
-  store: ChunkStore;
-  metadata: MetadataStore;
-  registry: ClientRegistry;
-  election: OwnerElection;
-  bus: EventBus;
+/** Everything the owner side needs, plus what every worker needs to serve and watch its streams. */
+export interface StreamManagerOptions extends Omit<OwnerRoleOptions, 'onOwnershipLost' | 'onStopped'> {
   presence: WorkerPresence;
-  /** Where engines come from: the ENGINES list or the orchestrator. */
-  engines: EngineSource;
-  /** Deadline for engine API calls, ms. */
-  engineTimeoutMs: number;
-  /** Streams per engine across the cluster, and the limit per engine (ENGINE_MAX_STREAMS). */
-  engineLoad: EngineLoad;
-  engineMaxStreams: number;
-  /** stream_started / stream_ended to the orchestrator. */
-  events: EventQueue;
-  stream: OwnedStreamSettings;
   fanout: FanoutSettings;
-  /** Seconds with no client before the engine session is stopped (PROXY_GRACE_PERIOD). */
-  gracePeriodSeconds: number;
   /** How often this worker refreshes its clients' records (PROXY_HEARTBEAT_INTERVAL), ms. */
   heartbeatIntervalMs: number;
-  logger: Logger;
 }
 
 /** A client's place in a stream; `leave()` when its connection closes. */
