@@ -23,6 +23,10 @@ export class Player {
     this.probes = 0;
     this.lastSeq = new Map();
     this.carry = null;
+    this.carryLength = 0;
+    this.chunkLeft = 0;
+    this.crlfLeft = 0;
+    this.pendingLine = null;
     // First decodable frame: PAT, PMT, then a complete video keyframe PES.
     this.firstFrameMs = NaN;
     this.pmtPid = -1;
@@ -55,28 +59,14 @@ export class Player {
       this.headerDone = true;
       data = this.head.subarray(end + 4);
       this.chunked = /transfer-encoding: chunked/i.test(this.head.subarray(0, end).toString());
-      this.pendingChunk = Buffer.alloc(0);
     }
-    const body = this.chunked ? this.dechunk(data) : data;
-    if (body.length === 0) return;
+    // The load generator reads as much as every player together: no copies of stream data, only
+    // of a packet split across reads.
+    const bodies = this.chunked ? this.dechunk(data) : [data];
     const now = performance.now();
-    if (Number.isNaN(this.ttfb)) this.ttfb = now - this.started;
-    this.bytes += body.length;
-    // Walk whole packets (reads split them anywhere): count stream data, read probes.
-    const buf = this.carry ? Buffer.concat([this.carry, body]) : body;
-    const wall = performance.timeOrigin + now;
     let real = 0;
-    let off = 0;
-    for (; off + 188 <= buf.length; off += 188) {
-      const pid = ((buf[off + 1] & 0x1f) << 8) | buf[off + 2];
-      if (pid === 0x1fff) continue;
-      if (Number.isNaN(this.firstFrameMs)) this.watchFirstFrame(buf, off, pid, now);
-      real += 188;
-      if (pid !== PROBE_PID) continue;
-      const probe = decodeProbe(buf, off);
-      if (probe) this.onProbe(probe, wall);
-    }
-    this.carry = off < buf.length ? Buffer.from(buf.subarray(off)) : null;
+    for (const body of bodies) real += this.walk(body, now);
+    if (this.bytes > 0 && Number.isNaN(this.ttfb)) this.ttfb = now - this.started;
     if (real > 0) {
       if (this.lastDataAt > 0) {
         const gap = now - this.lastDataAt;
@@ -87,6 +77,39 @@ export class Player {
       this.lastDataAt = now;
       this.dataBytes += real;
     }
+  }
+
+  /** Walks whole packets of `body` (reads split them anywhere); returns the bytes of stream data. */
+  walk(body, now) {
+    this.bytes += body.length;
+    let real = 0;
+    let off = 0;
+    if (this.carryLength > 0) {
+      off = Math.min(188 - this.carryLength, body.length);
+      body.copy(this.carry, this.carryLength, 0, off);
+      this.carryLength += off;
+      if (this.carryLength < 188) return 0;
+      real += this.packet(this.carry, 0, now);
+      this.carryLength = 0;
+    }
+    for (; off + 188 <= body.length; off += 188) real += this.packet(body, off, now);
+    if (off < body.length) {
+      this.carry ??= Buffer.alloc(188);
+      this.carryLength = body.copy(this.carry, 0, off);
+    }
+    return real;
+  }
+
+  /** One packet: 188 if it is stream data (not a null packet), else 0. */
+  packet(buf, off, now) {
+    const pid = ((buf[off + 1] & 0x1f) << 8) | buf[off + 2];
+    if (pid === 0x1fff) return 0;
+    if (Number.isNaN(this.firstFrameMs)) this.watchFirstFrame(buf, off, pid, now);
+    if (pid === PROBE_PID) {
+      const probe = decodeProbe(buf, off);
+      if (probe) this.onProbe(probe, performance.timeOrigin + now);
+    }
+    return 188;
   }
 
   watchFirstFrame(buf, off, pid, now) {
@@ -126,32 +149,37 @@ export class Player {
     if (this.probes++ % this.sampleEvery === 0) this.latencies.push({ sentAt: probe.sentAt, ms: wall - probe.sentAt });
   }
 
-  // Minimal HTTP/1.1 chunked decoding (the gateway answers chunked).
+  // Minimal HTTP/1.1 chunked decoding (the gateway answers chunked): views of `data`, and only a
+  // size line split across reads is kept aside.
   dechunk(data) {
-    let buf = Buffer.concat([this.pendingChunk, data]);
+    let buf = this.pendingLine ? Buffer.concat([this.pendingLine, data]) : data;
+    this.pendingLine = null;
     const out = [];
-    for (;;) {
+    while (buf.length > 0) {
       if (this.chunkLeft > 0) {
         const take = Math.min(this.chunkLeft, buf.length);
         out.push(buf.subarray(0, take));
         this.chunkLeft -= take;
         buf = buf.subarray(take);
         if (this.chunkLeft > 0) break;
-        this.skipCrlf = true;
+        this.crlfLeft = 2;
       }
-      if (this.skipCrlf) {
-        if (buf.length < 2) break;
-        buf = buf.subarray(2);
-        this.skipCrlf = false;
+      if (this.crlfLeft > 0) {
+        const skip = Math.min(this.crlfLeft, buf.length);
+        this.crlfLeft -= skip;
+        buf = buf.subarray(skip);
+        continue;
       }
       const eol = buf.indexOf('\r\n');
-      if (eol < 0) break;
+      if (eol < 0) {
+        this.pendingLine = Buffer.from(buf);
+        break;
+      }
       this.chunkLeft = parseInt(buf.subarray(0, eol).toString(), 16);
       buf = buf.subarray(eol + 2);
       if (this.chunkLeft === 0) break;
     }
-    this.pendingChunk = Buffer.from(buf);
-    return out.length === 1 ? out[0] : Buffer.concat(out);
+    return out;
   }
 
   /** Starts measuring the longest silence (between real data) from now. */

@@ -37,7 +37,7 @@ export async function fanout({ clients, seconds, bitrate, workers }) {
   const expected = (bitrate / 8) * seconds;
   // Baseline first, in its own processes, with the same clients and window.
   const base = await startBaselineStack({ bitrate });
-  const basePlayers = await openPlayers(base.url, clients);
+  const basePlayers = await openPlayers(base.url, clients, { tolerant: true, timeoutMs: 10_000 });
   await caughtUp(basePlayers);
   const baseWin = await window(basePlayers, seconds, [base.baseline.proc.pid]);
   for (const p of basePlayers) p.close();
@@ -46,24 +46,34 @@ export async function fanout({ clients, seconds, bitrate, workers }) {
 
   const stack = await startStack({ bitrate, workers });
   const workerPids = children(stack.primaryPid);
-  // Memory per client: RSS with one player on each worker, then with all of them.
-  const firstPlayers = await openPlayers(stack.streamUrl(id(1)), workers, { batch: 1 });
+  // Memory per client: the workers' RSS with one player each, then after each quarter of the
+  // players has joined and reached the live edge. The slope over the quarters is what one more
+  // player costs; the growth from idle also holds one-off costs (V8's young generation grows with
+  // the allocation rate, code gets compiled).
+  const players = await openPlayers(stack.streamUrl(id(1)), workers, { batch: 1 });
   await sleep(2000);
-  const idle = workerPids.map(sample);
-  const players = [...firstPlayers, ...(await openPlayers(stack.streamUrl(id(1)), clients - workers))];
-  await caughtUp(players);
+  const rssNow = () => workerPids.map(sample).reduce((a, s) => a + (s?.rss ?? 0), 0);
+  const idleRss = rssNow();
+  const steps = [];
+  for (let q = 1; q <= 4; q++) {
+    const target = Math.max(players.length, Math.round((clients * q) / 4));
+    players.push(...(await openPlayers(stack.streamUrl(id(1)), target - players.length)));
+    await caughtUp(players);
+    await sleep(2000);
+    steps.push([players.length, rssNow()]);
+  }
   const lossBeforeWindow = players.reduce((a, p) => a + p.loss, 0);
   const calls0 = sum(await stack.redis.commandCalls());
   const win = await window(players, seconds, workerPids);
   const calls1 = sum(await stack.redis.commandCalls());
   const delivered = win.bytes.reduce((a, b) => a + b, 0) / (clients * expected);
-  const rssGrowth = win.usage.reduce((a, u, i) => a + (u.rssMb * 2 ** 20 - (idle[i]?.rss ?? 0)), 0);
   const result = {
     scenario: 'fanout',
     clients,
     connected: players.filter((p) => p.status === 200).length,
     completed: players.filter((p) => !p.ended).length,
     delivered_vs_expected: delivered,
+    baseline_connected: basePlayers.filter((p) => p.status === 200).length,
     baseline_delivered_vs_expected: baseDelivered,
     ratio_to_baseline: delivered / baseDelivered,
     loss: win.loss,
@@ -79,7 +89,9 @@ export async function fanout({ clients, seconds, bitrate, workers }) {
     ),
     worker_cpu_pct: win.usage.map((u) => Math.round(u.cpuPct)),
     worker_rss_mb: win.usage.map((u) => Math.round(u.rssMb)),
-    rss_growth_per_client_kb: rssGrowth / (clients - workers) / 1024,
+    rss_per_added_client_kb: slope(steps) / 1024,
+    rss_growth_from_idle_per_client_kb: (steps[3][1] - idleRss) / (clients - workers) / 1024,
+    rss_steps_mb: steps.map(([, rss]) => Math.round(rss / 2 ** 20)),
     redis_commands_per_s: (calls1 - calls0) / seconds,
   };
   for (const p of players) p.close();
@@ -176,6 +188,16 @@ export async function many({ streams, perStream, seconds, bitrate, workers, buff
   for (const p of flat) p.close();
   await stack.stop();
   return result;
+}
+
+/** Least-squares slope of y over x for [x, y] points. */
+function slope(points) {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxx === 0 ? NaN : sxy / sxx;
 }
 
 function sum(map) {

@@ -40,6 +40,8 @@ export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
     maxRetriesPerRequest: 1,
     retryStrategy: () => 50,
   });
+  // Refused connections while the server starts are expected; commands still reject on errors.
+  redis.on('error', () => {});
   await waitFor(
     async () => {
       if (redis.status !== 'ready') await redis.connect().catch(() => {});
