@@ -6,6 +6,7 @@ import { errorHandler } from './errors.js';
 import { getStream, headStream } from './routes/getstream.js';
 import { health } from './routes/health.js';
 import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
+import { metrics } from './routes/metrics.js';
 import { getStreamInfo, listStreams } from './routes/streams.js';
 
 export function createApp(ctx: GatewayContext): express.Express {
@@ -17,6 +18,7 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.head('/ace/getstream', headStream());
   app.get('/ace/getstream', getStream(ctx));
   app.get('/health', health(ctx));
+  app.get('/metrics', metrics(ctx));
   app.get('/proxy/streams', listStreams(ctx));
   app.get('/proxy/streams/:id', getStreamInfo(ctx));
   app.delete('/proxy/streams/:id', requireApiKey(ctx), stopStream(ctx));

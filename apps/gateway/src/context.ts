@@ -26,6 +26,7 @@ import {
 } from '@acestream-proxy/orchestrator';
 import { connectRedis, type Redis, Subscriptions, waitReady } from '@acestream-proxy/redis';
 import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
+import { LocalMetrics, type MetricsSource, RedisMetrics } from './metrics.js';
 
 export interface GatewayContext {
   config: ProxyConfig;
@@ -37,6 +38,8 @@ export interface GatewayContext {
   registry: ClientRegistry;
   metadata: MetadataStore;
   streams: StreamManager;
+  /** Worker reports for /metrics: the whole cluster's in Redis mode. */
+  metrics: MetricsSource;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
   close(): Promise<void>;
@@ -145,6 +148,17 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   });
 
   await streams.start();
+  const metrics: MetricsSource =
+    config.redisUrl && request
+      ? new RedisMetrics({
+          redis: request,
+          keys,
+          workerId,
+          streams,
+          intervalMs: config.heartbeatInterval * 1000,
+          staleMs: config.ghostTimeoutMs,
+        })
+      : new LocalMetrics(workerId, streams);
 
   return {
     config,
@@ -155,6 +169,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     registry,
     metadata: reads.metadata,
     streams,
+    metrics,
     async backendHealthy() {
       if (!request) return true;
       try {
@@ -164,6 +179,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       }
     },
     async close() {
+      await metrics.close();
       await streams.close();
       await events.close();
       for (const c of connections) c.disconnect();

@@ -51,6 +51,10 @@ export class Keys {
   workerHeartbeat(workerId: string): string {
     return `${this.prefix}:worker:${workerId}:heartbeat`;
   }
+  /** One hash for the cluster: each worker's latest /metrics report, by worker id. */
+  workerMetrics(): string {
+    return `${this.prefix}:metrics:workers`;
+  }
   /** Cluster-wide control messages (a worker's death announced by the cluster primary). */
   controlChannel(): string {
     return `${this.prefix}:control`;

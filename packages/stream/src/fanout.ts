@@ -4,6 +4,7 @@ import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { StreamId } from '@acestream-proxy/keys';
 import { findRandomAccess, nullPackets, PsiTracker } from '@acestream-proxy/ts';
 import type { Logger } from './logger.js';
+import type { WorkerStats } from './stats.js';
 
 /** What the fanout needs of a client's socket (an http.ServerResponse fits). */
 export interface ClientSink {
@@ -71,6 +72,7 @@ export class StreamFanout {
     private readonly store: ChunkStore,
     private readonly settings: FanoutSettings,
     private readonly logger: Logger,
+    private readonly stats: WorkerStats,
     private readonly onClientDropped: (client: FanoutClient, reason: string) => void = () => {},
   ) {}
 
@@ -206,6 +208,7 @@ export class StreamFanout {
 
   private write(client: FanoutClient, bytes: Buffer): boolean {
     client.bytesSent += bytes.length;
+    this.stats.bytesSent += bytes.length;
     client.lastWriteAt = Date.now();
     return client.sink.write(bytes);
   }
@@ -262,7 +265,9 @@ export class StreamFanout {
   // A client that fell out of the cache resumes at the live edge; one that keeps falling is dropped.
   private jump(client: FanoutClient): void {
     client.skips++;
+    this.stats.clientSkips++;
     if (client.skips > this.settings.maxSkips) {
+      this.stats.clientsDropped++;
       this.logger.warn('dropping a client that cannot keep up', {
         client_id: client.clientId,
         skips: client.skips,

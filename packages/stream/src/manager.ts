@@ -8,9 +8,10 @@ import { type ClientSink, type FanoutClient, type FanoutSettings, StreamFanout }
 import type { StreamState } from './metadata.js';
 import type { OwnedStream } from './owned-stream.js';
 import { OwnerRole, type OwnerRoleOptions } from './owner-role.js';
+import { type WorkerSnapshot, WorkerStats } from './stats.js';
 
 /** Everything the owner side needs, plus what every worker needs to serve and watch its streams. */
-export interface StreamManagerOptions extends Omit<OwnerRoleOptions, 'onOwnershipLost' | 'onStopped'> {
+export interface StreamManagerOptions extends Omit<OwnerRoleOptions, 'onOwnershipLost' | 'onStopped' | 'stats'> {
   presence: WorkerPresence;
   fanout: FanoutSettings;
   /** How often this worker refreshes its clients' records (PROXY_HEARTBEAT_INTERVAL), ms. */
@@ -35,6 +36,9 @@ export class StreamManager {
   private readonly owner: OwnerRole;
   private readonly ensuring = new Map<StreamId, Promise<void>>();
   private readonly local = new Map<StreamId, Promise<LocalStream>>();
+  /** The opened fanouts of `local`, readable without awaiting. */
+  private readonly fanouts = new Set<StreamFanout>();
+  readonly stats = new WorkerStats();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopDeathWatch: (() => Promise<void>) | null = null;
   private closed = false;
@@ -42,6 +46,7 @@ export class StreamManager {
   constructor(private readonly options: StreamManagerOptions) {
     this.owner = new OwnerRole({
       ...options,
+      stats: this.stats,
       onOwnershipLost: (id) => void this.watchOwner(id),
       onStopped: (id) => void this.closeLocal(id),
     });
@@ -71,6 +76,7 @@ export class StreamManager {
     await registry.register(id, info);
     const local = await this.localStream(id);
     const client = local.fanout.add(info.clientId, sink);
+    this.stats.clientsJoined++;
     void bus
       .publish({
         type: 'client_connected',
@@ -137,6 +143,18 @@ export class StreamManager {
     await this.options.presence.leave(this.options.workerId).catch(() => {});
   }
 
+  /** This worker's counters, and its clients and streams right now (for /metrics). */
+  snapshot(): WorkerSnapshot {
+    let clients = 0;
+    for (const fanout of this.fanouts) clients += fanout.clients.size;
+    return {
+      counters: { ...this.stats },
+      clients,
+      streamsServed: this.fanouts.size,
+      streamsOwned: this.owner.streams().length,
+    };
+  }
+
   ownedStreams(): OwnedStream[] {
     return this.owner.streams();
   }
@@ -196,9 +214,10 @@ export class StreamManager {
 
   private async openLocal(id: StreamId): Promise<LocalStream> {
     const logger = this.options.logger.child({ stream_id: id });
-    const fanout = new StreamFanout(id, this.options.store, this.options.fanout, logger);
+    const fanout = new StreamFanout(id, this.options.store, this.options.fanout, logger, this.stats);
     const stopListening = await this.options.bus.listen(id, (event) => this.onEvent(id, event));
     await fanout.open();
+    this.fanouts.add(fanout);
     return { fanout, stopListening };
   }
 
@@ -207,6 +226,7 @@ export class StreamManager {
     const local = await pending?.catch(() => null);
     if (!local || (expected && local !== expected)) return;
     this.local.delete(id);
+    this.fanouts.delete(local.fanout);
     await local.fanout.close();
     await local.stopListening();
   }
@@ -236,6 +256,7 @@ export class StreamManager {
         fence = await election.takeover(id, workerId, current);
       }
       if (!fence) return;
+      this.stats.takeovers++;
       logger.warn('owner gone, taking the stream over', {
         stream_id: id,
         previous_owner: current,

@@ -7,6 +7,7 @@ import type { StreamId } from '@acestream-proxy/keys';
 import { TsAligner } from '@acestream-proxy/ts';
 import type { Logger } from './logger.js';
 import type { MetadataStore, StreamState } from './metadata.js';
+import type { WorkerStats } from './stats.js';
 
 export interface OwnedStreamSettings {
   bufferChunkSize: number;
@@ -33,6 +34,7 @@ export interface OwnedStreamOptions {
   store: ChunkStore;
   metadata: MetadataStore;
   settings: OwnedStreamSettings;
+  stats: WorkerStats;
   logger: Logger;
   fence?: Fence;
   /** Called once when reading ends for good (not on reconnects). */
@@ -127,6 +129,7 @@ export class OwnedStream {
         }
         if (this.abort.signal.aborted) return;
         try {
+          this.options.stats.engineReconnects++;
           await this.setState('connecting');
           // A new player id makes the engine drop the old session, as it would for a new player.
           this.session = await this.engine.startSession(id, this.abort.signal);
@@ -152,6 +155,7 @@ export class OwnedStream {
     this.options.logger.warn('moving the stream to another engine', { from: this.engineFields().engine_id, reason: detail });
     await this.stopEngineSession();
     this.engine = next;
+    this.options.stats.engineSwitches++;
     await this.options.metadata.update(this.options.id, this.engineFields()).catch(() => {});
     return true;
   }
@@ -215,6 +219,7 @@ export class OwnedStream {
         }
         armTimer();
         this.totalBytes += data.length;
+        this.options.stats.engineBytes += data.length;
         const packets = this.aligner.push(data);
         if (packets) this.chunker.push(packets);
       });
@@ -245,7 +250,10 @@ export class OwnedStream {
         this.finish('fenced', 'another worker owns this stream now');
         return;
       }
-      if (result === 'ok') this.appended.push({ index: this.nextIndex++, at: now });
+      if (result === 'ok') {
+        this.appended.push({ index: this.nextIndex++, at: now });
+        this.options.stats.chunksAppended++;
+      }
     } catch (err) {
       logger.error('chunk append failed', { error: (err as Error).message, index: this.nextIndex });
     }

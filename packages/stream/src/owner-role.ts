@@ -18,6 +18,7 @@ import type { EventQueue } from '@acestream-proxy/orchestrator';
 import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata.js';
 import { type EndReason, OwnedStream, type OwnedStreamSettings } from './owned-stream.js';
+import type { WorkerStats } from './stats.js';
 
 export interface OwnerRoleOptions {
   workerId: string;
@@ -38,6 +39,7 @@ export interface OwnerRoleOptions {
   stream: OwnedStreamSettings;
   gracePeriodSeconds: number;
   logger: Logger;
+  stats: WorkerStats;
   /** Told when this worker stops owning a stream without stopping it (another owner fenced it). */
   onOwnershipLost: (id: StreamId) => void;
   /** Told when a stream this worker owned has been stopped and its keys deleted. */
@@ -108,6 +110,7 @@ export class OwnerRole {
         store: this.options.store,
         metadata,
         settings: this.options.stream,
+        stats: this.options.stats,
         logger: logger.child({ stream_id: id }),
         onEnd: (reason, message) => this.onStreamEnd(id, stream, reason, message),
         nextEngine: (current) => this.moveEngine(id, current),

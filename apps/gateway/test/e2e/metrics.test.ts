@@ -1,0 +1,133 @@
+// GET /metrics: Prometheus text an operator's scraper can read, for the whole cluster from any worker.
+
+import {
+  type Capture,
+  capture,
+  type StartedProcess,
+  TEST_REDIS_URL,
+  type TestRedis,
+  testRedis,
+} from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startGateway, startSim, stopAll, waitFor } from './helpers.js';
+
+const ID = '6'.repeat(40);
+
+/** Samples by series (`name{labels}`), after checking every line is valid exposition format. */
+async function scrape(gw: StartedProcess): Promise<Map<string, number>> {
+  const res = await fetch(`${gw.url}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  const samples = new Map<string, number>();
+  const typed = new Set<string>();
+  for (const line of (await res.text()).trimEnd().split('\n')) {
+    const meta = /^# (HELP|TYPE) ([a-z_]+) (.+)$/.exec(line);
+    if (meta) {
+      if (meta[1] === 'TYPE') typed.add(meta[2]!);
+      continue;
+    }
+    const sample = /^([a-z_]+)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+]+)$/.exec(line);
+    if (!sample) throw new Error(`not a Prometheus sample line: ${JSON.stringify(line)}`);
+    expect(typed.has(sample[1]!)).toBe(true);
+    samples.set(`${sample[1]}${sample[2] ?? ''}`, Number(sample[3]));
+  }
+  return samples;
+}
+
+/** Sum of a family over its label sets. */
+function total(samples: Map<string, number>, name: string): number {
+  let sum = 0;
+  for (const [series, value] of samples) if (series === name || series.startsWith(`${name}{`)) sum += value;
+  return sum;
+}
+
+describe('GET /metrics on a two-worker gateway', () => {
+  let t: TestRedis;
+  let sim: StartedProcess;
+  let gateway: StartedProcess;
+  const players: Capture[] = [];
+
+  beforeAll(async () => {
+    t = await testRedis('metrics');
+    sim = await startSim();
+    gateway = await startGateway(sim, {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: t.prefix,
+      WORKERS: '2',
+      PROXY_HEARTBEAT_INTERVAL: '1',
+    });
+  });
+
+  afterAll(async () => {
+    for (const p of players) p.close();
+    await stopAll(gateway, sim);
+    await t.cleanup();
+  });
+
+  it('counts players, streams and bytes across both workers, whichever worker answers', async () => {
+    for (let i = 0; i < 3; i++) players.push(await capture(`${gateway.url}/ace/getstream?id=${ID}`));
+    await Promise.all(players.map((p) => p.waitForBytes(100_000)));
+
+    // Each worker reports every heartbeat interval; wait until both reports show the players.
+    let samples = new Map<string, number>();
+    await waitFor(
+      async () => {
+        samples = await scrape(gateway);
+        return samples.get('acestream_proxy_workers') === 2 && total(samples, 'acestream_proxy_clients') === 3;
+      },
+      { what: 'both workers to report three players', timeoutMs: 10_000 },
+    );
+    expect(samples.get(`acestream_proxy_stream_clients{stream_id="${ID}"}`)).toBe(3);
+    expect(samples.get('acestream_proxy_streams{state="active"}')).toBe(1);
+    expect(total(samples, 'acestream_proxy_streams_owned')).toBe(1);
+    expect(total(samples, 'acestream_proxy_clients_joined_total')).toBe(3);
+    expect(total(samples, 'acestream_proxy_chunks_appended_total')).toBeGreaterThan(0);
+    // Players received at least what the engine sent since they joined; the owner read it once.
+    expect(total(samples, 'acestream_proxy_client_bytes_sent_total')).toBeGreaterThan(0);
+    expect(total(samples, 'acestream_proxy_engine_bytes_received_total')).toBeGreaterThan(100_000);
+    for (const [series, value] of samples) {
+      if (series.startsWith('acestream_proxy_worker_resident_memory_bytes')) expect(value).toBeGreaterThan(10 * 2 ** 20);
+    }
+    // Both workers are named, as their worker ids ({hostname}:{pid}).
+    const workers = [...samples.keys()].filter((s) => s.startsWith('acestream_proxy_clients{'));
+    expect(workers).toHaveLength(2);
+    for (const w of workers) expect(w).toMatch(/worker=".+:\d+"/);
+  });
+
+  it('drops a stream from the figures once it has stopped', async () => {
+    for (const p of players.splice(0)) p.close();
+    await waitFor(
+      async () => {
+        const samples = await scrape(gateway);
+        return (
+          !samples.has(`acestream_proxy_stream_clients{stream_id="${ID}"}`) &&
+          total(samples, 'acestream_proxy_streams') === 0 &&
+          total(samples, 'acestream_proxy_clients') === 0
+        );
+      },
+      { what: 'the stream and its players to leave /metrics', timeoutMs: 15_000 },
+    );
+  });
+});
+
+describe('GET /metrics in embedded mode', () => {
+  let sim: StartedProcess;
+  let gateway: StartedProcess;
+
+  beforeAll(async () => {
+    sim = await startSim();
+    gateway = await startGateway(sim);
+  });
+  afterAll(async () => stopAll(gateway, sim));
+
+  it("reports the one process's player", async () => {
+    const player = await capture(`${gateway.url}/ace/getstream?id=${ID}`);
+    await player.waitForBytes(50_000);
+    const samples = await scrape(gateway);
+    player.close();
+    expect(samples.get('acestream_proxy_workers')).toBe(1);
+    expect(total(samples, 'acestream_proxy_clients')).toBe(1);
+    expect(samples.get(`acestream_proxy_stream_clients{stream_id="${ID}"}`)).toBe(1);
+    expect(total(samples, 'acestream_proxy_client_bytes_sent_total')).toBeGreaterThanOrEqual(50_000);
+  });
+});
