@@ -7,6 +7,7 @@ import {
   type EngineAddress,
   EngineClient,
   EngineError,
+  EngineHealth,
   type EngineLoad,
   type EngineSource,
   engineId,
@@ -46,6 +47,9 @@ export interface OwnerRoleOptions {
   onStopped: (id: StreamId, reason: EndReason, message: string) => void;
 }
 
+/** How often an unreachable engine's version is checked before new streams may use it again. */
+const ENGINE_RETRY_MS = 5000;
+
 interface Owned {
   stream: OwnedStream;
   fence: Fence;
@@ -63,6 +67,8 @@ export class OwnerRole {
   private readonly clients = new Map<string, EngineClient>();
   /** The engines as last listed by the source. */
   private known: SourcedEngine[] = [];
+  /** Engines this worker could not reach, left out until their version check answers. */
+  private readonly health = new EngineHealth({ retryMs: ENGINE_RETRY_MS });
 
   constructor(private readonly options: OwnerRoleOptions) {}
 
@@ -89,11 +95,14 @@ export class OwnerRole {
     });
     if (ranked.length === 0) {
       await election.release(id, fence).catch(() => {});
+      const down = this.health.downIds().length;
       throw new EngineError(
         'no_engine_available',
         this.known.length === 0
           ? 'no engine is available'
-          : `all ${this.known.length} engines already serve ENGINE_MAX_STREAMS=${this.options.engineMaxStreams} streams`,
+          : down > 0
+            ? `${down} of ${this.known.length} engines are unreachable (checked every ${ENGINE_RETRY_MS / 1000} s), the others serve ENGINE_MAX_STREAMS=${this.options.engineMaxStreams} streams`
+            : `all ${this.known.length} engines already serve ENGINE_MAX_STREAMS=${this.options.engineMaxStreams} streams`,
       );
     }
     // What a previous owner left: a session the orchestrator must hear the end of after a takeover.
@@ -132,6 +141,7 @@ export class OwnerRole {
         lastError = err instanceof EngineError ? err : new EngineError('engine_bad_response', String(err));
         // The engine refused this content: another engine would say the same.
         if (lastError.code === 'engine_refused') break;
+        if (lastError.code === 'engine_unreachable') this.health.markDown(eid, () => engine.version());
         logger.warn('engine unusable, trying the next', { stream_id: id, reason: lastError.message });
       }
     }
@@ -175,7 +185,9 @@ export class OwnerRole {
   /** Engines a new stream may go to, best first (see rankEngines); `exclude` is the failing one. */
   private async rankedEngines(exclude?: EngineClient): Promise<EngineClient[]> {
     this.known = await this.options.engines.list();
-    const pool = this.known.filter((e) => !exclude || engineId(e.address) !== engineId(exclude.address));
+    const pool = this.known
+      .filter((e) => !exclude || engineId(e.address) !== engineId(exclude.address))
+      .map((e) => ({ ...e, healthy: e.healthy && this.health.isUp(engineId(e.address)) }));
     const ours = await this.options.engineLoad.counts(pool.map((e) => engineId(e.address)));
     // This cluster's count, or the orchestrator's (every proxy's), whichever is higher.
     const load = new Map(pool.map((e) => [engineId(e.address), Math.max(ours.get(engineId(e.address)) ?? 0, e.load)]));
@@ -249,6 +261,7 @@ export class OwnerRole {
   async close(): Promise<void> {
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
+    this.health.close();
   }
 
   private async renew(id: StreamId): Promise<void> {

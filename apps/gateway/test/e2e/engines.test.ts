@@ -1,5 +1,6 @@
 // Engines end to end: selection by load, a full pool, and moving a stalled stream to another engine.
 
+import net from 'node:net';
 import {
   capture,
   ffprobe,
@@ -95,5 +96,60 @@ describe('two engines behind a two-worker gateway', () => {
     expect((await simSessions(stalling)).active).toBe(0);
     const { body } = await getJson<{ state: string }>(`${gateway.url}/proxy/streams/${id}`);
     expect(body.state).not.toBe('error');
+  });
+});
+
+/** An engine address that accepts connections and resets them: what a crashed engine's host does. */
+async function startDeadEngine(): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const server = net.createServer((socket) => {
+    socket.once('data', (data) => {
+      requests.push(data.toString('latin1').split('\r\n')[0]!);
+      socket.resetAndDestroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('an unreachable engine in ENGINES', () => {
+  let dead: Awaited<ReturnType<typeof startDeadEngine>>;
+  let sim: StartedProcess;
+  let gateway: StartedProcess;
+
+  beforeAll(async () => {
+    dead = await startDeadEngine();
+    sim = await startSim();
+    // The dead engine comes first: on equal load it would be tried first.
+    gateway = await startGateway(null, { ENGINES: `127.0.0.1:${dead.port},127.0.0.1:${sim.port}`, ENGINE_MAX_STREAMS: '5' });
+  });
+  afterAll(async () => {
+    await stopAll(gateway, sim);
+    await dead.close();
+  });
+
+  const getstreams = () => dead.requests.filter((r) => r.includes('/ace/getstream')).length;
+
+  it('is tried once, then left out of new streams while its version check keeps failing', async () => {
+    const first = await capture(`${gateway.url}/ace/getstream?id=${'d1'.repeat(20)}`);
+    await first.waitForBytes(50_000);
+    expect(getstreams()).toBe(1);
+    // By load the dead engine (0 streams) now ranks above the live one (1): only its health
+    // keeps the second stream off it.
+    const second = await capture(`${gateway.url}/ace/getstream?id=${'d2'.repeat(20)}`);
+    await second.waitForBytes(50_000);
+    expect(getstreams()).toBe(1);
+    expect((await simSessions(sim)).active).toBe(2);
+    await waitFor(() => dead.requests.some((r) => r.includes('method=get_version')), {
+      what: 'a version check of the dead engine',
+      timeoutMs: 10_000,
+    });
+    expect(getstreams()).toBe(1);
+    first.close();
+    second.close();
   });
 });
