@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as scenarios from './scenarios.mjs';
+import { stopAll } from './stack.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +54,12 @@ for (const name of values.scenarios.split(',')) {
     process.exit(2);
   }
   process.stderr.write(`running ${name}...\n`);
-  results.push(await plan());
+  try {
+    results.push(await plan());
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
 }
 
 const fmt = (v) =>

@@ -2,9 +2,31 @@
 import { startNodeProcess, startPrivateRedis, waitFor } from '../../packages/test-utils/dist/index.js';
 import { Player } from './client.mjs';
 
+/** Stacks still running, so a scenario that fails leaves no process behind (see stopAll). */
+const running = new Set();
+
+function track(stack) {
+  const stop = stack.stop;
+  stack.stop = async () => {
+    running.delete(stack);
+    await stop();
+  };
+  running.add(stack);
+  return stack;
+}
+
+export async function stopAll() {
+  await Promise.allSettled([...running].map((stack) => stack.stop()));
+}
+
 export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, simEnv = {} } = {}) {
   const redis = await startPrivateRedis();
-  const sim = await startNodeProcess('apps/engine-sim/dist/main.js', { env: { BITRATE: String(bitrate), ...simEnv } });
+  const sim = await startNodeProcess('apps/engine-sim/dist/main.js', { env: { BITRATE: String(bitrate), ...simEnv } }).catch(
+    async (err) => {
+      await redis.stop();
+      throw err;
+    },
+  );
   const gateway = await startNodeProcess('apps/gateway/dist/main.js', {
     env: {
       REDIS_URL: redis.url,
@@ -15,9 +37,12 @@ export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, s
       ...env,
     },
     timeoutMs: 30_000,
+  }).catch(async (err) => {
+    await Promise.allSettled([sim.stop(), redis.stop()]);
+    throw err;
   });
   const primaryPid = gateway.proc.pid;
-  return {
+  return track({
     redis,
     sim,
     gateway,
@@ -28,13 +53,13 @@ export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, s
       await sim.stop();
       await redis.stop();
     },
-  };
+  });
 }
 
 export async function startBaselineStack({ bitrate }) {
   const sim = await startNodeProcess('apps/engine-sim/dist/main.js', { env: { BITRATE: String(bitrate) } });
   const baseline = await startNodeProcess('scripts/bench/baseline.mjs', { env: { ENGINE_PORT: String(sim.port) } });
-  return {
+  return track({
     sim,
     baseline,
     url: `${baseline.url}/stream`,
@@ -42,7 +67,7 @@ export async function startBaselineStack({ bitrate }) {
       await baseline.stop();
       await sim.stop();
     },
-  };
+  });
 }
 
 /**
