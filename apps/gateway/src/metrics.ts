@@ -24,6 +24,15 @@ function report(worker: string, streams: StreamManager): WorkerReport {
   return { worker, at: Date.now(), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, ...streams.snapshot() };
 }
 
+function parseReport(json: string): WorkerReport | null {
+  try {
+    const parsed = JSON.parse(json) as WorkerReport;
+    return typeof parsed.at === 'number' && typeof parsed.worker === 'string' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
 export class LocalMetrics implements MetricsSource {
   constructor(
     private readonly workerId: string,
@@ -60,16 +69,18 @@ export class RedisMetrics implements MetricsSource {
 
   async reports(): Promise<WorkerReport[]> {
     const { redis, keys, workerId, streams, staleMs } = this.options;
-    const stored = await redis.hgetall(keys.workerMetrics());
+    const stored = Object.entries(await redis.hgetall(keys.workerMetrics())).filter(([worker]) => worker !== workerId);
+    // A worker whose heartbeat key is gone has died (its last report would count its players
+    // until the report went stale).
+    const beats = stored.length > 0 ? await redis.mget(stored.map(([worker]) => keys.workerHeartbeat(worker))) : [];
     const oldest = Date.now() - staleMs;
     const reports = [report(workerId, streams)];
     const gone: string[] = [];
-    for (const [worker, json] of Object.entries(stored)) {
-      if (worker === workerId) continue;
-      const parsed = JSON.parse(json) as WorkerReport;
-      if (parsed.at < oldest) gone.push(worker);
+    stored.forEach(([worker, json], i) => {
+      const parsed = parseReport(json);
+      if (!parsed || parsed.at < oldest || beats[i] === null) gone.push(worker);
       else reports.push(parsed);
-    }
+    });
     if (gone.length > 0) await redis.hdel(keys.workerMetrics(), ...gone);
     return reports;
   }

@@ -1,12 +1,15 @@
-// The node:cluster primary: forks workers, restarts crashed ones with backoff, announces deaths.
+// The node:cluster primary: owns the listening socket, forks workers, restarts crashed ones with
+// backoff, announces deaths.
 
 import cluster, { type Worker } from 'node:cluster';
+import net from 'node:net';
 import { hostname } from 'node:os';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { Keys } from '@acestream-proxy/keys';
 import { connectRedis } from '@acestream-proxy/redis';
 import type { Logger } from '@acestream-proxy/stream';
+import { ConnectionDispatcher, READY, TAKEN, type TakenMessage } from './dispatch.js';
 
 /** A worker that lived this long is healthy again: its next crash restarts it at once. */
 const STABLE_AFTER_MS = 30_000;
@@ -28,26 +31,43 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
   let crashes = 0;
   let stopping = false;
   let reported = false;
-  const listening = new Set<number>();
+  const ready = new Set<number>();
+  const dispatcher = new ConnectionDispatcher(logger);
+
+  // Workers do not listen: the primary accepts and hands each connection over (see dispatch.ts).
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => dispatcher.dispatch(socket));
+  server.on('error', (err) => {
+    logger.error('cannot listen', { host: config.host, port: config.port, error: err.message });
+    process.exit(1);
+  });
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const port = (server.address() as net.AddressInfo).port;
 
   const fork = () => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ ACESTREAM_PROXY_DISPATCHED: '1' });
     startedAt.set(worker, Date.now());
+    worker.on('message', (message: { type?: string }) => {
+      if (message?.type === TAKEN) dispatcher.taken(worker, (message as TakenMessage).id);
+      else if (message?.type === READY) onReady(worker);
+    });
+    worker.on('disconnect', () => dispatcher.removeWorker(worker));
   };
 
-  cluster.on('listening', (worker, address) => {
-    listening.add(worker.id);
-    if (!reported && listening.size >= config.workers) {
+  const onReady = (worker: Worker) => {
+    ready.add(worker.id);
+    dispatcher.addWorker(worker);
+    if (!reported && ready.size >= config.workers) {
       reported = true;
       process.stdout.write(
-        `${JSON.stringify({ event: 'listening', host: config.host, port: address.port, mode: 'redis', workers: config.workers, primary_pid: process.pid })}\n`,
+        `${JSON.stringify({ event: 'listening', host: config.host, port, mode: 'redis', workers: config.workers, primary_pid: process.pid })}\n`,
       );
-      logger.info('cluster listening', { port: address.port, workers: config.workers });
+      logger.info('cluster listening', { port, workers: config.workers });
     }
-  });
+  };
 
   cluster.on('exit', (worker, code, signal) => {
-    listening.delete(worker.id);
+    ready.delete(worker.id);
+    dispatcher.removeWorker(worker);
     const pid = worker.process.pid;
     const lived = Date.now() - (startedAt.get(worker) ?? 0);
     startedAt.delete(worker);
@@ -68,6 +88,8 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
     if (stopping) return;
     stopping = true;
     logger.info('stopping cluster', { signal });
+    server.close();
+    dispatcher.close();
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
     const exited = workers.map((w) => new Promise((resolve) => w.once('exit', resolve)));
     for (const w of workers) w.process.kill('SIGTERM');

@@ -2,11 +2,13 @@
 
 import cluster from 'node:cluster';
 import http from 'node:http';
+import type net from 'node:net';
 import { hostname } from 'node:os';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import type { Logger } from '@acestream-proxy/stream';
 import { createApp } from './app.js';
 import { createContext } from './context.js';
+import { CONNECTION, type ConnectionMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
 
 export function workerId(): string {
   return `${hostname()}:${process.pid}`;
@@ -20,24 +22,46 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
   });
   const server = http.createServer(createApp(ctx));
   server.keepAliveTimeout = 65_000;
-
-  server.listen(config.port, config.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    // Under node:cluster the primary reports readiness once every worker listens.
-    if (!cluster.isWorker) {
-      // A machine-readable readiness line, printed whatever the log level (scripts and tests wait for it).
-      process.stdout.write(`${JSON.stringify({ event: 'listening', host: config.host, port, mode: ctx.mode, worker_id: id })}\n`);
-    }
-    logger.info('gateway listening', { host: config.host, port, mode: ctx.mode, engines: config.engines });
-  });
-
   let stopping = false;
+
+  // Forked by our primary: connections arrive from it, confirmed one by one (see dispatch.ts).
+  // Under pm2 (or alone) the process listens itself.
+  if (cluster.isWorker && process.env.ACESTREAM_PROXY_DISPATCHED === '1') {
+    process.on('message', (message: ConnectionMessage, socket?: net.Socket) => {
+      if (message?.type !== CONNECTION || !socket) return;
+      // A stopping worker leaves it unconfirmed: the primary gives it to another worker.
+      if (stopping) return;
+      const taken: TakenMessage = { type: TAKEN, id: message.id };
+      process.send?.(taken);
+      server.emit('connection', socket);
+      socket.resume();
+    });
+    process.send?.({ type: READY });
+    logger.info('gateway ready', { mode: ctx.mode, engines: config.engines });
+  } else {
+    listen();
+  }
+
+  function listen() {
+    server.listen(config.port, config.host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      // Under pm2 its primary owns the port; alone, this line tells scripts and tests (whatever
+      // the log level) where the gateway listens.
+      if (!cluster.isWorker) {
+        process.stdout.write(
+          `${JSON.stringify({ event: 'listening', host: config.host, port, mode: ctx.mode, worker_id: id })}\n`,
+        );
+      }
+      logger.info('gateway listening', { host: config.host, port, mode: ctx.mode, engines: config.engines });
+    });
+  }
+
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('stopping', { signal });
-    server.close();
+    if (server.listening) server.close();
     await ctx.close().catch((err: Error) => logger.error('error while stopping', { error: err.message }));
     server.closeAllConnections();
     process.exit(0);

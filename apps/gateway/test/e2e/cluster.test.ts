@@ -1,6 +1,7 @@
 // End to end under node:cluster: several workers, one engine session, owner failover, fan-out cost.
 
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import {
   type Capture,
   capture,
@@ -252,6 +253,55 @@ describe('a graceful stop (SIGTERM to the primary)', () => {
       expect((await t.keys()).filter((k) => k.includes(':stream:'))).toEqual([]);
     } finally {
       await stopAll(gateway, sim);
+      await t.cleanup();
+    }
+  });
+});
+
+/** GET /health on a new connection: its status and the worker that answered (0 when none did in 5 s). */
+function healthOnNewConnection(gw: StartedProcess): Promise<{ status: number; worker: string }> {
+  return new Promise((resolve) => {
+    const req = http.get(`${gw.url}/health`, { agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (part) => {
+        body += part;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, worker: (JSON.parse(body) as { worker_id: string }).worker_id }),
+      );
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer')));
+    req.on('error', () => resolve({ status: 0, worker: '' }));
+  });
+}
+
+describe('players connecting just as a worker dies', () => {
+  it('are all answered, by the workers still alive', async () => {
+    const t = await testRedis('dying');
+    const gateway = await startGateway(null, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix, WORKERS: '2' });
+    try {
+      for (let round = 0; round < 5; round++) {
+        // Two workers serving: both answered since the last kill.
+        const seen = new Set<string>();
+        await waitFor(
+          async () => {
+            seen.add((await healthOnNewConnection(gateway)).worker);
+            return (
+              seen.size >= 2 &&
+              [...seen].filter((w) => workerPids(gateway.proc.pid!).includes(Number(w.split(':').pop()))).length === 2
+            );
+          },
+          { what: 'two serving workers', timeoutMs: 15_000 },
+        );
+        const victim = Number([...seen][0]!.split(':').pop());
+        process.kill(victim, 'SIGKILL');
+        const answers = await Promise.all(Array.from({ length: 10 }, () => healthOnNewConnection(gateway)));
+        expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+        expect(answers.filter((a) => a.worker.endsWith(`:${victim}`))).toEqual([]);
+      }
+    } finally {
+      await stopAll(gateway);
       await t.cleanup();
     }
   });

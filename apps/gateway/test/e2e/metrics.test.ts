@@ -110,6 +110,43 @@ describe('GET /metrics on a two-worker gateway', () => {
   });
 });
 
+describe('GET /metrics after a worker is killed', () => {
+  let t: TestRedis;
+  let sim: StartedProcess;
+  let gateway: StartedProcess;
+
+  beforeAll(async () => {
+    t = await testRedis('metrics-kill');
+    sim = await startSim();
+    gateway = await startGateway(sim, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix, WORKERS: '2' });
+  });
+  afterAll(async () => {
+    await stopAll(gateway, sim);
+    await t.cleanup();
+  });
+
+  it("drops the dead worker's figures once its heartbeat expires, long before its report goes stale", async () => {
+    const reporting = async () =>
+      [...(await scrape(gateway)).keys()]
+        .filter((s) => s.startsWith('acestream_proxy_clients{'))
+        .map((s) => Number(/:(\d+)"/.exec(s)![1]));
+    const pids = await waitFor(
+      async () => {
+        const reported = await reporting();
+        return reported.length === 2 ? reported : null;
+      },
+      { what: 'both workers to report' },
+    );
+    const victim = pids[0]!;
+    process.kill(victim, 'SIGKILL');
+    // Heartbeat keys live PROXY_OWNER_TTL_MS (3 s); reports go stale only after the ghost timeout (50 s).
+    await waitFor(async () => !(await reporting()).includes(victim), {
+      what: 'the killed worker to leave /metrics',
+      timeoutMs: 10_000,
+    });
+  });
+});
+
 describe('GET /metrics in embedded mode', () => {
   let sim: StartedProcess;
   let gateway: StartedProcess;
