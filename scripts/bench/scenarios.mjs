@@ -164,8 +164,14 @@ export async function failover({ kills, everyS, clients, bitrate, workers }) {
 
 export async function many({ streams, perStream, seconds, bitrate, workers, bufferTtl }) {
   const stack = await startStack({ bitrate, workers, env: { PROXY_BUFFER_TTL: String(bufferTtl) } });
-  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await stack.redis.redis.info('memory'))?.[1] ?? 0);
-  const emptyMemory = await usedMemory();
+  // Memory the streams hold: used_memory without client buffers (replies on their way to a busy
+  // worker, reported apart as redis_client_buffers_mb: they are not the streams' storage).
+  const memory = async () => {
+    const info = await stack.redis.redis.info('memory');
+    const field = (name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+    return { stored: field('used_memory') - field('mem_clients_normal'), clients: field('mem_clients_normal') };
+  };
+  const empty = await memory();
   const players = [];
   for (let s = 0; s < streams; s++) players.push(await openPlayers(stack.streamUrl(id(100 + s)), perStream));
   await sleep(Math.max(3000, bufferTtl * 1000 + 1000));
@@ -173,7 +179,8 @@ export async function many({ streams, perStream, seconds, bitrate, workers, buff
   const win = await window(flat, seconds, children(stack.primaryPid));
   const expected = (bitrate / 8) * seconds;
   const perStreamDelivered = players.map((group) => Math.min(...group.map((p) => win.bytes[flat.indexOf(p)] / expected)));
-  const used = (await usedMemory()) - emptyMemory;
+  const now = await memory();
+  const used = now.stored - empty.stored;
   const result = {
     scenario: 'many',
     streams,
@@ -183,6 +190,8 @@ export async function many({ streams, perStream, seconds, bitrate, workers, buff
     loss: win.loss,
     redis_bytes_per_stream: used / streams,
     redis_bound_bytes_per_stream: 1.1 * (bitrate / 8) * bufferTtl,
+    redis_per_stream_vs_bitrate_ttl: used / streams / ((bitrate / 8) * bufferTtl),
+    redis_client_buffers_mb: now.clients / 2 ** 20,
     worker_cpu_pct: win.usage.map((u) => Math.round(u.cpuPct)),
   };
   for (const p of flat) p.close();
