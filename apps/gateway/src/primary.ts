@@ -9,7 +9,7 @@ import { RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { Keys } from '@acestream-proxy/keys';
 import { connectRedis } from '@acestream-proxy/redis';
 import type { Logger } from '@acestream-proxy/stream';
-import { ConnectionDispatcher, READY, TAKEN, type TakenMessage } from './dispatch.js';
+import { ConnectionDispatcher, LOAD, type LoadMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
 
 /** A worker that lived this long is healthy again: its next crash restarts it at once. */
 const STABLE_AFTER_MS = 30_000;
@@ -48,6 +48,7 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
     startedAt.set(worker, Date.now());
     worker.on('message', (message: { type?: string }) => {
       if (message?.type === TAKEN) dispatcher.taken(worker, (message as TakenMessage).id);
+      else if (message?.type === LOAD) dispatcher.reportLoad(worker, (message as LoadMessage).connections);
       else if (message?.type === READY) onReady(worker);
     });
     worker.on('disconnect', () => dispatcher.removeWorker(worker));

@@ -8,7 +8,7 @@ import type { ProxyConfig } from '@acestream-proxy/config';
 import type { Logger } from '@acestream-proxy/stream';
 import { createApp } from './app.js';
 import { createContext } from './context.js';
-import { CONNECTION, type ConnectionMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
+import { CONNECTION, type ConnectionMessage, LOAD, type LoadMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
 
 export function workerId(): string {
   return `${hostname()}:${process.pid}`;
@@ -35,6 +35,27 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
       process.send?.(taken);
       server.emit('connection', socket);
       socket.resume();
+    });
+    // The primary sends new players to the worker with the fewest connections: tell it this
+    // worker's count when it changes (once per tick however many changed).
+    let open = 0;
+    let reportQueued = false;
+    const report = () => {
+      if (reportQueued) return;
+      reportQueued = true;
+      setImmediate(() => {
+        reportQueued = false;
+        const load: LoadMessage = { type: LOAD, connections: open };
+        if (process.connected) process.send?.(load);
+      });
+    };
+    server.on('connection', (socket: net.Socket) => {
+      open++;
+      socket.once('close', () => {
+        open--;
+        report();
+      });
+      report();
     });
     process.send?.({ type: READY });
     logger.info('gateway ready', { mode: ctx.mode, engines: config.engines });

@@ -306,3 +306,46 @@ describe('players connecting just as a worker dies', () => {
     }
   });
 });
+
+describe('after a worker restarts', () => {
+  it('new players go to it, the worker with the fewest connections', async () => {
+    const t = await testRedis('balance');
+    const sim = await startSim();
+    const gateway = await startGateway(sim, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix, WORKERS: '2' });
+    const id = '7c'.repeat(20);
+    const workersOfPlayers = async () => {
+      const members = await t.redis.smembers(`${t.prefix}:stream:${id}:clients`);
+      return Promise.all(
+        members.map(async (cid) => (await t.redis.hget(`${t.prefix}:stream:${id}:clients:${cid}`, 'worker_id')) ?? ''),
+      );
+    };
+    try {
+      const first = await openPlayers(gateway, 4, id);
+      await Promise.all(first.map((p) => p.waitForBytes(50_000)));
+      const before = await workersOfPlayers();
+      expect(new Set(before).size).toBe(2);
+      // Kill a worker that is not the owner, so the stream keeps running on the other one.
+      const owner = (await t.redis.get(`${t.prefix}:stream:${id}:owner`))!;
+      const victim = before.find((w) => w !== owner)!;
+      const survivors = before.filter((w) => w === owner).length;
+      process.kill(Number(victim.split(':').pop()), 'SIGKILL');
+      const restarted = await waitFor(
+        async () => {
+          const { worker } = await healthOnNewConnection(gateway);
+          return worker !== owner && worker !== victim ? worker : null;
+        },
+        { what: 'the restarted worker to answer', timeoutMs: 15_000 },
+      );
+      // The TVs of the dead worker reconnect: all of them land on the restarted worker.
+      const again = await openPlayers(gateway, 4 - survivors, id);
+      await Promise.all(again.map((p) => p.waitForBytes(50_000)));
+      await waitFor(async () => (await workersOfPlayers()).length === 4, { what: 'four player records' });
+      const after = await workersOfPlayers();
+      expect(after.filter((w) => w === restarted)).toHaveLength(4 - survivors);
+      for (const p of [...first, ...again]) p.close();
+    } finally {
+      await stopAll(gateway, sim);
+      await t.cleanup();
+    }
+  });
+});
