@@ -155,7 +155,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
           keys,
           workerId,
           streams,
-          intervalMs: config.heartbeatInterval * 1000,
+          // Every 2 s at most, so the workers' figures in one scrape agree with each other.
+          intervalMs: Math.min(config.heartbeatInterval * 1000, 2000),
           staleMs: config.ghostTimeoutMs,
         })
       : new LocalMetrics(workerId, streams);
