@@ -24,7 +24,7 @@ import {
   OrchestratorClient,
   OrchestratorEngineSource,
 } from '@acestream-proxy/orchestrator';
-import { connectRedis, type Redis, Subscriptions, waitReady } from '@acestream-proxy/redis';
+import { connectRedis, type Redis, Subscriptions, waitReady, watchConnection } from '@acestream-proxy/redis';
 import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
 import { LocalMetrics, type MetricsSource, RedisMetrics } from './metrics.js';
 
@@ -64,7 +64,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     const worker = connectRedis(config.redisUrl, 'worker', workerId);
     const subscriber = connectRedis(config.redisUrl, 'subscriber', workerId);
     connections = [request, worker, subscriber];
-    for (const c of connections) c.on('error', (err) => logger.warn('redis connection error', { error: err.message }));
+    for (const c of connections) watchConnection(c, logger);
+    // A worker waits for Redis as long as it takes; meanwhile the primary answers 503.
     await Promise.all(connections.map((c) => waitReady(c)));
     const subscriptions = new Subscriptions(subscriber);
     store = new RedisChunkStore({ redis: worker, subscriptions, keys, ttlSeconds: config.bufferTtl });

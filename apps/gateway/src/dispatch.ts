@@ -14,6 +14,23 @@ export const TAKEN = 'acestream-proxy:taken';
 export const READY = 'acestream-proxy:ready';
 export const LOAD = 'acestream-proxy:load';
 
+/** How long a connection waits for a ready worker (all starting or restarting) before a 503. */
+const NO_WORKER_WAIT_MS = 5000;
+
+const NOT_READY_BODY = JSON.stringify({
+  error: 'not_ready',
+  message: 'no gateway worker is ready yet (they are starting, or waiting for Redis at REDIS_URL); retry shortly',
+});
+const NOT_READY = [
+  'HTTP/1.1 503 Service Unavailable',
+  'Content-Type: application/json; charset=utf-8',
+  'Retry-After: 5',
+  'Connection: close',
+  `Content-Length: ${Buffer.byteLength(NOT_READY_BODY)}`,
+  '',
+  NOT_READY_BODY,
+].join('\r\n');
+
 export interface ConnectionMessage {
   type: typeof CONNECTION;
   id: number;
@@ -36,8 +53,8 @@ export class ConnectionDispatcher {
   private lastId = 0;
   /** Connections sent to each worker that it has not confirmed yet. */
   private readonly pending = new Map<Worker, Map<number, net.Socket>>();
-  /** Connections that arrived while no worker was ready. */
-  private waiting: net.Socket[] = [];
+  /** Connections that arrived while no worker was ready, each with its deadline. */
+  private readonly waiting = new Map<net.Socket, NodeJS.Timeout>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -47,7 +64,11 @@ export class ConnectionDispatcher {
     this.ready.push(worker);
     this.pending.set(worker, new Map());
     this.load.set(worker, 0);
-    for (const socket of this.waiting.splice(0)) this.dispatch(socket);
+    for (const [socket, deadline] of [...this.waiting]) {
+      clearTimeout(deadline);
+      this.waiting.delete(socket);
+      this.dispatch(socket);
+    }
   }
 
   /** A worker died or is stopping: what it had not taken goes to the others. */
@@ -80,7 +101,7 @@ export class ConnectionDispatcher {
     if (socket.destroyed) return;
     const worker = this.nextWorker();
     if (!worker) {
-      this.waiting.push(socket);
+      this.wait(socket);
       return;
     }
     const id = ++this.lastId;
@@ -96,7 +117,26 @@ export class ConnectionDispatcher {
 
   /** Stops taking connections: closes those not yet handed to a worker. */
   close(): void {
-    for (const socket of this.waiting.splice(0)) socket.destroy();
+    for (const [socket, deadline] of this.waiting) {
+      clearTimeout(deadline);
+      socket.destroy();
+    }
+    this.waiting.clear();
+  }
+
+  // A player kept waiting with no answer would hang until its own timeout: after a while it gets
+  // a 503 with Retry-After, which players and IPTV managers retry.
+  private wait(socket: net.Socket): void {
+    const deadline = setTimeout(() => {
+      if (!this.waiting.delete(socket)) return;
+      this.logger.warn('no worker ready: answered 503', { waited_ms: NO_WORKER_WAIT_MS });
+      // Read (and drop) the request so that closing sends FIN, not a reset.
+      socket.on('error', () => {});
+      socket.resume();
+      socket.end(NOT_READY);
+    }, NO_WORKER_WAIT_MS);
+    deadline.unref();
+    this.waiting.set(socket, deadline);
   }
 
   /** The least loaded live worker; among equals, the next in turn. */

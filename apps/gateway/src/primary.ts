@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { Keys } from '@acestream-proxy/keys';
-import { connectRedis } from '@acestream-proxy/redis';
+import { connectRedis, watchConnection } from '@acestream-proxy/redis';
 import type { Logger } from '@acestream-proxy/stream';
 import { ConnectionDispatcher, LOAD, type LoadMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
 
@@ -19,7 +19,7 @@ const STOP_TIMEOUT_MS = 10_000;
 export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<void> {
   const redisUrl = config.redisUrl!;
   const redis = connectRedis(redisUrl, 'worker', `${hostname()}:${process.pid}:primary`);
-  redis.on('error', (err) => logger.warn('redis connection error', { error: err.message }));
+  watchConnection(redis, logger);
   const presence = new RedisWorkerPresence({
     redis,
     keys: new Keys(config.keyPrefix),

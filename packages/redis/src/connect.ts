@@ -21,14 +21,20 @@ export function connectRedis(url: string, role: RedisRole, name: string): Redis 
   return new Redis(url, options);
 }
 
-/** Resolves once the connection is ready; rejects with a readable message otherwise. */
-export async function waitReady(redis: Redis, timeoutMs = 5000): Promise<void> {
+/**
+ * Resolves once the connection is ready; with a `timeoutMs`, rejects with a readable message
+ * when it is not ready by then (without one it waits for as long as Redis is away).
+ */
+export async function waitReady(redis: Redis, timeoutMs?: number): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`Redis did not become ready within ${timeoutMs} ms (status ${redis.status})`));
-    }, timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            cleanup();
+            reject(new Error(`Redis did not become ready within ${timeoutMs} ms (status ${redis.status})`));
+          }, timeoutMs);
     const onReady = () => {
       cleanup();
       resolve();
@@ -38,5 +44,28 @@ export async function waitReady(redis: Redis, timeoutMs = 5000): Promise<void> {
       redis.off('ready', onReady);
     };
     redis.on('ready', onReady);
+  });
+}
+
+export interface ConnectionLog {
+  warn(message: string, meta: Record<string, unknown>): void;
+  info(message: string, meta: Record<string, unknown>): void;
+}
+
+/**
+ * Logs a connection's outage once (ioredis retries every few hundred ms, and each retry fails
+ * with an error event) and its recovery, instead of a line per retry.
+ */
+export function watchConnection(redis: Redis, log: ConnectionLog): void {
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    log.warn('redis unreachable, retrying', { connection: redis.options.connectionName, error: err.message });
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info('redis connection restored', { connection: redis.options.connectionName });
   });
 }

@@ -191,6 +191,42 @@ describe('a Redis outage', () => {
   });
 });
 
+describe('a worker restarting while Redis is down', () => {
+  it('leaves players a 503 to retry rather than a hung connection, and serves once Redis is back', async () => {
+    let redis = await startPrivateRedis();
+    const sim = await startSim();
+    const gateway = await startGateway(sim, { REDIS_URL: redis.url, WORKERS: '1' });
+    try {
+      const health = await getJson<{ worker_id: string }>(`${gateway.url}/health`);
+      await redis.stop();
+      // The one worker dies; its replacement cannot reach Redis, so no worker is ready.
+      process.kill(Number(health.body.worker_id.split(':').pop()), 'SIGKILL');
+      // A new connection, as a player's: it waits for a ready worker, then gets a 503 to retry.
+      const waiting = await capture(streamUrl(gateway, '5f'.repeat(20)));
+      await waiting.waitForEnd(15_000);
+      expect(waiting.status).toBe(503);
+      expect(waiting.headers['retry-after']).toBe('5');
+      expect(JSON.parse(waiting.bytes().toString()).error).toBe('not_ready');
+
+      redis = await startPrivateRedis(redis.port);
+      const player = await waitFor(
+        async () => {
+          const p = await capture(streamUrl(gateway, '5f'.repeat(20)));
+          if (p.status === 200) return p;
+          p.close();
+          return null;
+        },
+        { what: 'the restarted worker to serve', timeoutMs: 15_000, intervalMs: 200 },
+      );
+      await player.waitForBytes(50_000);
+      player.close();
+    } finally {
+      await stopAll(gateway, sim);
+      await redis.stop();
+    }
+  });
+});
+
 describe('the management API', () => {
   let t: TestRedis;
   let sim: StartedProcess;
