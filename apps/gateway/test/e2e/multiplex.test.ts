@@ -202,7 +202,11 @@ describe('a worker restarting while Redis is down', () => {
       // The one worker dies; its replacement cannot reach Redis, so no worker is ready.
       process.kill(Number(health.body.worker_id.split(':').pop()), 'SIGKILL');
       // A new connection, as a player's: it waits for a ready worker, then gets a 503 to retry.
-      const waiting = await capture(streamUrl(gateway, '5f'.repeat(20)));
+      // (Raced against a deadline: a connection nobody answers must fail the test, not hang it.)
+      const waiting = await Promise.race([
+        capture(streamUrl(gateway, '5f'.repeat(20))),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer in 15 s')), 15_000).unref()),
+      ]);
       await waiting.waitForEnd(15_000);
       expect(waiting.status).toBe(503);
       expect(waiting.headers['retry-after']).toBe('5');
