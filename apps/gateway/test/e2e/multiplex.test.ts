@@ -157,6 +157,21 @@ describe('three players on one channel share one engine session', () => {
   });
 });
 
+/** Retries `url` as a player would until it streams again, and checks that data flows. */
+async function streamsAgain(url: string): Promise<void> {
+  const player = await waitFor(
+    async () => {
+      const p = await capture(url);
+      if (p.status === 200) return p;
+      p.close();
+      return null;
+    },
+    { what: 'the gateway to serve again', timeoutMs: 15_000, intervalMs: 200 },
+  );
+  await player.waitForBytes(50_000);
+  player.close();
+}
+
 describe('a Redis outage', () => {
   it('answers 503 JSON at once instead of hanging, and serves again when Redis is back', async () => {
     let redis = await startPrivateRedis();
@@ -173,17 +188,7 @@ describe('a Redis outage', () => {
       expect((await getJson(`${gateway.url}/proxy/streams`, { signal: signal() })).status).toBe(503);
 
       redis = await startPrivateRedis(redis.port);
-      const player = await waitFor(
-        async () => {
-          const p = await capture(streamUrl(gateway, '4e'.repeat(20)));
-          if (p.status === 200) return p;
-          p.close();
-          return null;
-        },
-        { what: 'the gateway to serve again', timeoutMs: 10_000, intervalMs: 200 },
-      );
-      await player.waitForBytes(50_000);
-      player.close();
+      await streamsAgain(streamUrl(gateway, '4e'.repeat(20)));
     } finally {
       await stopAll(gateway, sim);
       await redis.stop();
@@ -213,17 +218,7 @@ describe('a worker restarting while Redis is down', () => {
       expect(JSON.parse(waiting.bytes().toString()).error).toBe('not_ready');
 
       redis = await startPrivateRedis(redis.port);
-      const player = await waitFor(
-        async () => {
-          const p = await capture(streamUrl(gateway, '5f'.repeat(20)));
-          if (p.status === 200) return p;
-          p.close();
-          return null;
-        },
-        { what: 'the restarted worker to serve', timeoutMs: 15_000, intervalMs: 200 },
-      );
-      await player.waitForBytes(50_000);
-      player.close();
+      await streamsAgain(streamUrl(gateway, '5f'.repeat(20)));
     } finally {
       await stopAll(gateway, sim);
       await redis.stop();
