@@ -110,7 +110,7 @@ export class ConnectionDispatcher {
     const message: ConnectionMessage = { type: CONNECTION, id };
     worker.send(message, socket, { keepOpen: true }, (err: Error | null) => {
       if (!err) return;
-      // The channel closed under us: the worker is going away; removeWorker hands it on.
+      // The channel closed under us (the worker is going away): another worker takes it now.
       if (this.pending.get(worker)?.delete(id)) this.dispatch(socket);
     });
   }
