@@ -4,4 +4,19 @@ export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, 
 export { REPO_ROOT, type StartedProcess, type StartOptions, startNodeProcess } from './process.js';
 export { TEST_REDIS_URL, type TestRedis, testRedis } from './redis.js';
 export { freePort, type PrivateRedis, startPrivateRedis } from './redis-server.js';
+export {
+  ENGINE_SIM,
+  type Env,
+  GATEWAY,
+  type RedisKind,
+  type SimSessions,
+  type Stack,
+  type StackOptions,
+  setFault,
+  simSessions,
+  startGateway,
+  startSim,
+  startStack,
+  stopAll,
+} from './stack.js';
 export { type WaitOptions, waitFor, waitForSteady } from './wait.js';

@@ -1,45 +1,6 @@
-// Shared set-up for end-to-end tests: real engine-sim and gateway processes on free ports.
+// Byte helpers for end-to-end tests; processes are started by test-utils' startStack fixture.
 
-import { getJson, type StartedProcess, startNodeProcess, waitFor } from '@acestream-proxy/test-utils';
-
-export const ENGINE_SIM = 'apps/engine-sim/dist/main.js';
-export const GATEWAY = 'apps/gateway/dist/main.js';
-
-export interface SimSessions {
-  started: number;
-  stopped: number;
-  active: number;
-  stop_reasons: Record<string, number>;
-}
-
-export function startSim(env: Record<string, string> = {}): Promise<StartedProcess> {
-  return startNodeProcess(ENGINE_SIM, { env: { BITRATE: '2000000', ...env } });
-}
-
-export function startGateway(sim: StartedProcess | null, env: Record<string, string> = {}): Promise<StartedProcess> {
-  return startNodeProcess(GATEWAY, {
-    env: {
-      ENGINES: sim ? `127.0.0.1:${sim.port}` : '127.0.0.1:1',
-      PROXY_GRACE_PERIOD: '0.5',
-      PROXY_INITIAL_BEHIND_SECONDS: '1',
-      WORKERS: '1',
-      ...env,
-    },
-  });
-}
-
-export async function simSessions(sim: StartedProcess): Promise<SimSessions> {
-  return (await getJson<SimSessions>(`${sim.url}/sim/sessions`)).body;
-}
-
-export async function setFault(sim: StartedProcess, id: string, fault: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${sim.url}/sim/faults/${id}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(fault),
-  });
-  if (!res.ok) throw new Error(`engine-sim refused the fault: ${res.status}`);
-}
+export { type SimSessions, setFault, simSessions, startGateway, startSim, stopAll, waitFor } from '@acestream-proxy/test-utils';
 
 /** Drops null (keepalive) packets so captures of different clients can be compared. */
 export function withoutNullPackets(bytes: Buffer): Buffer {
@@ -69,9 +30,3 @@ export function overlap(a: Buffer, b: Buffer): { equalBytes: number; comparedByt
   while (equal < compared && a[at + equal] === b[start + equal]) equal++;
   return { equalBytes: equal, comparedBytes: compared };
 }
-
-export async function stopAll(...procs: Array<StartedProcess | null | undefined>): Promise<void> {
-  await Promise.all(procs.map((p) => p?.stop()));
-}
-
-export { waitFor };

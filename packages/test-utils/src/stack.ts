@@ -1,0 +1,163 @@
+// One fixture starts what an end-to-end test needs (Redis, engine-sims, gateways) and stops it all.
+
+import type { Redis } from 'ioredis';
+import { getJson } from './capture.js';
+import { type StartedProcess, startNodeProcess } from './process.js';
+import { TEST_REDIS_URL, type TestRedis, testRedis } from './redis.js';
+import { type PrivateRedis, startPrivateRedis } from './redis-server.js';
+
+export const ENGINE_SIM = 'apps/engine-sim/dist/main.js';
+export const GATEWAY = 'apps/gateway/dist/main.js';
+
+export type Env = Record<string, string>;
+
+/**
+ * - `shared`: the machine's Redis (127.0.0.1:6379) under a key prefix of the test's own,
+ *   deleted afterwards;
+ * - `private`: a redis-server of the test's own on a free port (for outages, commandstats);
+ * - `none`: embedded mode, no Redis.
+ */
+export type RedisKind = 'shared' | 'private' | 'none';
+
+export interface StackOptions {
+  /** Names the key prefix in `shared` mode, so leftovers say which test left them. */
+  label?: string;
+  redis?: RedisKind;
+  /** Engine-sims to start (ENGINES lists them all unless `env.ENGINES` says otherwise). */
+  sims?: number;
+  /** Env of every sim, or one env per sim. */
+  simEnv?: Env | Env[];
+  /** Gateways (each a primary with its workers, standing for a host). */
+  gateways?: number;
+  /** WORKERS of each gateway. */
+  workers?: number;
+  /** Gateway env on top of the fixture's test defaults. */
+  env?: Env;
+}
+
+export interface Stack {
+  /** REDIS_URL the gateways use (null in embedded mode). */
+  redisUrl: string | null;
+  /** REDIS_KEY_PREFIX the gateways use. */
+  prefix: string;
+  /** A connection for assertions (null in embedded mode). */
+  redis: Redis | null;
+  /** The private server, in `private` mode (stop and restart it to make an outage). */
+  privateRedis: PrivateRedis | null;
+  sims: StartedProcess[];
+  /** The first sim. */
+  sim: StartedProcess;
+  gateways: StartedProcess[];
+  /** The first gateway. */
+  gateway: StartedProcess;
+  /** `<prefix>:<parts joined by ':'>`, e.g. `key('stream', id, 'clients')`. */
+  key(...parts: string[]): string;
+  streamUrl(id: string, gateway?: StartedProcess): string;
+  /** Starts one more gateway on the same Redis and engines (a restarted or added host). */
+  addGateway(env?: Env): Promise<StartedProcess>;
+  stop(): Promise<void>;
+}
+
+export interface SimSessions {
+  started: number;
+  stopped: number;
+  active: number;
+  stop_reasons: Record<string, number>;
+}
+
+/** Defaults that keep tests quick: short grace, a short join backlog, one worker. */
+const GATEWAY_TEST_ENV: Env = {
+  PROXY_GRACE_PERIOD: '0.5',
+  PROXY_INITIAL_BEHIND_SECONDS: '1',
+  WORKERS: '1',
+};
+
+export function startSim(env: Env = {}): Promise<StartedProcess> {
+  return startNodeProcess(ENGINE_SIM, { env: { BITRATE: '2000000', ...env } });
+}
+
+/** A gateway reading from `sims` (none: an address nothing listens on). */
+export function startGateway(sims: StartedProcess | StartedProcess[] | null, env: Env = {}): Promise<StartedProcess> {
+  const list = sims === null ? [] : Array.isArray(sims) ? sims : [sims];
+  const engines = list.length > 0 ? list.map((s) => `127.0.0.1:${s.port}`).join(',') : '127.0.0.1:1';
+  return startNodeProcess(GATEWAY, { env: { ENGINES: engines, ...GATEWAY_TEST_ENV, ...env }, timeoutMs: 30_000 });
+}
+
+export async function simSessions(sim: StartedProcess): Promise<SimSessions> {
+  return (await getJson<SimSessions>(`${sim.url}/sim/sessions`)).body;
+}
+
+export async function setFault(sim: StartedProcess, id: string, fault: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${sim.url}/sim/faults/${id}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fault),
+  });
+  if (!res.ok) throw new Error(`engine-sim refused the fault: ${res.status}`);
+}
+
+export async function stopAll(...procs: Array<StartedProcess | null | undefined>): Promise<void> {
+  await Promise.all(procs.map((p) => p?.stop()));
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const { redis: kind = 'shared', sims: simCount = 1, gateways: gatewayCount = 1 } = options;
+  const started: StartedProcess[] = [];
+  let shared: TestRedis | null = null;
+  let privateRedis: PrivateRedis | null = null;
+  const stopRedis = async () => {
+    await shared?.cleanup();
+    await privateRedis?.stop();
+  };
+  try {
+    if (kind === 'shared') shared = await testRedis(options.label ?? 'e2e');
+    if (kind === 'private') privateRedis = await startPrivateRedis();
+    const redisUrl = shared ? TEST_REDIS_URL : (privateRedis?.url ?? null);
+    const prefix = shared?.prefix ?? 'ace_proxy';
+    const sims = await Promise.all(
+      Array.from({ length: simCount }, (_, i) => {
+        const env = Array.isArray(options.simEnv) ? options.simEnv[i] : options.simEnv;
+        return startSim(env).then((p) => {
+          started.push(p);
+          return p;
+        });
+      }),
+    );
+    const gatewayEnv: Env = {
+      ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix } : {}),
+      ...(options.workers ? { WORKERS: String(options.workers) } : {}),
+      ...options.env,
+    };
+    const addGateway = async (env: Env = {}) => {
+      const gateway = await startGateway(sims, { ...gatewayEnv, ...env });
+      started.push(gateway);
+      gateways.push(gateway);
+      return gateway;
+    };
+    const gateways: StartedProcess[] = [];
+    await Promise.all(Array.from({ length: gatewayCount }, () => addGateway()));
+    return {
+      redisUrl,
+      prefix,
+      redis: shared?.redis ?? privateRedis?.redis ?? null,
+      privateRedis,
+      sims,
+      sim: sims[0]!,
+      gateways,
+      gateway: gateways[0]!,
+      key: (...parts) => [prefix, ...parts].join(':'),
+      streamUrl: (id, gateway = gateways[0]!) => `${gateway.url}/ace/getstream?id=${id}`,
+      addGateway,
+      async stop() {
+        // Gateways first, so their graceful stop can still reach engines and Redis.
+        await Promise.all(gateways.map((g) => g.stop()));
+        await Promise.all(sims.map((s) => s.stop()));
+        await stopRedis();
+      },
+    };
+  } catch (err) {
+    await Promise.allSettled(started.map((p) => p.stop()));
+    await stopRedis();
+    throw err;
+  }
+}
