@@ -8,6 +8,7 @@ export {
   ENGINE_SIM,
   type Env,
   GATEWAY,
+  ORCHESTRATOR_SIM,
   type RedisKind,
   type SimSessions,
   type Stack,

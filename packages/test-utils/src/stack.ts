@@ -8,6 +8,7 @@ import { type PrivateRedis, startPrivateRedis } from './redis-server.js';
 
 export const ENGINE_SIM = 'apps/engine-sim/dist/main.js';
 export const GATEWAY = 'apps/gateway/dist/main.js';
+export const ORCHESTRATOR_SIM = 'apps/engine-sim/dist/orchestrator-main.js';
 
 export type Env = Record<string, string>;
 
@@ -33,6 +34,11 @@ export interface StackOptions {
   workers?: number;
   /** Gateway env on top of the fixture's test defaults. */
   env?: Env;
+  /**
+   * A simulated orchestrator listing the sims (those whose index is in `forwarded` as forwarded
+   * engines); the gateways get its ORCHESTRATOR_URL.
+   */
+  orchestrator?: { forwarded?: number[]; env?: Env };
 }
 
 export interface Stack {
@@ -40,11 +46,13 @@ export interface Stack {
   redisUrl: string | null;
   /** REDIS_KEY_PREFIX the gateways use. */
   prefix: string;
-  /** A connection for assertions (null in embedded mode). */
-  redis: Redis | null;
+  /** A connection for assertions (throws in embedded mode, which has no Redis). */
+  readonly redis: Redis;
   /** The private server, in `private` mode (stop and restart it to make an outage). */
   privateRedis: PrivateRedis | null;
   sims: StartedProcess[];
+  /** The simulated orchestrator, when asked for. */
+  orchestrator: StartedProcess | null;
   /** The first sim. */
   sim: StartedProcess;
   gateways: StartedProcess[];
@@ -52,6 +60,8 @@ export interface Stack {
   gateway: StartedProcess;
   /** `<prefix>:<parts joined by ':'>`, e.g. `key('stream', id, 'clients')`. */
   key(...parts: string[]): string;
+  /** Every Redis key under the prefix (none in embedded mode). */
+  keys(): Promise<string[]>;
   streamUrl(id: string, gateway?: StartedProcess): string;
   /** Starts one more gateway on the same Redis and engines (a restarted or added host). */
   addGateway(env?: Env): Promise<StartedProcess>;
@@ -123,8 +133,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         });
       }),
     );
+    let orchestrator: StartedProcess | null = null;
+    if (options.orchestrator) {
+      const forwarded = new Set(options.orchestrator.forwarded ?? []);
+      const engines = sims.map((s, i) => `127.0.0.1:${s.port}${forwarded.has(i) ? ':forwarded' : ''}`).join(',');
+      orchestrator = await startNodeProcess(ORCHESTRATOR_SIM, { env: { ENGINES: engines, ...options.orchestrator.env } });
+      started.push(orchestrator);
+    }
     const gatewayEnv: Env = {
       ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix } : {}),
+      ...(orchestrator ? { ORCHESTRATOR_URL: orchestrator.url } : {}),
       ...(options.workers ? { WORKERS: String(options.workers) } : {}),
       ...options.env,
     };
@@ -136,25 +154,34 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     const gateways: StartedProcess[] = [];
     await Promise.all(Array.from({ length: gatewayCount }, () => addGateway()));
-    return {
+    const stack: Stack = {
       redisUrl,
       prefix,
-      redis: shared?.redis ?? privateRedis?.redis ?? null,
+      get redis() {
+        const redis = shared?.redis ?? privateRedis?.redis;
+        if (!redis) throw new Error('this stack runs in embedded mode: it has no Redis');
+        return redis;
+      },
       privateRedis,
       sims,
+      orchestrator,
       sim: sims[0]!,
       gateways,
       gateway: gateways[0]!,
       key: (...parts) => [prefix, ...parts].join(':'),
+      async keys() {
+        return redisUrl ? this.redis.keys(`${prefix}:*`) : [];
+      },
       streamUrl: (id, gateway = gateways[0]!) => `${gateway.url}/ace/getstream?id=${id}`,
       addGateway,
       async stop() {
         // Gateways first, so their graceful stop can still reach engines and Redis.
         await Promise.all(gateways.map((g) => g.stop()));
-        await Promise.all(sims.map((s) => s.stop()));
+        await Promise.all([...sims, orchestrator].map((p) => p?.stop()));
         await stopRedis();
       },
     };
+    return stack;
   } catch (err) {
     await Promise.allSettled(started.map((p) => p.stop()));
     await stopRedis();

@@ -5,15 +5,14 @@ import http from 'node:http';
 import {
   type Capture,
   capture,
-  type PrivateRedis,
+  type Stack,
   type StartedProcess,
-  startPrivateRedis,
-  TEST_REDIS_URL,
-  type TestRedis,
-  testRedis,
+  simSessions,
+  startStack,
+  waitFor,
 } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { simSessions, startGateway, startSim, stopAll, waitFor, withoutNullPackets } from './helpers.js';
+import { withoutNullPackets } from './helpers.js';
 
 const ID = '5'.repeat(40);
 const url = (gw: StartedProcess, id = ID) => `${gw.url}/ace/getstream?id=${id}`;
@@ -38,26 +37,16 @@ function workerPids(primary: number): number[] {
 const realBytes = (p: Capture) => withoutNullPackets(p.bytes()).length;
 
 describe('a two-worker gateway', () => {
-  let t: TestRedis;
+  let t: Stack;
   let sim: StartedProcess;
   let gateway: StartedProcess;
 
   beforeAll(async () => {
-    t = await testRedis('cluster');
-    sim = await startSim();
-    gateway = await startGateway(sim, {
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: t.prefix,
-      WORKERS: '2',
-      PROXY_OWNER_TTL_MS: '1500',
-      PROXY_GRACE_PERIOD: '1',
-    });
+    t = await startStack({ label: 'cluster', workers: 2, env: { PROXY_OWNER_TTL_MS: '1500', PROXY_GRACE_PERIOD: '1' } });
+    ({ sim, gateway } = t);
   });
 
-  afterAll(async () => {
-    await stopAll(gateway, sim);
-    await t.cleanup();
-  });
+  afterAll(() => t.stop());
 
   const clientRecords = async (id = ID) => {
     const members = await t.redis.smembers(`${t.prefix}:stream:${id}:clients`);
@@ -175,36 +164,31 @@ describe('a two-worker gateway', () => {
 });
 
 describe('Redis work per chunk', () => {
-  let redis: PrivateRedis;
-  let sim: StartedProcess;
+  let stack: Stack;
   let gateway: StartedProcess;
 
   beforeAll(async () => {
-    redis = await startPrivateRedis();
-    sim = await startSim();
-    gateway = await startGateway(sim, { REDIS_URL: redis.url, WORKERS: '2', PROXY_HEARTBEAT_INTERVAL: '60' });
+    stack = await startStack({ redis: 'private', workers: 2, env: { PROXY_HEARTBEAT_INTERVAL: '60' } });
+    gateway = stack.gateway;
   });
-  afterAll(async () => {
-    await stopAll(gateway, sim);
-    await redis.stop();
-  });
+  afterAll(() => stack.stop());
 
   /** Redis calls per chunk, by command, while `clients` players watch one stream. */
   async function commandsPerChunk(id: string, clients: number): Promise<{ total: number; byCommand: Map<string, number> }> {
     const players = await openPlayers(gateway, clients, id);
     await Promise.all(players.map((p) => p.waitForBytes(60_000, 15_000)));
     const indexKey = `ace_proxy:stream:${id}:buffer:index`;
-    const i0 = Number(await redis.redis.get(indexKey));
-    const c0 = await redis.commandCalls();
-    await waitFor(async () => Number(await redis.redis.get(indexKey)) >= i0 + 30, {
+    const i0 = Number(await stack.redis.get(indexKey));
+    const c0 = await stack.privateRedis!.commandCalls();
+    await waitFor(async () => Number(await stack.redis.get(indexKey)) >= i0 + 30, {
       what: '30 more chunks',
       timeoutMs: 10_000,
     });
-    const c1 = await redis.commandCalls();
-    const chunks = Number(await redis.redis.get(indexKey)) - i0;
+    const c1 = await stack.privateRedis!.commandCalls();
+    const chunks = Number(await stack.redis.get(indexKey)) - i0;
     for (const p of players) p.close();
     // The next measurement must see only its own stream's appends.
-    await waitFor(async () => (await redis.redis.exists(`ace_proxy:stream:${id}:metadata`)) === 0, {
+    await waitFor(async () => (await stack.redis.exists(`ace_proxy:stream:${id}:metadata`)) === 0, {
       what: 'the stream to stop',
     });
     const byCommand = new Map<string, number>();
@@ -232,14 +216,8 @@ describe('Redis work per chunk', () => {
 
 describe('a graceful stop (SIGTERM to the primary)', () => {
   it('ends players cleanly, stops engine sessions, deletes stream keys and exits 0', async () => {
-    const t = await testRedis('stop');
-    const sim = await startSim();
-    const gateway = await startGateway(sim, {
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: t.prefix,
-      WORKERS: '2',
-      PROXY_GRACE_PERIOD: '30',
-    });
+    const stack = await startStack({ label: 'stop', workers: 2, env: { PROXY_GRACE_PERIOD: '30' } });
+    const { sim, gateway } = stack;
     try {
       const a = await openPlayers(gateway, 4, '1a'.repeat(20));
       const b = await openPlayers(gateway, 2, '2b'.repeat(20));
@@ -250,10 +228,9 @@ describe('a graceful stop (SIGTERM to the primary)', () => {
       const sessions = await simSessions(sim);
       expect(sessions.active).toBe(0);
       expect(sessions.stop_reasons.command).toBe(2);
-      expect((await t.keys()).filter((k) => k.includes(':stream:'))).toEqual([]);
+      expect((await stack.keys()).filter((k) => k.includes(':stream:'))).toEqual([]);
     } finally {
-      await stopAll(gateway, sim);
-      await t.cleanup();
+      await stack.stop();
     }
   });
 });
@@ -278,8 +255,8 @@ function healthOnNewConnection(gw: StartedProcess): Promise<{ status: number; wo
 
 describe('players connecting just as a worker dies', () => {
   it('are all answered, by the workers still alive', async () => {
-    const t = await testRedis('dying');
-    const gateway = await startGateway(null, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix, WORKERS: '2' });
+    const stack = await startStack({ label: 'dying', sims: 0, workers: 2 });
+    const { gateway } = stack;
     try {
       for (let round = 0; round < 5; round++) {
         // Two workers serving: both answered since the last kill.
@@ -301,22 +278,21 @@ describe('players connecting just as a worker dies', () => {
         expect(answers.filter((a) => a.worker.endsWith(`:${victim}`))).toEqual([]);
       }
     } finally {
-      await stopAll(gateway);
-      await t.cleanup();
+      await stack.stop();
     }
   });
 });
 
 describe('after a worker restarts', () => {
   it('new players go to it, the worker with the fewest connections', async () => {
-    const t = await testRedis('balance');
-    const sim = await startSim();
-    const gateway = await startGateway(sim, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix, WORKERS: '2' });
+    const stack = await startStack({ label: 'balance', workers: 2 });
+    const { gateway } = stack;
+    const { redis } = stack;
     const id = '7c'.repeat(20);
     const workersOfPlayers = async () => {
-      const members = await t.redis.smembers(`${t.prefix}:stream:${id}:clients`);
+      const members = await redis.smembers(stack.key('stream', id, 'clients'));
       return Promise.all(
-        members.map(async (cid) => (await t.redis.hget(`${t.prefix}:stream:${id}:clients:${cid}`, 'worker_id')) ?? ''),
+        members.map(async (cid) => (await redis.hget(stack.key('stream', id, 'clients', cid), 'worker_id')) ?? ''),
       );
     };
     try {
@@ -325,7 +301,7 @@ describe('after a worker restarts', () => {
       const before = await workersOfPlayers();
       expect(new Set(before).size).toBe(2);
       // Kill a worker that is not the owner, so the stream keeps running on the other one.
-      const owner = (await t.redis.get(`${t.prefix}:stream:${id}:owner`))!;
+      const owner = (await redis.get(stack.key('stream', id, 'owner')))!;
       const victim = before.find((w) => w !== owner)!;
       const survivors = before.filter((w) => w === owner).length;
       process.kill(Number(victim.split(':').pop()), 'SIGKILL');
@@ -344,8 +320,7 @@ describe('after a worker restarts', () => {
       expect(after.filter((w) => w === restarted)).toHaveLength(4 - survivors);
       for (const p of [...first, ...again]) p.close();
     } finally {
-      await stopAll(gateway, sim);
-      await t.cleanup();
+      await stack.stop();
     }
   });
 });

@@ -5,37 +5,36 @@ import {
   capture,
   ffprobe,
   getJson,
+  type Stack,
   type StartedProcess,
-  TEST_REDIS_URL,
-  type TestRedis,
-  testRedis,
+  setFault,
+  simSessions,
+  startGateway,
+  startSim,
+  startStack,
+  stopAll,
+  waitFor,
 } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { setFault, simSessions, startGateway, startSim, stopAll, waitFor, withoutNullPackets } from './helpers.js';
+import { withoutNullPackets } from './helpers.js';
 
 describe('two engines behind a two-worker gateway', () => {
-  let t: TestRedis;
+  let t: Stack;
   let one: StartedProcess;
   let two: StartedProcess;
   let gateway: StartedProcess;
 
   beforeAll(async () => {
-    t = await testRedis('engines');
-    [one, two] = await Promise.all([startSim(), startSim()]);
-    gateway = await startGateway(null, {
-      ENGINES: `127.0.0.1:${one.port},127.0.0.1:${two.port}`,
-      ENGINE_MAX_STREAMS: '1',
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: t.prefix,
-      WORKERS: '2',
-      PROXY_NO_DATA_TIMEOUT: '1',
-      PROXY_MAX_RETRIES: '1',
+    t = await startStack({
+      label: 'engines',
+      sims: 2,
+      workers: 2,
+      env: { ENGINE_MAX_STREAMS: '1', PROXY_NO_DATA_TIMEOUT: '1', PROXY_MAX_RETRIES: '1' },
     });
+    [one, two] = t.sims as [StartedProcess, StartedProcess];
+    gateway = t.gateway;
   });
-  afterAll(async () => {
-    await stopAll(gateway, one, two);
-    await t.cleanup();
-  });
+  afterAll(() => t.stop());
 
   const enginePort = async (id: string) => Number(await t.redis.hget(`${t.prefix}:stream:${id}:metadata`, 'engine_port'));
 

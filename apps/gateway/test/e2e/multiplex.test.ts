@@ -5,33 +5,31 @@ import {
   capture,
   ffprobe,
   getJson,
+  type Stack,
   type StartedProcess,
+  setFault,
+  simSessions,
   startPrivateRedis,
-  TEST_REDIS_URL,
-  type TestRedis,
-  testRedis,
+  startStack,
+  waitFor,
 } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { overlap, setFault, simSessions, startGateway, startSim, stopAll, waitFor, withoutNullPackets } from './helpers.js';
+import { overlap, withoutNullPackets } from './helpers.js';
 
 const ID = `${'a'.repeat(8)}0123456789abcdef0123456789abcdef`;
 const streamUrl = (gw: StartedProcess, id = ID, param = 'id') => `${gw.url}/ace/getstream?${param}=${id}`;
 
 describe('three players on one channel share one engine session', () => {
-  let t: TestRedis;
+  let t: Stack;
   let sim: StartedProcess;
   let gateway: StartedProcess;
 
   beforeAll(async () => {
-    t = await testRedis('e2e');
-    sim = await startSim();
-    gateway = await startGateway(sim, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix });
+    t = await startStack({ label: 'e2e' });
+    ({ sim, gateway } = t);
   });
 
-  afterAll(async () => {
-    await stopAll(gateway, sim);
-    await t.cleanup();
-  });
+  afterAll(() => t.stop());
 
   // Every key a stream creates; the gateway's own worker heartbeat is not one.
   const streamKeys = async () => (await t.keys()).filter((k) => k.startsWith(`${t.prefix}:stream:`));
@@ -174,9 +172,9 @@ async function streamsAgain(url: string): Promise<void> {
 
 describe('a Redis outage', () => {
   it('answers 503 JSON at once instead of hanging, and serves again when Redis is back', async () => {
-    let redis = await startPrivateRedis();
-    const sim = await startSim();
-    const gateway = await startGateway(sim, { REDIS_URL: redis.url, WORKERS: '1' });
+    const stack = await startStack({ redis: 'private' });
+    const { gateway } = stack;
+    let redis = stack.privateRedis!;
     try {
       await redis.stop();
       const signal = () => AbortSignal.timeout(5000);
@@ -190,7 +188,7 @@ describe('a Redis outage', () => {
       redis = await startPrivateRedis(redis.port);
       await streamsAgain(streamUrl(gateway, '4e'.repeat(20)));
     } finally {
-      await stopAll(gateway, sim);
+      await stack.stop();
       await redis.stop();
     }
   });
@@ -198,9 +196,9 @@ describe('a Redis outage', () => {
 
 describe('a worker restarting while Redis is down', () => {
   it('leaves players a 503 to retry rather than a hung connection, and serves once Redis is back', async () => {
-    let redis = await startPrivateRedis();
-    const sim = await startSim();
-    const gateway = await startGateway(sim, { REDIS_URL: redis.url, WORKERS: '1' });
+    const stack = await startStack({ redis: 'private' });
+    const { gateway } = stack;
+    let redis = stack.privateRedis!;
     try {
       const health = await getJson<{ worker_id: string }>(`${gateway.url}/health`);
       await redis.stop();
@@ -220,26 +218,22 @@ describe('a worker restarting while Redis is down', () => {
       redis = await startPrivateRedis(redis.port);
       await streamsAgain(streamUrl(gateway, '5f'.repeat(20)));
     } finally {
-      await stopAll(gateway, sim);
+      await stack.stop();
       await redis.stop();
     }
   });
 });
 
 describe('the management API', () => {
-  let t: TestRedis;
+  let t: Stack;
   let sim: StartedProcess;
   let gateway: StartedProcess;
   const key = { authorization: 'Bearer let-me-in' };
   beforeAll(async () => {
-    t = await testRedis('manage');
-    sim = await startSim();
-    gateway = await startGateway(sim, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix, PROXY_API_KEY: 'let-me-in' });
+    t = await startStack({ label: 'manage', env: { PROXY_API_KEY: 'let-me-in' } });
+    ({ sim, gateway } = t);
   });
-  afterAll(async () => {
-    await stopAll(gateway, sim);
-    await t.cleanup();
-  });
+  afterAll(() => t.stop());
 
   it('drops one player, and stops a stream for everyone, only with the API key', async () => {
     const id = '3c'.repeat(20);
@@ -271,15 +265,18 @@ describe('the management API', () => {
 });
 
 describe('embedded mode without Redis', () => {
+  let stack: Stack;
   let sim: StartedProcess;
   let gateway: StartedProcess;
   let deadGateway: StartedProcess;
 
   beforeAll(async () => {
-    sim = await startSim();
-    [gateway, deadGateway] = await Promise.all([startGateway(sim), startGateway(null)]);
+    stack = await startStack({ redis: 'none' });
+    ({ sim, gateway } = stack);
+    // A second gateway whose only engine address has nothing listening.
+    deadGateway = await stack.addGateway({ ENGINES: '127.0.0.1:1' });
   });
-  afterAll(() => stopAll(gateway, deadGateway, sim));
+  afterAll(() => stack.stop());
 
   it('multiplexes two players through one engine session', async () => {
     const id = '1'.repeat(40);

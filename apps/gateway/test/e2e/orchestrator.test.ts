@@ -1,16 +1,7 @@
 // Orchestrator events end to end: one stream_started and one stream_ended per session, in order.
 
-import {
-  capture,
-  getJson,
-  type StartedProcess,
-  startNodeProcess,
-  TEST_REDIS_URL,
-  type TestRedis,
-  testRedis,
-} from '@acestream-proxy/test-utils';
+import { capture, getJson, type Stack, type StartedProcess, startStack, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startGateway, startSim, stopAll, waitFor } from './helpers.js';
 
 interface Recorded {
   name: string;
@@ -38,27 +29,21 @@ async function watchAndLeave(gateway: StartedProcess, id: string): Promise<void>
 
 for (const mode of ['redis', 'embedded'] as const) {
   describe(`orchestrator events (${mode} mode)`, () => {
-    let t: TestRedis;
-    let sim: StartedProcess;
+    let stack: Stack;
     let orchestrator: StartedProcess;
     let gateway: StartedProcess;
 
     beforeAll(async () => {
-      t = await testRedis('orch');
-      sim = await startSim();
-      orchestrator = await startNodeProcess('apps/engine-sim/dist/orchestrator-main.js', {
-        env: { ENGINES: `127.0.0.1:${sim.port}` },
+      stack = await startStack({
+        label: 'orch',
+        redis: mode === 'redis' ? 'shared' : 'none',
+        orchestrator: {},
+        env: { ORCHESTRATOR_API_KEY: 'orch-key' },
       });
-      gateway = await startGateway(sim, {
-        ORCHESTRATOR_URL: orchestrator.url,
-        ORCHESTRATOR_API_KEY: 'orch-key',
-        ...(mode === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: t.prefix } : {}),
-      });
+      orchestrator = stack.orchestrator!;
+      gateway = stack.gateway;
     });
-    afterAll(async () => {
-      await stopAll(gateway, orchestrator, sim);
-      await t.cleanup();
-    });
+    afterAll(() => stack.stop());
 
     it('sends one stream_started and one stream_ended per session, in order, with the key', async () => {
       const id = (mode === 'redis' ? 'e1' : 'e2').repeat(20);
@@ -94,11 +79,9 @@ for (const mode of ['redis', 'embedded'] as const) {
 
 describe('engines listed by the orchestrator', () => {
   it('prefers a forwarded engine when loads are equal', async () => {
-    const [plain, forwarded] = await Promise.all([startSim(), startSim()]);
-    const orchestrator = await startNodeProcess('apps/engine-sim/dist/orchestrator-main.js', {
-      env: { ENGINES: `127.0.0.1:${plain.port},127.0.0.1:${forwarded.port}:forwarded` },
-    });
-    const gateway = await startGateway(null, { ORCHESTRATOR_URL: orchestrator.url });
+    const stack = await startStack({ redis: 'none', sims: 2, orchestrator: { forwarded: [1] } });
+    const { gateway } = stack;
+    const forwarded = stack.sims[1]!;
     try {
       const id = 'fa'.repeat(20);
       const player = await capture(`${gateway.url}/ace/getstream?id=${id}`);
@@ -107,25 +90,20 @@ describe('engines listed by the orchestrator', () => {
       expect(body.engine.port).toBe(forwarded.port);
       player.close();
     } finally {
-      await stopAll(gateway, orchestrator, plain, forwarded);
+      await stack.stop();
     }
   });
 });
 
 describe('a stream whose only engine fails', () => {
   it('ends its players and tells the orchestrator stream_ended with reason error', async () => {
-    const t = await testRedis('orchfail');
-    const sim = await startSim();
-    const orchestrator = await startNodeProcess('apps/engine-sim/dist/orchestrator-main.js', {
-      env: { ENGINES: `127.0.0.1:${sim.port}` },
+    const t = await startStack({
+      label: 'orchfail',
+      orchestrator: {},
+      env: { PROXY_NO_DATA_TIMEOUT: '0.5', PROXY_MAX_RETRIES: '1' },
     });
-    const gateway = await startGateway(null, {
-      ORCHESTRATOR_URL: orchestrator.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: t.prefix,
-      PROXY_NO_DATA_TIMEOUT: '0.5',
-      PROXY_MAX_RETRIES: '1',
-    });
+    const { sim, gateway } = t;
+    const orchestrator = t.orchestrator!;
     try {
       const id = 'ee'.repeat(20);
       await fetch(`${sim.url}/sim/faults/${id}`, { method: 'PUT', body: JSON.stringify({ stall_after_s: 0.5 }) });
@@ -137,8 +115,7 @@ describe('a stream whose only engine fails', () => {
       expect(ended!.body.reason).toBe('error');
       expect(await t.redis.exists(`${t.prefix}:stream:${id}:metadata`)).toBe(0);
     } finally {
-      await stopAll(gateway, orchestrator, sim);
-      await t.cleanup();
+      await t.stop();
     }
   });
 });

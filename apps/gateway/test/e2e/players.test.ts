@@ -7,15 +7,15 @@ import {
   decodeErrors,
   getJson,
   makeSampleTs,
+  type Stack,
   type StartedProcess,
-  TEST_REDIS_URL,
-  type TestRedis,
+  simSessions,
+  startStack,
   tempDir,
-  testRedis,
+  waitFor,
   waitForSteady,
 } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { simSessions, startGateway, startSim, stopAll, waitFor } from './helpers.js';
 
 const ID = '9a'.repeat(20);
 
@@ -36,20 +36,15 @@ function midGopOffset(bytes: Buffer): number {
 }
 
 describe('clean joins on a real H.264/AAC channel', () => {
-  let t: TestRedis;
+  let t: Stack;
   let sim: StartedProcess;
   let gateway: StartedProcess;
   let anchor: Capture;
 
   beforeAll(async () => {
-    t = await testRedis('players');
     const sample = await makeSampleTs(tempDir('players'), 4);
-    sim = await startSim({ SOURCE: 'file', SOURCE_FILE: sample });
-    gateway = await startGateway(sim, {
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: t.prefix,
-      PROXY_INITIAL_BEHIND_SECONDS: '1',
-    });
+    t = await startStack({ label: 'players', simEnv: { SOURCE: 'file', SOURCE_FILE: sample } });
+    ({ sim, gateway } = t);
     // A first viewer keeps the channel running while others come and go.
     anchor = await capture(`${gateway.url}/ace/getstream?id=${ID}`);
     await anchor.waitForBytes(100_000, 10_000);
@@ -57,8 +52,7 @@ describe('clean joins on a real H.264/AAC channel', () => {
 
   afterAll(async () => {
     anchor?.close();
-    await stopAll(gateway, sim);
-    await t.cleanup();
+    await t.stop();
   });
 
   it('20 players joining at random moments all decode without a single error', async () => {
@@ -104,20 +98,20 @@ function insertedHeaders(bytes: Buffer): number[] {
 }
 
 describe('a player that stalls past its buffer', () => {
-  let sim: StartedProcess;
+  let stack: Stack;
   let gateway: StartedProcess;
   const id = '5d'.repeat(20);
 
   beforeAll(async () => {
     const heavy = await makeSampleTs(tempDir('jump'), 4, { size: '1280x720', qp: 14 });
-    sim = await startSim({ SOURCE: 'file', SOURCE_FILE: heavy });
-    gateway = await startGateway(sim, {
-      PROXY_INITIAL_BEHIND_SECONDS: '1',
-      PROXY_CLIENT_BUFFER_SECONDS: '1',
-      PROXY_HEARTBEAT_INTERVAL: '1',
+    stack = await startStack({
+      redis: 'none',
+      simEnv: { SOURCE: 'file', SOURCE_FILE: heavy },
+      env: { PROXY_CLIENT_BUFFER_SECONDS: '1', PROXY_HEARTBEAT_INTERVAL: '1' },
     });
+    gateway = stack.gateway;
   });
-  afterAll(() => stopAll(gateway, sim));
+  afterAll(() => stack.stop());
 
   it('jumps to the live edge on a picture and decodes cleanly after the jump', async () => {
     const url = `${gateway.url}/ace/getstream?id=${id}`;
@@ -176,15 +170,16 @@ const PLAYERS: Array<[string, Record<string, string>]> = [
 ];
 
 describe("real players' requests", () => {
+  let stack: Stack;
   let sim: StartedProcess;
   let gateway: StartedProcess;
   const id = '7b'.repeat(20);
 
   beforeAll(async () => {
-    sim = await startSim();
-    gateway = await startGateway(sim);
+    stack = await startStack({ redis: 'none' });
+    ({ sim, gateway } = stack);
   });
-  afterAll(() => stopAll(gateway, sim));
+  afterAll(() => stack.stop());
 
   it('HEAD probes (Kodi, Jellyfin) get the stream headers and open no engine session', async () => {
     for (const [, headers] of PLAYERS) {
