@@ -42,11 +42,16 @@ export async function loadSource(source: string, limits: SourceLimits = DEFAULT_
 async function fetchSource(source: string, limits: SourceLimits): Promise<string> {
   const name = describeSource(source);
   try {
-    const res = await fetch(source, {
+    const { url, authorization } = withoutCredentials(source);
+    const res = await fetch(url, {
       signal: AbortSignal.timeout(limits.timeoutMs),
       follow: limits.maxRedirects,
       size: limits.maxBytes,
-      headers: { 'user-agent': 'acestream-proxy', accept: 'audio/x-mpegurl, application/x-mpegurl, text/plain, */*' },
+      headers: {
+        'user-agent': 'acestream-proxy',
+        accept: 'audio/x-mpegurl, application/x-mpegurl, text/plain, */*',
+        ...(authorization ? { authorization } : {}),
+      },
     });
     if (!res.ok) {
       res.body?.resume();
@@ -61,6 +66,16 @@ async function fetchSource(source: string, limits: SourceLimits): Promise<string
   } catch (err) {
     throw asSourceError(source, err, limits);
   }
+}
+
+/** `http://user:pass@host/…` as fetch wants it: credentials moved to a Basic Authorization header. */
+function withoutCredentials(source: string): { url: string; authorization: string | null } {
+  const url = new URL(source);
+  if (!url.username && !url.password) return { url: source, authorization: null };
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  url.username = '';
+  url.password = '';
+  return { url: url.href, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
 }
 
 function asSourceError(source: string, err: unknown, limits: SourceLimits): SourceError {
