@@ -22,7 +22,12 @@ describe('playlist configuration', () => {
       PUBLIC_URL: 'https://tv.example.com/ace/',
       TRUST_PROXY: 'yes',
     });
-    expect(config.playlistSources).toEqual(['https://lists.example/a.m3u?x=1', '/srv/tv/b.m3u', 'file:///srv/c.m3u', 'relative.m3u']);
+    expect(config.playlistSources).toEqual([
+      'https://lists.example/a.m3u?x=1',
+      '/srv/tv/b.m3u',
+      'file:///srv/c.m3u',
+      'relative.m3u',
+    ]);
     expect(config.playlistRefreshMinutes).toBe(0.5);
     expect(config.publicUrl).toBe('https://tv.example.com/ace');
     expect(config.trustProxy).toBe(true);

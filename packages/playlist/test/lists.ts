@@ -2,7 +2,7 @@
 
 /** Deterministic 40-hex ids: the same `n` gives the same id in every list. */
 export function aceId(n: number): string {
-  return (n.toString(16).padStart(8, '0') + 'a1b2c3d4e5f6').repeat(3).slice(0, 40);
+  return `${n.toString(16).padStart(8, '0')}a1b2c3d4e5f6`.repeat(3).slice(0, 40);
 }
 
 /** Channel names in several scripts, as real lists mix them. */

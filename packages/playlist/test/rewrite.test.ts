@@ -66,7 +66,10 @@ describe('a 240-entry list with BOM, CRLF, blank lines, mixed-case ids and engin
       expect(block[0]).toBe(extinf);
       const at = inputLines.indexOf(extinf);
       const directives = inputLines.slice(at + 1).filter((l) => l !== '');
-      const options = directives.slice(0, directives.findIndex((l) => !l.startsWith('#')));
+      const options = directives.slice(
+        0,
+        directives.findIndex((l) => !l.startsWith('#')),
+      );
       expect(block.slice(1, -1)).toEqual(options);
     }
     expect(outBlocks[0]).toEqual([
@@ -189,7 +192,12 @@ describe('targets', () => {
 
 describe('#EXTINF lines', () => {
   it.each([
-    ['#EXTINF:-1 tvg-id="a" group-title="News, World",Title, with comma', -1, { 'tvg-id': 'a', 'group-title': 'News, World' }, 'Title, with comma'],
+    [
+      '#EXTINF:-1 tvg-id="a" group-title="News, World",Title, with comma',
+      -1,
+      { 'tvg-id': 'a', 'group-title': 'News, World' },
+      'Title, with comma',
+    ],
     ['#EXTINF:0,Plain', 0, {}, 'Plain'],
     ['#EXTINF:10.5 TVG-LOGO=http://x/y.png,Unquoted', 10.5, { 'tvg-logo': 'http://x/y.png' }, 'Unquoted'],
     ['#EXTINF:-1 tvg-name="No comma"', -1, { 'tvg-name': 'No comma' }, ''],

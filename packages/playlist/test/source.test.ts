@@ -32,7 +32,8 @@ describe('loading a playlist source', () => {
       if (path === '/stall') return res.write('#EXTM3U\n'); // never ends
       if (path === '/big-declared') return res.writeHead(200, { 'content-length': 1_000_000 }).end('x'.repeat(1_000_000));
       if (path === '/big-chunked') {
-        for (let i = 0; i < 100; i++) res.write('#EXTINF:-1,padding padding padding padding padding padding\nhttp://x/y\n'.repeat(20));
+        for (let i = 0; i < 100; i++)
+          res.write('#EXTINF:-1,padding padding padding padding padding padding\nhttp://x/y\n'.repeat(20));
         return res.end();
       }
       res.writeHead(500).end();

@@ -201,8 +201,7 @@ describe('channel playlists on a two-worker gateway in Redis mode', () => {
 
   it('builds URLs from PUBLIC_URL, or forwarded headers only with TRUST_PROXY', async () => {
     const forwarded = { 'x-forwarded-host': 'tv.example.net', 'x-forwarded-proto': 'https' };
-    const first = async (url: string) =>
-      targets(await (await fetch(`${url}/playlist.m3u`, { headers: forwarded })).text())[0];
+    const first = async (url: string) => targets(await (await fetch(`${url}/playlist.m3u`, { headers: forwarded })).text())[0];
     expect(await first(stack.gateway.url)).toBe(`${stack.gateway.url}/ace/getstream?id=${IDS[0]}`);
     const [trusting, fixed] = await Promise.all([
       stack.addGateway({ TRUST_PROXY: 'true' }),
