@@ -36,7 +36,7 @@ describe('playlist configuration', () => {
   it.each([
     ['PLAYLIST_SOURCES', 'ftp://lists.example/a.m3u', /http\(s\) URLs or file paths.*"ftp:\/\/lists.example\/a.m3u" is neither/],
     ['PLAYLIST_SOURCES', ' , ', /at least one/],
-    ['PLAYLIST_REFRESH_MINUTES', '0', /number of minutes greater than 0/],
+    ['PLAYLIST_REFRESH_MINUTES', '0', /number of minutes of at least 0.01/],
     ['PLAYLIST_MAX_BYTES', '10', /from 1024/],
     ['PUBLIC_URL', 'tv.example.com', /http\(s\) URL/],
     ['PUBLIC_URL', 'https://tv.example.com/?a=1', /without query/],
