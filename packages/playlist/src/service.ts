@@ -125,7 +125,8 @@ export class PlaylistService {
    * With `waitForOthers`, a worker that finds the lock taken waits for that refresh to finish.
    */
   async refreshIfDue(waitForOthers: boolean): Promise<void> {
-    const giveUpAt = Date.now() + this.lockTtlMs;
+    // Past the lock's lifetime, so a holder that died mid-refresh is replaced, not waited out.
+    const giveUpAt = Date.now() + this.lockTtlMs + 2 * LOCK_POLL_MS;
     for (;;) {
       if (!this.due(await this.store.readMeta())) return;
       const token = await this.store.lock(this.lockTtlMs);
