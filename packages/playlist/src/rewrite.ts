@@ -60,7 +60,7 @@ export function renderPlaylist(playlist: Playlist, options: RenderOptions): stri
 /** The channels (name, group, logo, URL) of the playlist, for status pages and scripts. */
 export function listChannels(playlist: Playlist, options: RenderOptions): Channel[] {
   return select(playlist, options.groups).map((entry) => {
-    const info = entry.extinf ? parseExtinf(entry.extinf) : null;
+    const info = infoOf(entry);
     const attributes = info?.attributes ?? {};
     return {
       id: entry.id,
@@ -77,7 +77,7 @@ export function listChannels(playlist: Playlist, options: RenderOptions): Channe
 export function listGroups(playlist: Playlist): string[] {
   const groups = new Set<string>();
   for (const entry of playlist.entries) {
-    const group = groupOf(entry, entry.extinf ? parseExtinf(entry.extinf) : null);
+    const group = groupOf(entry, infoOf(entry));
     if (group) groups.add(group);
   }
   return [...groups];
@@ -87,11 +87,24 @@ function select(playlist: Playlist, groups: readonly string[] | undefined): Play
   if (!groups || groups.length === 0) return playlist.entries;
   const wanted = new Set(groups.map((g) => g.trim().toLocaleLowerCase()));
   return playlist.entries.filter((entry) => {
-    const info: ExtinfInfo | null = entry.extinf ? parseExtinf(entry.extinf) : null;
-    const group = groupOf(entry, info);
+    const group = groupOf(entry, infoOf(entry));
     // Kodi lets one entry sit in several groups: `group-title="News;Sport"`.
     return group?.split(';').some((g) => wanted.has(g.trim().toLocaleLowerCase())) ?? false;
   });
+}
+
+/**
+ * Each entry's #EXTINF read once: a worker serves the same copy (same objects) until the next
+ * refresh, so group filters and /playlist.json do not re-parse thousands of lines per request.
+ */
+const parsed = new WeakMap<PlaylistEntry, ExtinfInfo | null>();
+function infoOf(entry: PlaylistEntry): ExtinfInfo | null {
+  let info = parsed.get(entry);
+  if (info === undefined) {
+    info = entry.extinf ? parseExtinf(entry.extinf) : null;
+    parsed.set(entry, info);
+  }
+  return info;
 }
 
 function headerLine(header: Array<[string, string]>): string {
