@@ -195,4 +195,21 @@ describe('several workers on one Redis', () => {
     expect(await t.redis.exists(keys().playlistMeta(), keys().playlistMerged(), keys().playlistSources())).toBe(3);
     expect(await t.redis.exists(keys().playlistRefreshLock())).toBe(0);
   });
+
+  it('a restarted proxy serves the last good copy from Redis while its only source is down', async () => {
+    const run = Math.random().toString(36).slice(2);
+    const source = `${host.base}/${run}/a.m3u`;
+    host.bodies.set(`/${run}/a.m3u`, { status: 200, body: listA().text });
+    const store = () => new RedisPlaylistStore({ reads: t.redis, writes: t.redis, keys: new Keys(`${t.prefix}:${run}`) });
+    const options = { sources: [source], store: store(), logger: recordingLogger([]) };
+    await new PlaylistService({ ...options, refreshIntervalMs: 3_600_000 }).refresh();
+    host.bodies.set(`/${run}/a.m3u`, { status: 502, body: '' });
+    // A new process, with the interval already past: it refreshes at once, and the source fails.
+    const restarted = new PlaylistService({ ...options, store: store(), refreshIntervalMs: 1 });
+    await restarted.refreshIfDue(true);
+    const { playlist, meta } = await restarted.snapshot();
+    expect(host.hits.get(`/${run}/a.m3u`)).toBe(2);
+    expect(meta.status[0]).toMatchObject({ ok: false, error: 'HTTP 502 Bad Gateway', entries: 240 });
+    expect(playlist.entries).toHaveLength(240);
+  });
 });
