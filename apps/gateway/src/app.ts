@@ -7,6 +7,7 @@ import { getStream, headStream } from './routes/getstream.js';
 import { health } from './routes/health.js';
 import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
 import { metrics } from './routes/metrics.js';
+import { getPlaylist, getPlaylistJson, rewritePlaylist } from './routes/playlist.js';
 import { getStreamInfo, listStreams } from './routes/streams.js';
 
 export function createApp(ctx: GatewayContext): express.Express {
@@ -23,6 +24,9 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.get('/proxy/streams/:id', getStreamInfo(ctx));
   app.delete('/proxy/streams/:id', requireApiKey(ctx), stopStream(ctx));
   app.delete('/proxy/streams/:id/clients/:cid', requireApiKey(ctx), dropClient(ctx));
+  app.get('/playlist.m3u', getPlaylist(ctx));
+  app.get('/playlist.json', getPlaylistJson(ctx));
+  app.post('/playlist/rewrite', rewritePlaylist(ctx));
 
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });

@@ -24,6 +24,13 @@ import {
   OrchestratorClient,
   OrchestratorEngineSource,
 } from '@acestream-proxy/orchestrator';
+import {
+  DEFAULT_SOURCE_LIMITS,
+  MemoryPlaylistStore,
+  PlaylistService,
+  type PlaylistStore,
+  RedisPlaylistStore,
+} from '@acestream-proxy/playlist';
 import { connectRedis, type Redis, Subscriptions, waitReady, watchConnection } from '@acestream-proxy/redis';
 import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
 import { LocalMetrics, type MetricsSource, RedisMetrics } from './metrics.js';
@@ -40,6 +47,8 @@ export interface GatewayContext {
   streams: StreamManager;
   /** Worker reports for /metrics: the whole cluster's in Redis mode. */
   metrics: MetricsSource;
+  /** PLAYLIST_SOURCES merged and kept fresh (issue 13). */
+  playlist: PlaylistService;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
   close(): Promise<void>;
@@ -58,6 +67,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   let engineLoad: EngineLoad;
   let connections: Redis[] = [];
   let request: Redis | null = null;
+  let playlistStore: PlaylistStore;
 
   if (config.redisUrl) {
     request = connectRedis(config.redisUrl, 'request', workerId);
@@ -78,6 +88,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     election = new RedisOwnerElection(worker, keys, config.ownerTtlMs);
     bus = new RedisEventBus(worker, subscriptions, keys);
     engineLoad = new RedisEngineLoad(worker, keys);
+    playlistStore = new RedisPlaylistStore({ reads: request, writes: worker, keys });
     presence = new RedisWorkerPresence({
       redis: worker,
       keys,
@@ -93,6 +104,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     bus = new MemoryEventBus();
     presence = new MemoryWorkerPresence();
     engineLoad = new MemoryEngineLoad();
+    playlistStore = new MemoryPlaylistStore();
   }
 
   const orchestrator = config.orchestratorUrl
@@ -162,6 +174,15 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
         })
       : new LocalMetrics(workerId, streams);
 
+  const playlist = new PlaylistService({
+    sources: config.playlistSources ?? [],
+    refreshIntervalMs: config.playlistRefreshMinutes * 60_000,
+    store: playlistStore,
+    logger,
+    limits: { ...DEFAULT_SOURCE_LIMITS, maxBytes: config.playlistMaxBytes },
+  });
+  playlist.start();
+
   return {
     config,
     workerId,
@@ -172,6 +193,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     metadata: reads.metadata,
     streams,
     metrics,
+    playlist,
     async backendHealthy() {
       if (!request) return true;
       try {
@@ -182,6 +204,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     },
     async close() {
       await metrics.close();
+      playlist.close();
       await streams.close();
       await events.close();
       for (const c of connections) c.disconnect();

@@ -2,6 +2,12 @@
 
 import { EngineError } from '@acestream-proxy/engine';
 import { BadStreamIdError } from '@acestream-proxy/keys';
+import {
+  BadPlaylistOptionError,
+  NoPlaylistSourcesError,
+  PlaylistParseError,
+  PlaylistUnavailableError,
+} from '@acestream-proxy/playlist';
 import type { Logger } from '@acestream-proxy/stream';
 import type { ErrorRequestHandler, Response } from 'express';
 
@@ -29,6 +35,15 @@ export function toHttpError(err: unknown): HttpError {
         return { status: 504, code: err.code, message: err.message };
     }
   }
+  if (err instanceof PlaylistParseError || err instanceof BadPlaylistOptionError) {
+    return { status: 400, code: err.code, message: err.message };
+  }
+  if (err instanceof NoPlaylistSourcesError) return { status: 404, code: err.code, message: err.message };
+  if (err instanceof PlaylistUnavailableError) {
+    return { status: 503, code: err.code, message: err.message, retryAfterSeconds: RETRY_AFTER_SECONDS };
+  }
+  const body = bodyParserError(err);
+  if (body) return body;
   if (isRedisUnavailable(err)) {
     return {
       status: 503,
@@ -38,6 +53,16 @@ export function toHttpError(err: unknown): HttpError {
     };
   }
   return { status: 500, code: 'internal_error', message: 'unexpected error; see the proxy log' };
+}
+
+// express.text() (body-parser) marks its errors with a `type` and a 4xx `status`.
+function bodyParserError(err: unknown): HttpError | null {
+  const e = err as { type?: unknown; status?: unknown; limit?: unknown; message?: string };
+  if (typeof e?.type !== 'string' || typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return null;
+  if (e.type === 'entity.too.large') {
+    return { status: 413, code: 'body_too_large', message: `the body is larger than ${e.limit} bytes (PLAYLIST_MAX_BYTES)` };
+  }
+  return { status: e.status, code: e.type.replace(/\./g, '_'), message: e.message ?? 'bad request body' };
 }
 
 // ioredis rejects at once when offline (enableOfflineQueue: false) or out of retries.

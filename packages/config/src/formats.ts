@@ -71,3 +71,46 @@ export function engineList(raw: string): EngineAddress[] {
     return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
   });
 }
+
+export function boolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw 'must be true or false (also 1/0, yes/no, on/off)';
+}
+
+/** PLAYLIST_SOURCES: http(s) URLs and file paths (or file:// URLs), comma-separated. */
+export function playlistSources(raw: string): string[] {
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (entries.length === 0) throw 'must list at least one http(s) URL or file path, comma-separated';
+  for (const entry of entries) {
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(entry)?.[1]?.toLowerCase();
+    if (scheme === undefined) continue;
+    if (!['http', 'https', 'file'].includes(scheme)) {
+      throw `must list http(s) URLs or file paths, comma-separated; "${entry}" is neither`;
+    }
+    try {
+      new URL(entry);
+    } catch {
+      throw `must list http(s) URLs or file paths, comma-separated; "${entry}" is not a valid URL`;
+    }
+  }
+  return entries;
+}
+
+/** PUBLIC_URL: where players reach the proxy; kept without a trailing slash. */
+export function publicUrl(raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw 'must be an http(s) URL such as https://tv.example.com or http://192.168.1.10:8000';
+  }
+  if (!['http:', 'https:'].includes(parsed.protocol) || parsed.search || parsed.hash) {
+    throw 'must be an http(s) URL without query or fragment, such as https://tv.example.com/ace-proxy';
+  }
+  return raw.replace(/\/+$/, '');
+}

@@ -2,7 +2,7 @@
 
 import { availableParallelism } from 'node:os';
 import convict from 'convict';
-import { type Check, decimal, engineList, integer, oneOf, pattern, url } from './formats.js';
+import { boolean, type Check, decimal, engineList, integer, oneOf, pattern, playlistSources, publicUrl, url } from './formats.js';
 import type { ProxyConfig } from './types.js';
 
 interface Knob {
@@ -158,6 +158,37 @@ export const KNOBS = {
     doc: 'Bearer key sent to the orchestrator',
     default: null,
     check: pattern(/^\S+$/, 'a non-empty string without spaces'),
+  },
+  playlistSources: {
+    env: 'PLAYLIST_SOURCES',
+    doc: 'M3U playlists to serve rewritten at /playlist.m3u: http(s) URLs and/or file paths, comma-separated; unset = none',
+    default: null,
+    check: playlistSources,
+  },
+  playlistRefreshMinutes: {
+    env: 'PLAYLIST_REFRESH_MINUTES',
+    doc: 'Minutes between reloads of PLAYLIST_SOURCES (at least 0.01; a failing source keeps its last good copy)',
+    default: '60',
+    // 0.01 min (0.6 s) at least: tests refresh often; anything faster only hammers the sources.
+    check: decimal(0.01, { unit: 'of minutes' }),
+  },
+  playlistMaxBytes: {
+    env: 'PLAYLIST_MAX_BYTES',
+    doc: 'Largest playlist accepted from a source or in a POST /playlist/rewrite body, bytes',
+    default: String(10 * 1024 * 1024),
+    check: integer(1024, 1024 * 1024 * 1024, 'of bytes'),
+  },
+  publicUrl: {
+    env: 'PUBLIC_URL',
+    doc: "Base URL players reach the proxy at, used in playlists; unset = the request's Host",
+    default: null,
+    check: publicUrl,
+  },
+  trustProxy: {
+    env: 'TRUST_PROXY',
+    doc: 'Take the playlist base URL from X-Forwarded-Proto/-Host (behind a reverse proxy); false = ignore them',
+    default: 'false',
+    check: boolean,
   },
   logLevel: { env: 'LOG_LEVEL', doc: 'Log level', default: 'info', check: oneOf(LOG_LEVELS) },
   logFormat: {

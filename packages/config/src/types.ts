@@ -35,6 +35,13 @@ export interface ProxyConfig {
   readonly apiKey: string | null;
   readonly orchestratorUrl: string | null;
   readonly orchestratorApiKey: string | null;
+  /** PLAYLIST_SOURCES; null when unset. */
+  readonly playlistSources: readonly string[] | null;
+  readonly playlistRefreshMinutes: number;
+  readonly playlistMaxBytes: number;
+  /** Without a trailing slash; null = from each request. */
+  readonly publicUrl: string | null;
+  readonly trustProxy: boolean;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
 }

@@ -59,6 +59,25 @@ export class Keys {
   controlChannel(): string {
     return `${this.prefix}:control`;
   }
+  /**
+   * Playlist keys (issue 13) share the `{playlist}` hash tag: one refresh writes them in one
+   * MULTI, which a Redis Cluster only accepts within one slot.
+   */
+  playlistMeta(): string {
+    return `${this.prefix}:{playlist}:meta`;
+  }
+  /** The merged playlist every worker serves (JSON). */
+  playlistMerged(): string {
+    return `${this.prefix}:{playlist}:merged`;
+  }
+  /** Hash: each source's last good copy (JSON), by source as configured. */
+  playlistSources(): string {
+    return `${this.prefix}:{playlist}:sources`;
+  }
+  /** A short lock so one worker of the cluster refreshes the sources at a time. */
+  playlistRefreshLock(): string {
+    return `${this.prefix}:{playlist}:refresh_lock`;
+  }
   chunksChannel(id: StreamId): string {
     return `${this.stream(id)}:chunks`;
   }

@@ -6,12 +6,15 @@ import type { GatewayContext } from '../context.js';
 export function health(ctx: GatewayContext): RequestHandler {
   return async (_req, res) => {
     const healthy = await ctx.backendHealthy();
+    // Playlist sources are reported, not judged: a failing source keeps its last good copy.
+    const playlist = healthy ? await ctx.playlist.health().catch(() => null) : null;
     res.status(healthy ? 200 : 503).json({
       status: healthy ? 'ok' : 'degraded',
       mode: ctx.mode,
       redis: ctx.mode === 'embedded' ? 'not used' : healthy ? 'ok' : 'unreachable',
       worker_id: ctx.workerId,
       uptime_s: Math.round(process.uptime()),
+      ...(playlist ? { playlist } : {}),
     });
   };
 }

@@ -1,0 +1,95 @@
+// GET /playlist.m3u, GET /playlist.json, POST /playlist/rewrite: channel lists pointing at the proxy.
+
+import type { TLSSocket } from 'node:tls';
+import type { ProxyConfig } from '@acestream-proxy/config';
+import {
+  BadPlaylistOptionError,
+  listChannels,
+  listGroups,
+  mergePlaylists,
+  type PlaylistFormat,
+  parsePlaylist,
+  type RenderOptions,
+  renderPlaylist,
+} from '@acestream-proxy/playlist';
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import type { GatewayContext } from '../context.js';
+
+const M3U_TYPE = 'audio/x-mpegurl; charset=utf-8';
+
+export function getPlaylist(ctx: GatewayContext): RequestHandler {
+  return async (req, res) => {
+    const options = renderOptions(req, ctx.config);
+    const { playlist } = await ctx.playlist.snapshot();
+    sendM3u(res, renderPlaylist(playlist, options));
+  };
+}
+
+export function getPlaylistJson(ctx: GatewayContext): RequestHandler {
+  return async (req, res) => {
+    const options = renderOptions(req, ctx.config);
+    const { playlist, meta } = await ctx.playlist.snapshot();
+    res.setHeader('Cache-Control', 'no-cache');
+    res.json({
+      refreshed_at: new Date(meta.refreshedAt).toISOString(),
+      sources: meta.status,
+      groups: listGroups(playlist),
+      channels: listChannels(playlist, options),
+    });
+  };
+}
+
+/** Rewrites the M3U in the body (one-off use); never fetches anything the body names. */
+export function rewritePlaylist(ctx: GatewayContext): RequestHandler[] {
+  return [
+    express.text({ type: () => true, limit: ctx.config.playlistMaxBytes }),
+    (req, res) => {
+      const options = renderOptions(req, ctx.config);
+      const playlist = mergePlaylists([parsePlaylist(typeof req.body === 'string' ? req.body : '')]);
+      sendM3u(res, renderPlaylist(playlist, options));
+    },
+  ];
+}
+
+function sendM3u(res: Response, text: string): void {
+  res.setHeader('Content-Type', M3U_TYPE);
+  res.setHeader('Content-Disposition', 'inline; filename="playlist.m3u"');
+  res.setHeader('Cache-Control', 'no-cache');
+  res.send(text);
+}
+
+function renderOptions(req: Request, config: ProxyConfig): RenderOptions {
+  const format = req.query.format ?? 'ts';
+  if (format !== 'ts' && format !== 'hls') {
+    throw new BadPlaylistOptionError(`format must be ts (MPEG-TS, the default) or hls (got ${JSON.stringify(format)})`);
+  }
+  const group = req.query.group;
+  const groups = (Array.isArray(group) ? group : group === undefined ? [] : [group]).filter(
+    (g): g is string => typeof g === 'string' && g !== '',
+  );
+  return { baseUrl: baseUrl(req, config), format: format as PlaylistFormat, groups };
+}
+
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+const PREFIX = /^(\/[A-Za-z0-9._~%!$&'()*+,;=:@-]+)+$/;
+
+/**
+ * Where players reach this proxy: PUBLIC_URL; else this request's scheme and Host header. The
+ * X-Forwarded-Proto/-Host/-Prefix headers of a reverse proxy count only with TRUST_PROXY, since
+ * any client can send them. (Express's own `trust proxy` is not used: it trusts loopback peers.)
+ */
+export function baseUrl(req: Request, config: ProxyConfig): string {
+  if (config.publicUrl) return config.publicUrl;
+  const forwarded = (name: string) => (config.trustProxy ? req.get(name)?.split(',')[0]?.trim() : undefined);
+  const proto = forwarded('x-forwarded-proto')?.toLowerCase();
+  const scheme = proto === 'http' || proto === 'https' ? proto : (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+  const candidates = [forwarded('x-forwarded-host'), req.get('host')];
+  const host = candidates.find((h): h is string => h !== undefined && HOST.test(h)) ?? localHost(req);
+  const prefix = forwarded('x-forwarded-prefix')?.replace(/\/+$/, '');
+  return `${scheme}://${host}${prefix && PREFIX.test(prefix) ? prefix : ''}`;
+}
+
+function localHost(req: Request): string {
+  const address = req.socket.localAddress ?? '127.0.0.1';
+  return `${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}`;
+}
