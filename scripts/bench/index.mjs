@@ -1,8 +1,10 @@
 // `pnpm bench`: runs the scenarios as separate processes and prints one table (+ bench/results/*.json).
-// Flags: --scenarios fanout,join,failover,many,startup  --clients N --seconds S --streams N --kills N --every S
-//        --workers W --quick (tiny sizes, for a smoke run)
+// Flags: --scenarios fanout,join,failover,many,startup,kickoff,joins,cpu  --clients N --seconds S --streams N
+//        --kills N --every S --workers W --readers R (load-generator processes of the crowd scenarios)
+//        --joins N --quick (tiny sizes, for a smoke run)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import * as crowd from './crowd-scenarios.mjs';
 import * as scenarios from './scenarios.mjs';
 import { stopAll } from './stack.mjs';
 
@@ -15,6 +17,8 @@ const { values } = parseArgs({
     streams: { type: 'string' },
     kills: { type: 'string' },
     every: { type: 'string' },
+    readers: { type: 'string', default: '2' },
+    joins: { type: 'string' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -22,6 +26,7 @@ const quick = values.quick;
 const num = (v, full, small) => Number(v ?? (quick ? small : full));
 const workers = Number(values.workers);
 const seconds = num(values.seconds, 60, 3);
+const readers = Number(values.readers);
 
 const plans = {
   fanout: () => scenarios.fanout({ clients: num(values.clients, 1000, 20), seconds, bitrate: 8_000_000, workers }),
@@ -44,6 +49,10 @@ const plans = {
       bitrate: 4_000_000,
       workers,
     }),
+  kickoff: () => crowd.kickoff({ clients: num(values.clients, 2000, 50), bitrate: 8_000_000, workers, readers }),
+  joins: () => crowd.joins({ joins: num(values.joins, 3000, 50), bitrate: 300_000, workers, readers }),
+  cpu: () =>
+    crowd.cpu({ clients: num(values.clients, 500, 20), seconds: num(values.seconds, 10, 3), bitrate: 8_000_000, workers, readers }),
 };
 
 const results = [];

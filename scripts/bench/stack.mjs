@@ -34,6 +34,8 @@ export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, s
       ENGINES: `127.0.0.1:${sim.port}`,
       ENGINE_MAX_STREAMS: '1000',
       LOG_LEVEL: 'warn',
+      // BENCH_CPU_PROF=<dir>: every gateway process (primary and workers) writes a V8 CPU profile there on exit.
+      ...(process.env.BENCH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {}),
       ...env,
     },
     timeoutMs: 30_000,
