@@ -34,10 +34,10 @@ export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, s
       ENGINES: `127.0.0.1:${sim.port}`,
       ENGINE_MAX_STREAMS: '1000',
       LOG_LEVEL: 'warn',
-      // BENCH_CPU_PROF=<dir>: every gateway process (primary and workers) writes a V8 CPU profile there on exit.
-      ...(process.env.BENCH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {}),
       ...env,
     },
+    // BENCH_CPU_PROF=<dir>: every gateway process (primary and workers) writes a V8 CPU profile there on exit.
+    execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
     timeoutMs: 30_000,
   }).catch(async (err) => {
     await Promise.allSettled([sim.stop(), redis.stop()]);

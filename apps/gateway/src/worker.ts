@@ -27,12 +27,19 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
   // Forked by our primary: connections arrive from it, confirmed one by one (see dispatch.ts).
   // Under pm2 (or alone) the process listens itself.
   if (cluster.isWorker && process.env.ACESTREAM_PROXY_DISPATCHED === '1') {
+    // Confirmations of one tick go in one message: in a flash crowd, IPC per connection adds up.
+    let taken: number[] = [];
+    const confirm = () => {
+      const message: TakenMessage = { type: TAKEN, ids: taken };
+      taken = [];
+      if (process.connected) process.send?.(message);
+    };
     process.on('message', (message: ConnectionMessage, socket?: net.Socket) => {
       if (message?.type !== CONNECTION || !socket) return;
       // A stopping worker leaves it unconfirmed: the primary gives it to another worker.
       if (stopping) return;
-      const taken: TakenMessage = { type: TAKEN, id: message.id };
-      process.send?.(taken);
+      if (taken.length === 0) setImmediate(confirm);
+      taken.push(message.id);
       server.emit('connection', socket);
       socket.resume();
     });

@@ -37,4 +37,5 @@ export interface ProxyConfig {
   readonly orchestratorApiKey: string | null;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  readonly joinBacklogBudgetMb: number;
 }

@@ -12,6 +12,9 @@ export interface ClientSink {
   once(event: 'drain', listener: () => void): unknown;
   end(): unknown;
   readonly destroyed: boolean;
+  /** Several writes in one go (one writev to the socket) between cork and uncork, when the sink has them. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export interface FanoutSettings {
@@ -32,6 +35,17 @@ export interface FanoutSettings {
    * starts on a packet boundary anyway (streams whose muxer marks none).
    */
   entryWaitChunks: number;
+  /**
+   * The join burst budget: backlog bytes this worker's joiners may be owed at once. A joiner whose
+   * backlog does not fit starts at the newest picture instead, or, when even that does not fit,
+   * waits for the next one (null packets meanwhile). Unset: no limit.
+   */
+  joinBacklogBudget?: number;
+  /**
+   * Bytes a client that is behind may be written in one go (several chunks, one writev) before it
+   * waits for its socket to drain. Unset: one write past the socket's high-water mark.
+   */
+  catchUpWriteBytes?: number;
 }
 
 export class FanoutClient {
@@ -42,6 +56,10 @@ export class FanoutClient {
   lastWriteAt = 0;
   /** Joined before the stream had a picture to start on: waits for a random access point. */
   awaitingEntry = false;
+  /** Stream byte position up to which this client has been written (chunks only). */
+  position = 0;
+  /** Stream byte position where the backlog it was given on joining ends (0: none owed). */
+  backlogEnd = 0;
   constructor(
     readonly clientId: string,
     readonly sink: ClientSink,
@@ -66,6 +84,11 @@ export class StreamFanout {
   private closed = false;
   /** False until the join window is known; notifications before that only raise `wanted`. */
   private ready = false;
+  /** Per cached chunk, the stream byte position of its end; `end` is that of the newest. */
+  private readonly ends = new Map<number, number>();
+  private end = 0;
+  /** Backlog bytes joiners of this fanout are still owed (see `joinBacklogBudget`). */
+  private owed = 0;
 
   constructor(
     readonly id: StreamId,
@@ -95,13 +118,24 @@ export class StreamFanout {
    */
   add(clientId: string, sink: ClientSink): FanoutClient {
     const client = new FanoutClient(clientId, sink);
+    client.position = this.end;
     this.clients.add(client);
     const target = this.joinIndex();
-    const entry = this.entryPoint(target);
-    if (entry) this.startAt(client, entry.index, entry.offset);
-    else if (target <= this.newest && !this.hasEntries()) {
+    const normal = this.entryPoint(target);
+    const entry = normal && this.withinBudget(normal);
+    if (entry !== normal) this.stats.joinsTrimmed++;
+    if (entry) {
+      this.owe(client, entry.index);
+      this.startAt(client, entry.index, entry.offset);
+    } else if (normal) {
+      // Over the join budget even at the newest picture: no backlog, it starts on the next one.
+      client.cursor = this.newest + 1;
+      client.awaitingEntry = true;
+      this.write(client, KEEPALIVE);
+    } else if (target <= this.newest && !this.hasEntries()) {
       // A stream without random access marks: start on a packet boundary.
       client.cursor = target;
+      this.owe(client, target);
       this.pump(client);
     } else {
       client.cursor = this.newest + 1;
@@ -112,7 +146,12 @@ export class StreamFanout {
   }
 
   remove(client: FanoutClient): void {
-    this.clients.delete(client);
+    if (this.clients.delete(client)) this.settle(client);
+  }
+
+  /** Backlog bytes this worker's joiners are still owed (for tests and the join budget). */
+  get owedBacklog(): number {
+    return this.owed;
   }
 
   /** A chunk notification: fetch what is missing once for all clients of this worker. */
@@ -162,6 +201,9 @@ export class StreamFanout {
         return;
       }
       chunks.forEach((chunk, i) => {
+        // A chunk that expired before this worker fetched it takes no room in the stream.
+        if (chunk) this.end += chunk.length;
+        this.ends.set(from + i, this.end);
         if (!chunk) return;
         this.cache.set(from + i, chunk);
         this.entries.set(from + i, findRandomAccess(chunk));
@@ -169,9 +211,10 @@ export class StreamFanout {
       });
       this.newest = to;
       this.lastDataAt = Date.now();
-      for (let n = this.oldestCached() - 1; this.cache.has(n); n--) {
+      for (let n = this.oldestCached() - 1; this.ends.has(n); n--) {
         this.cache.delete(n);
         this.entries.delete(n);
+        this.ends.delete(n);
       }
       for (const client of this.clients) {
         if (client.awaitingEntry) this.startWaiting(client);
@@ -180,21 +223,71 @@ export class StreamFanout {
     }
   }
 
-  /** Writes cached chunks from the client's cursor until its socket pushes back. */
+  /**
+   * Writes cached chunks from the client's cursor until its socket pushes back. A client that is
+   * behind gets up to `catchUpWriteBytes` at once: views of the shared chunks, one writev.
+   */
   private pump(client: FanoutClient): void {
     if (client.blocked || client.sink.destroyed) return;
     if (client.cursor < this.oldestCached() && client.cursor <= this.newest) {
       this.jump(client);
       return;
     }
-    while (client.cursor <= this.newest) {
-      const chunk = this.cache.get(client.cursor++);
+    if (client.cursor > this.newest) return;
+    const batch = this.settings.catchUpWriteBytes ?? 0;
+    const several = client.cursor < this.newest && batch > 0;
+    if (several) client.sink.cork?.();
+    let flowing = true;
+    let written = 0;
+    while (client.cursor <= this.newest && (flowing || written < batch)) {
+      const n = client.cursor++;
+      this.advance(client, this.ends.get(n) ?? client.position);
+      const chunk = this.cache.get(n);
       if (!chunk) continue; // expired before this worker fetched it: nothing to send for it
-      if (!this.write(client, chunk)) {
-        this.waitForDrain(client);
-        return;
-      }
+      written += chunk.length;
+      flowing = this.write(client, chunk);
     }
+    if (several) client.sink.uncork?.();
+    if (!flowing) this.waitForDrain(client);
+  }
+
+  /** Moves the client's stream position, paying off what it is owed of its join backlog. */
+  private advance(client: FanoutClient, position: number): void {
+    if (client.position < client.backlogEnd) this.owed -= Math.min(position, client.backlogEnd) - client.position;
+    client.position = position;
+  }
+
+  /** A client leaves or is moved: what it was still owed of its backlog is owed no more. */
+  private settle(client: FanoutClient): void {
+    if (client.position < client.backlogEnd) this.owed -= client.backlogEnd - client.position;
+    client.backlogEnd = 0;
+  }
+
+  /** Stream byte position where chunk `index` starts. */
+  private startOf(index: number): number {
+    const before = this.ends.get(index - 1);
+    if (before !== undefined) return before;
+    const at = this.ends.get(index);
+    return at === undefined ? this.end : at - (this.cache.get(index)?.length ?? 0);
+  }
+
+  /** A joiner starting at chunk `index` is owed everything from there to the live edge. */
+  private owe(client: FanoutClient, index: number): void {
+    client.position = this.startOf(index);
+    client.backlogEnd = this.end;
+    this.owed += this.end - client.position;
+  }
+
+  /**
+   * The join burst policy: the normal join point when its backlog fits in the budget, else the
+   * newest picture when that fits, else null (the joiner waits for the next picture).
+   */
+  private withinBudget(entry: { index: number; offset: number }): { index: number; offset: number } | null {
+    const budget = this.settings.joinBacklogBudget;
+    const fits = (e: { index: number }) => budget === undefined || this.owed + this.end - this.startOf(e.index) <= budget;
+    if (fits(entry)) return entry;
+    const newest = this.entryPoint(this.newest);
+    return newest && fits(newest) ? newest : null;
   }
 
   // Backpressure is per client: only this client waits, the others keep receiving.
@@ -258,6 +351,7 @@ export class StreamFanout {
     let flowing = header ? this.write(client, header) : true;
     flowing = this.write(client, offset === 0 ? chunk : chunk.subarray(offset)) && flowing;
     client.cursor = index + 1;
+    this.advance(client, this.ends.get(index)!);
     if (!flowing) this.waitForDrain(client);
     else this.pump(client);
   }
@@ -272,7 +366,7 @@ export class StreamFanout {
         client_id: client.clientId,
         skips: client.skips,
       });
-      this.clients.delete(client);
+      this.remove(client);
       client.sink.end();
       this.onClientDropped(client, 'too slow');
       return;
@@ -281,6 +375,7 @@ export class StreamFanout {
       client_id: client.clientId,
       behind: this.newest - client.cursor,
     });
+    this.settle(client);
     const entry = this.entryPoint(this.newest);
     if (entry) {
       this.startAt(client, entry.index, entry.offset);
