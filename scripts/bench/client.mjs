@@ -43,7 +43,9 @@ export class Player {
     this.head = Buffer.alloc(0);
     this.socket = net.connect(Number(u.port), u.hostname);
     this.socket.setNoDelay(true);
+    this.connectMs = NaN;
     this.socket.on('connect', () => {
+      this.connectMs = performance.now() - this.started;
       this.socket.write(
         `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: bench\r\nConnection: keep-alive\r\n\r\n`,
       );

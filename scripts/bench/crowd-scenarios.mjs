@@ -132,7 +132,11 @@ async function storm(url, { clients, spreadMs, readers, bitrate, pids }) {
   }).length;
   const ttfb = players.map((p) => p.ttfbMs).filter((t) => t !== null && !Number.isNaN(t));
   const frame = players.map((p) => p.firstFrameMs).filter((t) => t !== null && !Number.isNaN(t));
+  const connects = players.map((p) => p.connectMs).filter((t) => t !== null && !Number.isNaN(t));
   const result = {
+    tcp_connected: connects.length,
+    connect_p50_ms: median(connects),
+    connect_p99_ms: connects.length === clients ? percentile(connects, 99) : Number.POSITIVE_INFINITY,
     connected: players.filter((p) => p.status === 200).length,
     dropped: players.filter((p) => p.ended).length,
     ttfb_p50_ms: median(ttfb),

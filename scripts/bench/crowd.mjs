@@ -52,6 +52,7 @@ function report() {
       openedAt,
       status: player.status,
       ended: player.ended,
+      connectMs: player.connectMs,
       ttfbMs: player.ttfb,
       firstFrameMs: player.firstFrameMs,
       bytes: player.dataBytes,

@@ -12,6 +12,8 @@ export interface ClientSink {
   once(event: 'drain', listener: () => void): unknown;
   end(): unknown;
   readonly destroyed: boolean;
+  /** Bytes written but not yet taken by the socket, when the sink can tell. */
+  readonly writableLength?: number;
   /** Several writes in one go (one writev to the socket) between cork and uncork, when the sink has them. */
   cork?(): void;
   uncork?(): void;
@@ -42,17 +44,23 @@ export interface FanoutSettings {
    */
   joinBacklogBudget?: number;
   /**
-   * Bytes a client that is behind may be written in one go (several chunks, one writev) before it
-   * waits for its socket to drain. Unset: one write past the socket's high-water mark.
+   * Bytes a client may have queued (views of shared chunks, no copies) before it waits for its
+   * socket to drain: a client that is behind gets several chunks in one writev, and one at the
+   * live edge is not made to wait for a drain event per chunk. Unset: the socket's high-water mark.
    */
   catchUpWriteBytes?: number;
 }
+
+/** Longest stretch (ms) the fanout writes to its clients before letting other I/O in (new connections). */
+const SLICE_MS = 4;
 
 export class FanoutClient {
   cursor = 0;
   bytesSent = 0;
   skips = 0;
   blocked = false;
+  /** Its last write returned false: a 'drain' is due. */
+  pushedBack = false;
   lastWriteAt = 0;
   /** Joined before the stream had a picture to start on: waits for a random access point. */
   awaitingEntry = false;
@@ -216,9 +224,18 @@ export class StreamFanout {
         this.entries.delete(n);
         this.ends.delete(n);
       }
+      // In slices: a worker writing to thousands of clients still takes new connections (the
+      // primary hands over one per turn of this worker's event loop) and timers meanwhile.
+      let sliceStart = performance.now();
+      let n = 0;
       for (const client of this.clients) {
         if (client.awaitingEntry) this.startWaiting(client);
         else this.pump(client);
+        if (++n % 16 === 0 && performance.now() - sliceStart > SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.closed) return;
+          sliceStart = performance.now();
+        }
       }
     }
   }
@@ -234,21 +251,22 @@ export class StreamFanout {
       return;
     }
     if (client.cursor > this.newest) return;
-    const batch = this.settings.catchUpWriteBytes ?? 0;
-    const several = client.cursor < this.newest && batch > 0;
+    const limit = this.settings.catchUpWriteBytes ?? 0;
+    const several = client.cursor < this.newest && limit > 0;
     if (several) client.sink.cork?.();
-    let flowing = true;
-    let written = 0;
-    while (client.cursor <= this.newest && (flowing || written < batch)) {
+    while (client.cursor <= this.newest) {
+      // Pushed back with more than `limit` queued: wait for the drain (a sink that cannot tell
+      // its queue waits at the first push back, as a plain stream would).
+      if (client.pushedBack && (client.sink.writableLength ?? Number.POSITIVE_INFINITY) > limit) {
+        this.waitForDrain(client);
+        break;
+      }
       const n = client.cursor++;
       this.advance(client, this.ends.get(n) ?? client.position);
       const chunk = this.cache.get(n);
-      if (!chunk) continue; // expired before this worker fetched it: nothing to send for it
-      written += chunk.length;
-      flowing = this.write(client, chunk);
+      if (chunk) this.write(client, chunk); // none: expired before this worker fetched it
     }
     if (several) client.sink.uncork?.();
-    if (!flowing) this.waitForDrain(client);
   }
 
   /** Moves the client's stream position, paying off what it is owed of its join backlog. */
@@ -295,6 +313,7 @@ export class StreamFanout {
     client.blocked = true;
     client.sink.once('drain', () => {
       client.blocked = false;
+      client.pushedBack = false;
       if (this.clients.has(client)) this.pump(client);
     });
   }
@@ -303,7 +322,8 @@ export class StreamFanout {
     client.bytesSent += bytes.length;
     this.stats.bytesSent += bytes.length;
     client.lastWriteAt = Date.now();
-    return client.sink.write(bytes);
+    client.pushedBack = !client.sink.write(bytes);
+    return !client.pushedBack;
   }
 
   /** The chunk and offset to start a player on: the random access point nearest `target`. */
