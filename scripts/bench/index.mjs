@@ -1,7 +1,8 @@
 // `pnpm bench`: runs the scenarios as separate processes and prints one table (+ bench/results/*.json).
 // Flags: --scenarios fanout,join,failover,many,startup,kickoff,joins,cpu  --clients N --seconds S --streams N
 //        --kills N --every S --workers W --readers R (load-generator processes of the crowd scenarios)
-//        --joins N --quick (tiny sizes, for a smoke run)
+//        --joins N --runs N (repeat each scenario; the table shows medians, the JSON every run)
+//        --quick (tiny sizes, for a smoke run)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as crowd from './crowd-scenarios.mjs';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     every: { type: 'string' },
     readers: { type: 'string', default: '2' },
     joins: { type: 'string' },
+    runs: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -62,13 +64,30 @@ for (const name of values.scenarios.split(',')) {
     console.error(`unknown scenario ${name}; choose from ${Object.keys(plans).join(', ')}`);
     process.exit(2);
   }
-  process.stderr.write(`running ${name}...\n`);
-  try {
-    results.push(await plan());
-  } catch (err) {
-    await stopAll();
-    throw err;
+  const runs = [];
+  for (let r = 0; r < Number(values.runs); r++) {
+    process.stderr.write(`running ${name}${Number(values.runs) > 1 ? ` (run ${r + 1})` : ''}...\n`);
+    try {
+      runs.push(await plan());
+    } catch (err) {
+      await stopAll();
+      throw err;
+    }
   }
+  results.push(runs.length === 1 ? runs[0] : { ...medians(runs), runs });
+}
+
+/** Per field, the median over runs (numbers), or the first run's value. */
+function medians(runs) {
+  const out = {};
+  for (const key of Object.keys(runs[0])) {
+    const values = runs.map((r) => r[key]);
+    if (values.every((v) => typeof v === 'number')) {
+      const sorted = [...values].sort((a, b) => a - b);
+      out[key] = sorted[Math.floor(sorted.length / 2)];
+    } else out[key] = values[0];
+  }
+  return out;
 }
 
 const fmt = (v) =>
@@ -81,7 +100,8 @@ const fmt = (v) =>
       : String(v);
 for (const r of results) {
   console.log(`\n${r.scenario}`);
-  for (const [k, v] of Object.entries(r)) if (k !== 'scenario') console.log(`  ${k.padEnd(36)} ${fmt(v)}`);
+  if (r.runs) console.log(`  (median of ${r.runs.length} runs)`);
+  for (const [k, v] of Object.entries(r)) if (k !== 'scenario' && k !== 'runs') console.log(`  ${k.padEnd(36)} ${fmt(v)}`);
 }
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

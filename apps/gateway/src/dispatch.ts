@@ -35,10 +35,11 @@ export interface ConnectionMessage {
   type: typeof CONNECTION;
   id: number;
 }
-/** The connections a worker took in one tick (one message, not one per connection). */
+/** The connections a worker took in one tick (one message, not one per connection), and its count after. */
 export interface TakenMessage {
   type: typeof TAKEN;
   ids: number[];
+  connections: number;
 }
 /** A worker's open connections, sent when the number changes. */
 export interface LoadMessage {

@@ -49,7 +49,10 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
     const worker = cluster.fork({ ACESTREAM_PROXY_DISPATCHED: '1' });
     startedAt.set(worker, Date.now());
     worker.on('message', (message: { type?: string }) => {
-      if (message?.type === TAKEN) dispatcher.taken(worker, (message as TakenMessage).ids);
+      if (message?.type === TAKEN) {
+        dispatcher.taken(worker, (message as TakenMessage).ids);
+        dispatcher.reportLoad(worker, (message as TakenMessage).connections);
+      }
       else if (message?.type === LOAD) dispatcher.reportLoad(worker, (message as LoadMessage).connections);
       else if (message?.type === READY) onReady(worker);
     });

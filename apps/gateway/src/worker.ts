@@ -27,10 +27,12 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
   // Forked by our primary: connections arrive from it, confirmed one by one (see dispatch.ts).
   // Under pm2 (or alone) the process listens itself.
   if (cluster.isWorker && process.env.ACESTREAM_PROXY_DISPATCHED === '1') {
-    // Confirmations of one tick go in one message: in a flash crowd, IPC per connection adds up.
+    // Confirmations of one tick go in one message with this worker's connection count: in a
+    // flash crowd, IPC per connection adds up.
     let taken: number[] = [];
+    let open = 0;
     const confirm = () => {
-      const message: TakenMessage = { type: TAKEN, ids: taken };
+      const message: TakenMessage = { type: TAKEN, ids: taken, connections: open };
       taken = [];
       if (process.connected) process.send?.(message);
     };
@@ -44,8 +46,8 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
       socket.resume();
     });
     // The primary sends new players to the worker with the fewest connections: tell it this
-    // worker's count when it changes (once per tick however many changed).
-    let open = 0;
+    // worker's count when connections close (once per tick however many); new ones are counted
+    // in the confirmations.
     let reportQueued = false;
     const report = () => {
       if (reportQueued) return;
@@ -62,7 +64,6 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
         open--;
         report();
       });
-      report();
     });
     process.send?.({ type: READY });
     logger.info('gateway ready', { mode: ctx.mode, engines: config.engines });
