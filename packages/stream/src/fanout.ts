@@ -97,6 +97,8 @@ export class StreamFanout {
   private end = 0;
   /** Backlog bytes joiners of this fanout are still owed (see `joinBacklogBudget`). */
   private owed = 0;
+  /** Clients whose socket drained, waiting for their turn to be written to (see `drained`). */
+  private readonly drainedClients = new Set<FanoutClient>();
 
   constructor(
     readonly id: StreamId,
@@ -314,8 +316,25 @@ export class StreamFanout {
     client.sink.once('drain', () => {
       client.blocked = false;
       client.pushedBack = false;
-      if (this.clients.has(client)) this.pump(client);
+      if (this.clients.has(client)) this.drained(client);
     });
+  }
+
+  // Drained clients are written to in time slices after the I/O poll, not inside it: however
+  // many sockets drain at once, the worker's event loop keeps turning and taking new connections.
+  private drained(client: FanoutClient): void {
+    this.drainedClients.add(client);
+    if (this.drainedClients.size === 1) setImmediate(() => this.pumpDrained());
+  }
+
+  private pumpDrained(): void {
+    const sliceEnd = performance.now() + SLICE_MS;
+    for (const client of this.drainedClients) {
+      this.drainedClients.delete(client);
+      if (this.clients.has(client)) this.pump(client);
+      if (performance.now() > sliceEnd) break;
+    }
+    if (this.drainedClients.size > 0 && !this.closed) setImmediate(() => this.pumpDrained());
   }
 
   private write(client: FanoutClient, bytes: Buffer): boolean {
