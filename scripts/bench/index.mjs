@@ -54,7 +54,13 @@ const plans = {
   kickoff: () => crowd.kickoff({ clients: num(values.clients, 2000, 50), bitrate: 8_000_000, workers, readers }),
   joins: () => crowd.joins({ joins: num(values.joins, 3000, 50), bitrate: 300_000, workers, readers }),
   cpu: () =>
-    crowd.cpu({ clients: num(values.clients, 500, 20), seconds: num(values.seconds, 10, 3), bitrate: 8_000_000, workers, readers }),
+    crowd.cpu({
+      clients: num(values.clients, 500, 20),
+      seconds: num(values.seconds, 10, 3),
+      bitrate: 8_000_000,
+      workers,
+      readers,
+    }),
 };
 
 const results = [];

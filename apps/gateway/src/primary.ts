@@ -52,8 +52,7 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
       if (message?.type === TAKEN) {
         dispatcher.taken(worker, (message as TakenMessage).ids);
         dispatcher.reportLoad(worker, (message as TakenMessage).connections);
-      }
-      else if (message?.type === LOAD) dispatcher.reportLoad(worker, (message as LoadMessage).connections);
+      } else if (message?.type === LOAD) dispatcher.reportLoad(worker, (message as LoadMessage).connections);
       else if (message?.type === READY) onReady(worker);
     });
     worker.on('disconnect', () => dispatcher.removeWorker(worker));

@@ -23,7 +23,10 @@ export interface StartOptions {
 }
 
 /** Runs `node <script>` from the repo root with PORT=0 and resolves once it reports its port. */
-export function startNodeProcess(script: string, { env = {}, timeoutMs = 15_000, execArgv = [] }: StartOptions = {}): Promise<StartedProcess> {
+export function startNodeProcess(
+  script: string,
+  { env = {}, timeoutMs = 15_000, execArgv = [] }: StartOptions = {},
+): Promise<StartedProcess> {
   const proc = spawn(process.execPath, [...execArgv, script], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
