@@ -235,11 +235,11 @@ export async function joins({ joins: count, bitrate, workers, readers }) {
 export async function cpu({ clients, seconds, bitrate, workers, readers }) {
   const steady = async (url, pids) => {
     const crowd = await Crowd.start(readers);
-    // A few hundred players a second, then time to settle at the live edge.
+    // A few hundred players a second, then 10 s to settle at the live edge (backlogs delivered).
     const spreadMs = (clients / 250) * 1000;
     const t0 = epoch() + 300;
     crowd.open(url, clients, { startAt: t0, spreadMs, firstFrame: false });
-    const from = t0 + spreadMs + 6000;
+    const from = t0 + spreadMs + 10_000;
     const to = from + seconds * 1000;
     crowd.mark('w0', from);
     crowd.mark('w1', to);
