@@ -3,6 +3,7 @@
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { StreamId } from '@acestream-proxy/keys';
 import { findRandomAccess, nullPackets, PsiTracker } from '@acestream-proxy/ts';
+import { BacklogLedger, type BacklogPosition } from './join-budget.js';
 import type { Logger } from './logger.js';
 import type { WorkerStats } from './stats.js';
 
@@ -54,7 +55,7 @@ export interface FanoutSettings {
 /** Longest stretch (ms) the fanout writes to its clients before letting other I/O in (new connections). */
 const SLICE_MS = 4;
 
-export class FanoutClient {
+export class FanoutClient implements BacklogPosition {
   cursor = 0;
   bytesSent = 0;
   skips = 0;
@@ -64,9 +65,7 @@ export class FanoutClient {
   lastWriteAt = 0;
   /** Joined before the stream had a picture to start on: waits for a random access point. */
   awaitingEntry = false;
-  /** Stream byte position up to which this client has been written (chunks only). */
   position = 0;
-  /** Stream byte position where the backlog it was given on joining ends (0: none owed). */
   backlogEnd = 0;
   constructor(
     readonly clientId: string,
@@ -96,7 +95,7 @@ export class StreamFanout {
   private readonly ends = new Map<number, number>();
   private end = 0;
   /** Backlog bytes joiners of this fanout are still owed (see `joinBacklogBudget`). */
-  private owed = 0;
+  private readonly ledger: BacklogLedger;
   /** Clients whose socket drained, waiting for their turn to be written to (see `drained`). */
   private readonly drainedClients = new Set<FanoutClient>();
 
@@ -107,7 +106,9 @@ export class StreamFanout {
     private readonly logger: Logger,
     private readonly stats: WorkerStats,
     private readonly onClientDropped: (client: FanoutClient, reason: string) => void = () => {},
-  ) {}
+  ) {
+    this.ledger = new BacklogLedger(settings.joinBacklogBudget);
+  }
 
   /** Subscribes to notifications and loads the join window into the cache. */
   async open(): Promise<void> {
@@ -156,12 +157,12 @@ export class StreamFanout {
   }
 
   remove(client: FanoutClient): void {
-    if (this.clients.delete(client)) this.settle(client);
+    if (this.clients.delete(client)) this.ledger.settle(client);
   }
 
-  /** Backlog bytes this worker's joiners are still owed (for tests and the join budget). */
+  /** Backlog bytes this fanout's joiners are still owed (see `joinBacklogBudget`). */
   get owedBacklog(): number {
-    return this.owed;
+    return this.ledger.total;
   }
 
   /** A chunk notification: fetch what is missing once for all clients of this worker. */
@@ -264,23 +265,11 @@ export class StreamFanout {
         break;
       }
       const n = client.cursor++;
-      this.advance(client, this.ends.get(n) ?? client.position);
+      this.ledger.advance(client, this.ends.get(n) ?? client.position);
       const chunk = this.cache.get(n);
       if (chunk) this.write(client, chunk); // none: expired before this worker fetched it
     }
     if (several) client.sink.uncork?.();
-  }
-
-  /** Moves the client's stream position, paying off what it is owed of its join backlog. */
-  private advance(client: FanoutClient, position: number): void {
-    if (client.position < client.backlogEnd) this.owed -= Math.min(position, client.backlogEnd) - client.position;
-    client.position = position;
-  }
-
-  /** A client leaves or is moved: what it was still owed of its backlog is owed no more. */
-  private settle(client: FanoutClient): void {
-    if (client.position < client.backlogEnd) this.owed -= client.backlogEnd - client.position;
-    client.backlogEnd = 0;
   }
 
   /** Stream byte position where chunk `index` starts. */
@@ -293,9 +282,7 @@ export class StreamFanout {
 
   /** A joiner starting at chunk `index` is owed everything from there to the live edge. */
   private owe(client: FanoutClient, index: number): void {
-    client.position = this.startOf(index);
-    client.backlogEnd = this.end;
-    this.owed += this.end - client.position;
+    this.ledger.owe(client, this.startOf(index), this.end);
   }
 
   /**
@@ -303,8 +290,7 @@ export class StreamFanout {
    * newest picture when that fits, else null (the joiner waits for the next picture).
    */
   private withinBudget(entry: { index: number; offset: number }): { index: number; offset: number } | null {
-    const budget = this.settings.joinBacklogBudget;
-    const fits = (e: { index: number }) => budget === undefined || this.owed + this.end - this.startOf(e.index) <= budget;
+    const fits = (e: { index: number }) => this.ledger.fits(this.end - this.startOf(e.index));
     if (fits(entry)) return entry;
     const newest = this.entryPoint(this.newest);
     return newest && fits(newest) ? newest : null;
@@ -390,8 +376,9 @@ export class StreamFanout {
     let flowing = header ? this.write(client, header) : true;
     flowing = this.write(client, offset === 0 ? chunk : chunk.subarray(offset)) && flowing;
     client.cursor = index + 1;
-    this.advance(client, this.ends.get(index)!);
-    if (!flowing) this.waitForDrain(client);
+    this.ledger.advance(client, this.ends.get(index)!);
+    // The rest of its backlog now, as far as its queue allows (pump waits for a drain if not).
+    if (!flowing && client.sink.writableLength === undefined) this.waitForDrain(client);
     else this.pump(client);
   }
 
@@ -414,7 +401,7 @@ export class StreamFanout {
       client_id: client.clientId,
       behind: this.newest - client.cursor,
     });
-    this.settle(client);
+    this.ledger.settle(client);
     const entry = this.entryPoint(this.newest);
     if (entry) {
       this.startAt(client, entry.index, entry.offset);
