@@ -1,8 +1,11 @@
 // `pnpm bench`: runs the scenarios as separate processes and prints one table (+ bench/results/*.json).
-// Flags: --scenarios fanout,join,failover,many,startup  --clients N --seconds S --streams N --kills N --every S
-//        --workers W --quick (tiny sizes, for a smoke run)
+// Flags: --scenarios fanout,join,failover,many,startup,kickoff,joins,cpu  --clients N --seconds S --streams N
+//        --kills N --every S --workers W --readers R (load-generator processes of the crowd scenarios)
+//        --joins N --runs N (repeat each scenario; the table shows medians, the JSON every run)
+//        --quick (tiny sizes, for a smoke run)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import * as crowd from './crowd-scenarios.mjs';
 import * as scenarios from './scenarios.mjs';
 import { stopAll } from './stack.mjs';
 
@@ -15,6 +18,9 @@ const { values } = parseArgs({
     streams: { type: 'string' },
     kills: { type: 'string' },
     every: { type: 'string' },
+    readers: { type: 'string', default: '2' },
+    joins: { type: 'string' },
+    runs: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -22,6 +28,7 @@ const quick = values.quick;
 const num = (v, full, small) => Number(v ?? (quick ? small : full));
 const workers = Number(values.workers);
 const seconds = num(values.seconds, 60, 3);
+const readers = Number(values.readers);
 
 const plans = {
   fanout: () => scenarios.fanout({ clients: num(values.clients, 1000, 20), seconds, bitrate: 8_000_000, workers }),
@@ -44,6 +51,16 @@ const plans = {
       bitrate: 4_000_000,
       workers,
     }),
+  kickoff: () => crowd.kickoff({ clients: num(values.clients, 2000, 50), bitrate: 8_000_000, workers, readers }),
+  joins: () => crowd.joins({ joins: num(values.joins, 3000, 50), bitrate: 300_000, workers, readers }),
+  cpu: () =>
+    crowd.cpu({
+      clients: num(values.clients, 500, 20),
+      seconds: num(values.seconds, 10, 3),
+      bitrate: 8_000_000,
+      workers,
+      readers,
+    }),
 };
 
 const results = [];
@@ -53,13 +70,30 @@ for (const name of values.scenarios.split(',')) {
     console.error(`unknown scenario ${name}; choose from ${Object.keys(plans).join(', ')}`);
     process.exit(2);
   }
-  process.stderr.write(`running ${name}...\n`);
-  try {
-    results.push(await plan());
-  } catch (err) {
-    await stopAll();
-    throw err;
+  const runs = [];
+  for (let r = 0; r < Number(values.runs); r++) {
+    process.stderr.write(`running ${name}${Number(values.runs) > 1 ? ` (run ${r + 1})` : ''}...\n`);
+    try {
+      runs.push(await plan());
+    } catch (err) {
+      await stopAll();
+      throw err;
+    }
   }
+  results.push(runs.length === 1 ? runs[0] : { ...medians(runs), runs });
+}
+
+/** Per field, the median over runs (numbers), or the first run's value. */
+function medians(runs) {
+  const out = {};
+  for (const key of Object.keys(runs[0])) {
+    const values = runs.map((r) => r[key]);
+    if (values.every((v) => typeof v === 'number')) {
+      const sorted = [...values].sort((a, b) => a - b);
+      out[key] = sorted[Math.floor(sorted.length / 2)];
+    } else out[key] = values[0];
+  }
+  return out;
 }
 
 const fmt = (v) =>
@@ -72,7 +106,8 @@ const fmt = (v) =>
       : String(v);
 for (const r of results) {
   console.log(`\n${r.scenario}`);
-  for (const [k, v] of Object.entries(r)) if (k !== 'scenario') console.log(`  ${k.padEnd(36)} ${fmt(v)}`);
+  if (r.runs) console.log(`  (median of ${r.runs.length} runs)`);
+  for (const [k, v] of Object.entries(r)) if (k !== 'scenario' && k !== 'runs') console.log(`  ${k.padEnd(36)} ${fmt(v)}`);
 }
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

@@ -36,6 +36,8 @@ export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, s
       LOG_LEVEL: 'warn',
       ...env,
     },
+    // BENCH_CPU_PROF=<dir>: every gateway process (primary and workers) writes a V8 CPU profile there on exit.
+    execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
     timeoutMs: 30_000,
   }).catch(async (err) => {
     await Promise.allSettled([sim.stop(), redis.stop()]);

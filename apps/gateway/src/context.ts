@@ -154,6 +154,9 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       maxFetch: 256,
       // Two seconds covers the keyframe interval of nearly every live channel.
       entryWaitChunks: Math.ceil(2000 / flush),
+      joinBacklogBudget: config.joinBacklogBudgetMb * 2 ** 20,
+      // A player catching up gets its backlog in writes of up to 1 MB (views of shared chunks).
+      catchUpWriteBytes: 2 ** 20,
     },
     gracePeriodSeconds: config.gracePeriod,
     heartbeatIntervalMs: config.heartbeatInterval * 1000,

@@ -35,9 +35,11 @@ export interface ConnectionMessage {
   type: typeof CONNECTION;
   id: number;
 }
+/** The connections a worker took in one tick (one message, not one per connection), and its count after. */
 export interface TakenMessage {
   type: typeof TAKEN;
-  id: number;
+  ids: number[];
+  connections: number;
 }
 /** A worker's open connections, sent when the number changes. */
 export interface LoadMessage {
@@ -88,13 +90,17 @@ export class ConnectionDispatcher {
     if (this.load.has(worker)) this.load.set(worker, connections);
   }
 
-  /** The worker has the connection: the primary's copy can go. */
-  taken(worker: Worker, id: number): void {
-    const socket = this.pending.get(worker)?.get(id);
-    if (!socket) return;
-    this.pending.get(worker)!.delete(id);
-    // Closes only the primary's descriptor; the connection lives on in the worker.
-    socket.destroy();
+  /** The worker has these connections: the primary's copies can go. */
+  taken(worker: Worker, ids: number[]): void {
+    const pending = this.pending.get(worker);
+    if (!pending) return;
+    for (const id of ids) {
+      const socket = pending.get(id);
+      if (!socket) continue;
+      pending.delete(id);
+      // Closes only the primary's descriptor; the connection lives on in the worker.
+      socket.destroy();
+    }
   }
 
   dispatch(socket: net.Socket): void {

@@ -40,15 +40,19 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
     logger.error('cannot listen', { host: config.host, port: config.port, error: err.message });
     process.exit(1);
   });
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  // A kick-off brings thousands of connections within a second: a deep accept queue (the kernel
+  // caps it at net.core.somaxconn) keeps them from being dropped and retried a second later.
+  await new Promise<void>((resolve) => server.listen({ port: config.port, host: config.host, backlog: 4096 }, resolve));
   const port = (server.address() as net.AddressInfo).port;
 
   const fork = () => {
     const worker = cluster.fork({ ACESTREAM_PROXY_DISPATCHED: '1' });
     startedAt.set(worker, Date.now());
     worker.on('message', (message: { type?: string }) => {
-      if (message?.type === TAKEN) dispatcher.taken(worker, (message as TakenMessage).id);
-      else if (message?.type === LOAD) dispatcher.reportLoad(worker, (message as LoadMessage).connections);
+      if (message?.type === TAKEN) {
+        dispatcher.taken(worker, (message as TakenMessage).ids);
+        dispatcher.reportLoad(worker, (message as TakenMessage).connections);
+      } else if (message?.type === LOAD) dispatcher.reportLoad(worker, (message as LoadMessage).connections);
       else if (message?.type === READY) onReady(worker);
     });
     worker.on('disconnect', () => dispatcher.removeWorker(worker));

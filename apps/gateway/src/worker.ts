@@ -27,18 +27,27 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
   // Forked by our primary: connections arrive from it, confirmed one by one (see dispatch.ts).
   // Under pm2 (or alone) the process listens itself.
   if (cluster.isWorker && process.env.ACESTREAM_PROXY_DISPATCHED === '1') {
+    // Confirmations of one tick go in one message with this worker's connection count: in a
+    // flash crowd, IPC per connection adds up.
+    let taken: number[] = [];
+    let open = 0;
+    const confirm = () => {
+      const message: TakenMessage = { type: TAKEN, ids: taken, connections: open };
+      taken = [];
+      if (process.connected) process.send?.(message);
+    };
     process.on('message', (message: ConnectionMessage, socket?: net.Socket) => {
       if (message?.type !== CONNECTION || !socket) return;
       // A stopping worker leaves it unconfirmed: the primary gives it to another worker.
       if (stopping) return;
-      const taken: TakenMessage = { type: TAKEN, id: message.id };
-      process.send?.(taken);
+      if (taken.length === 0) setImmediate(confirm);
+      taken.push(message.id);
       server.emit('connection', socket);
       socket.resume();
     });
     // The primary sends new players to the worker with the fewest connections: tell it this
-    // worker's count when it changes (once per tick however many changed).
-    let open = 0;
+    // worker's count when connections close (once per tick however many); new ones are counted
+    // in the confirmations.
     let reportQueued = false;
     const report = () => {
       if (reportQueued) return;
@@ -55,7 +64,6 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
         open--;
         report();
       });
-      report();
     });
     process.send?.({ type: READY });
     logger.info('gateway ready', { mode: ctx.mode, engines: config.engines });

@@ -11,26 +11,68 @@ export interface RedisClientRegistryOptions {
   ghostTimeoutMs: number;
 }
 
+interface PendingRegistration {
+  info: ClientInfo;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
 export class RedisClientRegistry implements ClientRegistry {
+  /** Registrations of this tick, per stream, written together when the tick ends. */
+  private pending: Map<StreamId, PendingRegistration[]> | null = null;
+
   constructor(private readonly options: RedisClientRegistryOptions) {}
 
-  async register(id: StreamId, info: ClientInfo): Promise<void> {
+  /**
+   * Registrations made in one tick share one transaction per stream (one write, one round trip):
+   * a flash crowd costs Redis a few commands per tick, not a round trip per player.
+   */
+  register(id: StreamId, info: ClientInfo): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.pending) {
+        this.pending = new Map();
+        setImmediate(() => this.flushRegistrations());
+      }
+      let forStream = this.pending.get(id);
+      if (!forStream) {
+        forStream = [];
+        this.pending.set(id, forStream);
+      }
+      forStream.push({ info, resolve, reject });
+    });
+  }
+
+  private flushRegistrations(): void {
+    const pending = this.pending!;
+    this.pending = null;
     const { redis, keys, ghostTimeoutMs } = this.options;
-    const key = keys.client(id, info.clientId);
-    await redis
-      .multi()
-      .sadd(keys.clients(id), info.clientId)
-      .hset(key, {
-        ip: info.ip,
-        user_agent: info.userAgent,
-        worker_id: info.workerId,
-        connected_at: String(info.connectedAt),
-        last_active: String(info.connectedAt),
-        bytes_sent: '0',
-        skips: '0',
-      })
-      .pexpire(key, ghostTimeoutMs)
-      .exec();
+    // One MULTI per stream: its keys share a hash slot in Redis Cluster.
+    for (const [id, registrations] of pending) {
+      const multi = redis.multi();
+      for (const { info } of registrations) {
+        const key = keys.client(id, info.clientId);
+        multi
+          .hset(key, {
+            ip: info.ip,
+            user_agent: info.userAgent,
+            worker_id: info.workerId,
+            connected_at: String(info.connectedAt),
+            last_active: String(info.connectedAt),
+            bytes_sent: '0',
+            skips: '0',
+          })
+          .pexpire(key, ghostTimeoutMs);
+      }
+      multi.sadd(keys.clients(id), ...registrations.map((r) => r.info.clientId));
+      multi.exec().then(
+        () => {
+          for (const r of registrations) r.resolve();
+        },
+        (err: Error) => {
+          for (const r of registrations) r.reject(err);
+        },
+      );
+    }
   }
 
   async unregister(id: StreamId, clientId: string): Promise<number> {

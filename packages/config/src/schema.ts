@@ -197,6 +197,12 @@ export const KNOBS = {
     default: 'json',
     check: oneOf(['json', 'pretty'] as const),
   },
+  joinBacklogBudgetMb: {
+    env: 'PROXY_JOIN_BACKLOG_BUDGET_MB',
+    doc: 'Backlog a worker may owe its joining players at once, MB; past it a joiner starts at the newest picture (a flash crowd costs bounded memory and never stalls the players already watching)',
+    default: '32',
+    check: decimal(0, { unit: 'of megabytes' }),
+  },
 } satisfies Record<Exclude<keyof ProxyConfig, 'ghostTimeoutMs'>, Knob>;
 
 export type KnobName = keyof typeof KNOBS;

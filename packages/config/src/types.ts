@@ -44,4 +44,5 @@ export interface ProxyConfig {
   readonly trustProxy: boolean;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  readonly joinBacklogBudgetMb: number;
 }

@@ -3,6 +3,7 @@
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { StreamId } from '@acestream-proxy/keys';
 import { findRandomAccess, nullPackets, PsiTracker } from '@acestream-proxy/ts';
+import { BacklogLedger, type BacklogPosition } from './join-budget.js';
 import type { Logger } from './logger.js';
 import type { WorkerStats } from './stats.js';
 
@@ -12,6 +13,11 @@ export interface ClientSink {
   once(event: 'drain', listener: () => void): unknown;
   end(): unknown;
   readonly destroyed: boolean;
+  /** Bytes written but not yet taken by the socket, when the sink can tell. */
+  readonly writableLength?: number;
+  /** Several writes in one go (one writev to the socket) between cork and uncork, when the sink has them. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export interface FanoutSettings {
@@ -32,16 +38,35 @@ export interface FanoutSettings {
    * starts on a packet boundary anyway (streams whose muxer marks none).
    */
   entryWaitChunks: number;
+  /**
+   * The join burst budget: backlog bytes this worker's joiners may be owed at once. A joiner whose
+   * backlog does not fit starts at the newest picture instead, or, when even that does not fit,
+   * waits for the next one (null packets meanwhile). Unset: no limit.
+   */
+  joinBacklogBudget?: number;
+  /**
+   * Bytes a client may have queued (views of shared chunks, no copies) before it waits for its
+   * socket to drain: a client that is behind gets several chunks in one writev, and one at the
+   * live edge is not made to wait for a drain event per chunk. Unset: the socket's high-water mark.
+   */
+  catchUpWriteBytes?: number;
 }
 
-export class FanoutClient {
+/** Longest stretch (ms) the fanout writes to its clients before letting other I/O in (new connections). */
+const SLICE_MS = 4;
+
+export class FanoutClient implements BacklogPosition {
   cursor = 0;
   bytesSent = 0;
   skips = 0;
   blocked = false;
+  /** Its last write returned false: a 'drain' is due. */
+  pushedBack = false;
   lastWriteAt = 0;
   /** Joined before the stream had a picture to start on: waits for a random access point. */
   awaitingEntry = false;
+  position = 0;
+  backlogEnd = 0;
   constructor(
     readonly clientId: string,
     readonly sink: ClientSink,
@@ -66,6 +91,13 @@ export class StreamFanout {
   private closed = false;
   /** False until the join window is known; notifications before that only raise `wanted`. */
   private ready = false;
+  /** Per cached chunk, the stream byte position of its end; `end` is that of the newest. */
+  private readonly ends = new Map<number, number>();
+  private end = 0;
+  /** Backlog bytes joiners of this fanout are still owed (see `joinBacklogBudget`). */
+  private readonly ledger: BacklogLedger;
+  /** Clients whose socket drained, waiting for their turn to be written to (see `drained`). */
+  private readonly drainedClients = new Set<FanoutClient>();
 
   constructor(
     readonly id: StreamId,
@@ -74,7 +106,9 @@ export class StreamFanout {
     private readonly logger: Logger,
     private readonly stats: WorkerStats,
     private readonly onClientDropped: (client: FanoutClient, reason: string) => void = () => {},
-  ) {}
+  ) {
+    this.ledger = new BacklogLedger(settings.joinBacklogBudget);
+  }
 
   /** Subscribes to notifications and loads the join window into the cache. */
   async open(): Promise<void> {
@@ -95,13 +129,24 @@ export class StreamFanout {
    */
   add(clientId: string, sink: ClientSink): FanoutClient {
     const client = new FanoutClient(clientId, sink);
+    client.position = this.end;
     this.clients.add(client);
     const target = this.joinIndex();
-    const entry = this.entryPoint(target);
-    if (entry) this.startAt(client, entry.index, entry.offset);
-    else if (target <= this.newest && !this.hasEntries()) {
+    const normal = this.entryPoint(target);
+    const entry = normal && this.withinBudget(normal);
+    if (entry !== normal) this.stats.joinsTrimmed++;
+    if (entry) {
+      this.owe(client, entry.index);
+      this.startAt(client, entry.index, entry.offset);
+    } else if (normal) {
+      // Over the join budget even at the newest picture: no backlog, it starts on the next one.
+      client.cursor = this.newest + 1;
+      client.awaitingEntry = true;
+      this.write(client, KEEPALIVE);
+    } else if (target <= this.newest && !this.hasEntries()) {
       // A stream without random access marks: start on a packet boundary.
       client.cursor = target;
+      this.owe(client, target);
       this.pump(client);
     } else {
       client.cursor = this.newest + 1;
@@ -112,7 +157,12 @@ export class StreamFanout {
   }
 
   remove(client: FanoutClient): void {
-    this.clients.delete(client);
+    if (this.clients.delete(client)) this.ledger.settle(client);
+  }
+
+  /** Backlog bytes this fanout's joiners are still owed (see `joinBacklogBudget`). */
+  get owedBacklog(): number {
+    return this.ledger.total;
   }
 
   /** A chunk notification: fetch what is missing once for all clients of this worker. */
@@ -162,6 +212,9 @@ export class StreamFanout {
         return;
       }
       chunks.forEach((chunk, i) => {
+        // A chunk that expired before this worker fetched it takes no room in the stream.
+        if (chunk) this.end += chunk.length;
+        this.ends.set(from + i, this.end);
         if (!chunk) return;
         this.cache.set(from + i, chunk);
         this.entries.set(from + i, findRandomAccess(chunk));
@@ -169,32 +222,78 @@ export class StreamFanout {
       });
       this.newest = to;
       this.lastDataAt = Date.now();
-      for (let n = this.oldestCached() - 1; this.cache.has(n); n--) {
+      for (let n = this.oldestCached() - 1; this.ends.has(n); n--) {
         this.cache.delete(n);
         this.entries.delete(n);
+        this.ends.delete(n);
       }
+      // In slices: a worker writing to thousands of clients still takes new connections (the
+      // primary hands over one per turn of this worker's event loop) and timers meanwhile.
+      let sliceStart = performance.now();
+      let n = 0;
       for (const client of this.clients) {
         if (client.awaitingEntry) this.startWaiting(client);
         else this.pump(client);
+        if (++n % 16 === 0 && performance.now() - sliceStart > SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.closed) return;
+          sliceStart = performance.now();
+        }
       }
     }
   }
 
-  /** Writes cached chunks from the client's cursor until its socket pushes back. */
+  /**
+   * Writes cached chunks from the client's cursor until its socket pushes back. A client that is
+   * behind gets up to `catchUpWriteBytes` at once: views of the shared chunks, one writev.
+   */
   private pump(client: FanoutClient): void {
     if (client.blocked || client.sink.destroyed) return;
     if (client.cursor < this.oldestCached() && client.cursor <= this.newest) {
       this.jump(client);
       return;
     }
+    if (client.cursor > this.newest) return;
+    const limit = this.settings.catchUpWriteBytes ?? 0;
+    const several = client.cursor < this.newest && limit > 0;
+    if (several) client.sink.cork?.();
     while (client.cursor <= this.newest) {
-      const chunk = this.cache.get(client.cursor++);
-      if (!chunk) continue; // expired before this worker fetched it: nothing to send for it
-      if (!this.write(client, chunk)) {
+      // Pushed back with more than `limit` queued: wait for the drain (a sink that cannot tell
+      // its queue waits at the first push back, as a plain stream would).
+      if (client.pushedBack && (client.sink.writableLength ?? Number.POSITIVE_INFINITY) > limit) {
         this.waitForDrain(client);
-        return;
+        break;
       }
+      const n = client.cursor++;
+      this.ledger.advance(client, this.ends.get(n) ?? client.position);
+      const chunk = this.cache.get(n);
+      if (chunk) this.write(client, chunk); // none: expired before this worker fetched it
     }
+    if (several) client.sink.uncork?.();
+  }
+
+  /** Stream byte position where chunk `index` starts. */
+  private startOf(index: number): number {
+    const before = this.ends.get(index - 1);
+    if (before !== undefined) return before;
+    const at = this.ends.get(index);
+    return at === undefined ? this.end : at - (this.cache.get(index)?.length ?? 0);
+  }
+
+  /** A joiner starting at chunk `index` is owed everything from there to the live edge. */
+  private owe(client: FanoutClient, index: number): void {
+    this.ledger.owe(client, this.startOf(index), this.end);
+  }
+
+  /**
+   * The join burst policy: the normal join point when its backlog fits in the budget, else the
+   * newest picture when that fits, else null (the joiner waits for the next picture).
+   */
+  private withinBudget(entry: { index: number; offset: number }): { index: number; offset: number } | null {
+    const fits = (e: { index: number }) => this.ledger.fits(this.end - this.startOf(e.index));
+    if (fits(entry)) return entry;
+    const newest = this.entryPoint(this.newest);
+    return newest && fits(newest) ? newest : null;
   }
 
   // Backpressure is per client: only this client waits, the others keep receiving.
@@ -202,15 +301,34 @@ export class StreamFanout {
     client.blocked = true;
     client.sink.once('drain', () => {
       client.blocked = false;
-      if (this.clients.has(client)) this.pump(client);
+      client.pushedBack = false;
+      if (this.clients.has(client)) this.drained(client);
     });
+  }
+
+  // Drained clients are written to in time slices after the I/O poll, not inside it: however
+  // many sockets drain at once, the worker's event loop keeps turning and taking new connections.
+  private drained(client: FanoutClient): void {
+    this.drainedClients.add(client);
+    if (this.drainedClients.size === 1) setImmediate(() => this.pumpDrained());
+  }
+
+  private pumpDrained(): void {
+    const sliceEnd = performance.now() + SLICE_MS;
+    for (const client of this.drainedClients) {
+      this.drainedClients.delete(client);
+      if (this.clients.has(client)) this.pump(client);
+      if (performance.now() > sliceEnd) break;
+    }
+    if (this.drainedClients.size > 0 && !this.closed) setImmediate(() => this.pumpDrained());
   }
 
   private write(client: FanoutClient, bytes: Buffer): boolean {
     client.bytesSent += bytes.length;
     this.stats.bytesSent += bytes.length;
     client.lastWriteAt = Date.now();
-    return client.sink.write(bytes);
+    client.pushedBack = !client.sink.write(bytes);
+    return !client.pushedBack;
   }
 
   /** The chunk and offset to start a player on: the random access point nearest `target`. */
@@ -258,7 +376,9 @@ export class StreamFanout {
     let flowing = header ? this.write(client, header) : true;
     flowing = this.write(client, offset === 0 ? chunk : chunk.subarray(offset)) && flowing;
     client.cursor = index + 1;
-    if (!flowing) this.waitForDrain(client);
+    this.ledger.advance(client, this.ends.get(index)!);
+    // The rest of its backlog now, as far as its queue allows (pump waits for a drain if not).
+    if (!flowing && client.sink.writableLength === undefined) this.waitForDrain(client);
     else this.pump(client);
   }
 
@@ -272,7 +392,7 @@ export class StreamFanout {
         client_id: client.clientId,
         skips: client.skips,
       });
-      this.clients.delete(client);
+      this.remove(client);
       client.sink.end();
       this.onClientDropped(client, 'too slow');
       return;
@@ -281,6 +401,7 @@ export class StreamFanout {
       client_id: client.clientId,
       behind: this.newest - client.cursor,
     });
+    this.ledger.settle(client);
     const entry = this.entryPoint(this.newest);
     if (entry) {
       this.startAt(client, entry.index, entry.offset);

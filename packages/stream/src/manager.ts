@@ -71,20 +71,27 @@ export class StreamManager {
    */
   async join(id: StreamId, info: ClientInfo, sink: ClientSink): Promise<Membership> {
     this.owner.cancelGrace(id);
-    await this.ensureRunning(id);
+    // A stream this worker already serves is running (or watched for takeover): a joiner of it
+    // skips the claim and metadata round trips.
+    if (!this.local.has(id)) await this.ensureRunning(id);
     const { registry, bus } = this.options;
     await registry.register(id, info);
     const local = await this.localStream(id);
+    const first = local.fanout.clients.size === 0;
     const client = local.fanout.add(info.clientId, sink);
     this.stats.clientsJoined++;
-    void bus
-      .publish({
-        type: 'client_connected',
-        stream_id: id,
-        client_id: info.clientId,
-        worker_id: info.workerId,
-      })
-      .catch(() => {});
+    // The owner needs the news only when the stream may be in its grace period, which it cannot
+    // be while this worker has clients of it: one event per worker, not one per join.
+    if (first) {
+      void bus
+        .publish({
+          type: 'client_connected',
+          stream_id: id,
+          client_id: info.clientId,
+          worker_id: info.workerId,
+        })
+        .catch(() => {});
+    }
     let left = false;
     return {
       client,

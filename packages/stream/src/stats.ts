@@ -3,6 +3,8 @@
 /** Counters only ever grow while the worker lives; a restarted worker starts from zero. */
 export class WorkerStats {
   clientsJoined = 0;
+  /** Joins that got less backlog than PROXY_INITIAL_BEHIND_SECONDS because of the join burst budget. */
+  joinsTrimmed = 0;
   /** Dropped because they kept falling out of the buffer. */
   clientsDropped = 0;
   /** Jumps to the live edge of clients that fell behind the buffer. */

@@ -18,11 +18,16 @@ export interface StartedProcess {
 export interface StartOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Node options before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses); node:cluster workers inherit them. */
+  execArgv?: string[];
 }
 
 /** Runs `node <script>` from the repo root with PORT=0 and resolves once it reports its port. */
-export function startNodeProcess(script: string, { env = {}, timeoutMs = 15_000 }: StartOptions = {}): Promise<StartedProcess> {
-  const proc = spawn(process.execPath, [script], {
+export function startNodeProcess(
+  script: string,
+  { env = {}, timeoutMs = 15_000, execArgv = [] }: StartOptions = {},
+): Promise<StartedProcess> {
+  const proc = spawn(process.execPath, [...execArgv, script], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

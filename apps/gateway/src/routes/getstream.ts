@@ -42,7 +42,9 @@ export function getStream(ctx: GatewayContext): RequestHandler {
       return;
     }
     const clientId = randomUUID();
-    const log = ctx.logger.child({ stream_id: id, client_id: clientId });
+    // No child logger per request: a flash crowd of joins should not cost a logger each.
+    const meta = { stream_id: id, client_id: clientId };
+    const log = ctx.logger;
     // Set now, sent with the first bytes; an error answer below replaces status and type.
     setStreamHeaders(res);
     res.socket?.setNoDelay(true);
@@ -59,15 +61,16 @@ export function getStream(ctx: GatewayContext): RequestHandler {
         res,
       );
       const leave = () => {
-        membership.leave().catch((err) => log.warn('client leave failed', { error: (err as Error).message }));
-        log.info('client disconnected', { bytes_sent: membership.client.bytesSent });
+        membership.leave().catch((err) => log.warn('client leave failed', { ...meta, error: (err as Error).message }));
+        log.debug('client disconnected', { ...meta, bytes_sent: membership.client.bytesSent });
       };
       if (res.destroyed) return leave();
       res.once('close', leave);
-      log.info('client connected', { user_agent: req.get('user-agent') ?? '' });
+      // At debug: at info, a kick-off's thousands of joins a second would be as many log lines.
+      log.debug('client connected', { ...meta, user_agent: req.get('user-agent') ?? '' });
     } catch (err) {
       const error = toHttpError(err);
-      log.warn('stream request refused', { status: error.status, error: (err as Error).message });
+      log.warn('stream request refused', { ...meta, status: error.status, error: (err as Error).message });
       sendError(res, error);
     }
   };

@@ -28,6 +28,10 @@ type Counters = WorkerReport['counters'];
 /** The family of every worker counter: a counter added to WorkerStats does not compile without one. */
 const COUNTERS: { [K in keyof Counters]: [name: string, help: string] } = {
   clientsJoined: ['acestream_proxy_clients_joined_total', 'Players that joined a stream on the worker.'],
+  joinsTrimmed: [
+    'acestream_proxy_joins_trimmed_total',
+    'Joins that got less backlog than PROXY_INITIAL_BEHIND_SECONDS (join burst budget full).',
+  ],
   clientsDropped: ['acestream_proxy_clients_dropped_total', 'Players dropped for falling behind the buffer repeatedly.'],
   clientSkips: ['acestream_proxy_client_skips_total', 'Jumps of lagging players to the live edge.'],
   bytesSent: ['acestream_proxy_client_bytes_sent_total', 'Bytes written to players.'],

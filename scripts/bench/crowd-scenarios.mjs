@@ -1,0 +1,287 @@
+// The crowd scenarios of issue 14 (kickoff, joins, cpu): thousands of players from several reader
+// processes, the proxy and the bare fan-out baseline measured under the same load in the same run.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { children, sample } from './procstat.mjs';
+import { median, percentile, sleep, startBaselineStack, startStack } from './stack.mjs';
+
+const id = (n) => n.toString(16).padStart(40, 'c');
+const CROWD = fileURLToPath(new URL('./crowd.mjs', import.meta.url));
+const epoch = () => performance.timeOrigin + performance.now();
+
+/** `readers` load-generator processes, each with its share of the players. */
+class Crowd {
+  static async start(readers) {
+    const procs = await Promise.all(
+      Array.from({ length: readers }, () => {
+        const proc = fork(CROWD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        return new Promise((resolve, reject) => {
+          proc.once('message', () => resolve(proc));
+          proc.once('exit', (code) => reject(new Error(`crowd reader exited with ${code}`)));
+        });
+      }),
+    );
+    return new Crowd(procs);
+  }
+
+  constructor(procs) {
+    this.procs = procs;
+  }
+
+  open(url, count, options) {
+    this.procs.forEach((proc, i) => {
+      const share = Math.floor(count / this.procs.length) + (i < count % this.procs.length ? 1 : 0);
+      // Readers interleave over the same span, so the storm is even whatever the reader count.
+      proc.send({ type: 'open', url, count: share, ...options });
+    });
+  }
+
+  mark(name, at) {
+    for (const proc of this.procs) proc.send({ type: 'mark', name, at });
+  }
+
+  async report() {
+    const parts = await Promise.all(
+      this.procs.map(
+        (proc) =>
+          new Promise((resolve) => {
+            proc.once('message', resolve);
+            proc.send({ type: 'report' });
+          }),
+      ),
+    );
+    // Each player carries its reader's report time, for rates up to the report.
+    return {
+      players: parts.flatMap((p) => p.players.map((player) => ({ ...player, reportedAt: p.at }))),
+      readers: parts.map((p) => p.marks),
+    };
+  }
+
+  async close() {
+    await Promise.all(
+      this.procs.map((proc) => {
+        const exited = new Promise((resolve) => proc.once('exit', resolve));
+        if (proc.connected) proc.send({ type: 'close' });
+        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+        return exited;
+      }),
+    );
+  }
+}
+
+/** CPU seconds of processes between two moments: sampled at `from` and `to` (epoch ms). */
+async function cpuBetween(pids, from, to) {
+  await sleep(Math.max(0, from - epoch()));
+  const a = pids.map(sample);
+  await sleep(Math.max(0, to - epoch()));
+  const b = pids.map(sample);
+  return pids.reduce((sum, _, i) => sum + (a[i] && b[i] ? b[i].cpuS - a[i].cpuS : 0), 0);
+}
+
+/** Load-generator CPU between two marks, per reader, as % of one core. */
+function readerCpu(readers, from, to) {
+  return readers.map((m) => Math.round(((m[to].cpuS - m[from].cpuS) / ((m[to].at - m[from].at) / 1000)) * 100));
+}
+
+function windowBytes(report, from, to) {
+  let total = 0;
+  const perPlayer = [];
+  let offset = 0;
+  for (const m of report.readers) {
+    const n = m[to].bytes.length;
+    for (let i = 0; i < n; i++) {
+      const b = m[to].bytes[i] - (m[from].bytes[i] ?? 0);
+      total += b;
+      perPlayer.push(b / ((m[to].at - m[from].at) / 1000));
+    }
+    offset += n;
+  }
+  return { total, perPlayer, players: offset };
+}
+
+async function anchorOn(url) {
+  // A channel that is already running, as at a kick-off: one viewer for a few seconds first.
+  const crowd = await Crowd.start(1);
+  crowd.open(url, 1, { startAt: epoch(), spreadMs: 0, firstFrame: false });
+  await sleep(4000);
+  return crowd;
+}
+
+/**
+ * One storm on `url`: `clients` players within `spreadMs`, the window from 2 s to 10 s after the
+ * first connect; `pids` are the server's processes whose CPU counts.
+ */
+async function storm(url, { clients, spreadMs, readers, bitrate, pids }) {
+  const anchor = await anchorOn(url);
+  const crowd = await Crowd.start(readers);
+  const t0 = epoch() + 500;
+  const byteRate = bitrate / 8;
+  crowd.open(url, clients, { startAt: t0, spreadMs, firstFrame: true, fullRateAfterMs: 5000 });
+  crowd.mark('w0', t0 + 2000);
+  crowd.mark('w1', t0 + 10_000);
+  const cpuS = await cpuBetween(pids, t0 + 2000, t0 + 10_000);
+  await sleep(300);
+  const report = await crowd.report();
+  // Time to first byte and picture of players the window left waiting: up to 30 s after the storm.
+  let late = report;
+  const pending = (r) => r.players.some((p) => !p.ended && (Number.isNaN(p.firstFrameMs ?? Number.NaN) || p.status === 0));
+  while (pending(late) && epoch() < t0 + 30_000) {
+    await sleep(500);
+    late = await crowd.report();
+  }
+  const win = windowBytes(report, 'w0', 'w1');
+  const end = report.readers[0].w1;
+  const players = report.players;
+  // At full rate 5 s after its connect: from then to the window's end it received the stream's rate.
+  const fullRate = players.filter((p) => {
+    if (!p.later || p.ended || p.later.at >= end.at - 1000) return false;
+    return p.bytes - p.later.bytes >= 0.9 * byteRate * ((p.reportedAt - p.later.at) / 1000);
+  }).length;
+  const ttfb = late.players.map((p) => p.ttfbMs).filter((t) => t !== null && !Number.isNaN(t));
+  const frame = late.players.map((p) => p.firstFrameMs).filter((t) => t !== null && !Number.isNaN(t));
+  const connects = late.players.map((p) => p.connectMs).filter((t) => t !== null && !Number.isNaN(t));
+  const result = {
+    tcp_connected: connects.length,
+    connect_p50_ms: median(connects),
+    connect_p99_ms: connects.length === clients ? percentile(connects, 99) : Number.POSITIVE_INFINITY,
+    answered_in_window: players.filter((p) => p.status === 200).length,
+    dropped: late.players.filter((p) => p.ended).length,
+    ttfb_p50_ms: median(ttfb),
+    ttfb_p99_ms: ttfb.length === clients ? percentile(ttfb, 99) : Number.POSITIVE_INFINITY,
+    first_picture_p99_ms: frame.length === clients ? percentile(frame, 99) : Number.POSITIVE_INFINITY,
+    at_full_rate_within_5s: fullRate,
+    window_mb_per_s: win.total / 8 / 2 ** 20,
+    slowest_player_mb_per_s: Math.min(...win.perPlayer) / 2 ** 20,
+    server_cpu_s_per_gb: cpuS / (win.total / 2 ** 30),
+    load_generator_cpu_pct: readerCpu(report.readers, 'w0', 'w1'),
+  };
+  await crowd.close();
+  await anchor.close();
+  return result;
+}
+
+const flat = (prefix, obj) => Object.fromEntries(Object.entries(obj).map(([k, v]) => [`${prefix}${k}`, v]));
+
+/** A flash crowd: `clients` players within a second on one running 8 Mbit/s channel. */
+export async function kickoff({ clients, bitrate, workers, readers }) {
+  const base = await startBaselineStack({ bitrate });
+  const b = await storm(base.url, { clients, spreadMs: 1000, readers, bitrate, pids: [base.baseline.proc.pid] });
+  await base.stop();
+  const stack = await startStack({ bitrate, workers });
+  const pids = [stack.primaryPid, ...children(stack.primaryPid)];
+  const o = await storm(stack.streamUrl(id(14)), { clients, spreadMs: 1000, readers, bitrate, pids });
+  const skips = await counter(stack.gateway.url, 'acestream_proxy_client_skips_total');
+  await stack.stop();
+  return {
+    scenario: 'kickoff',
+    clients,
+    ...o,
+    live_edge_jumps: skips,
+    window_vs_baseline: o.window_mb_per_s / b.window_mb_per_s,
+    ttfb_p99_vs_baseline: o.ttfb_p99_ms / b.ttfb_p99_ms,
+    ...flat('baseline_', b),
+    uptime: await loadAverage(),
+  };
+}
+
+/** Joins per second into a running channel: `joins` players at once, from the first connect to the last first byte. */
+export async function joins({ joins: count, bitrate, workers, readers }) {
+  const rate = async (url) => {
+    const anchor = await anchorOn(url);
+    const crowd = await Crowd.start(readers);
+    const t0 = epoch() + 300;
+    crowd.open(url, count, { startAt: t0, spreadMs: 0, firstFrame: false });
+    let report;
+    const deadline = t0 + 30_000;
+    do {
+      await sleep(500);
+      report = await crowd.report();
+    } while (
+      epoch() < deadline &&
+      (report.players.length < count || report.players.some((p) => Number.isNaN(p.ttfbMs ?? Number.NaN) && !p.ended))
+    );
+    const answered = report.players.filter((p) => p.ttfbMs !== null && !Number.isNaN(p.ttfbMs));
+    const first = Math.min(...report.players.map((p) => p.openedAt));
+    const last = Math.max(...answered.map((p) => p.openedAt + p.ttfbMs));
+    await crowd.close();
+    await anchor.close();
+    return {
+      answered: answered.length,
+      joins_per_s: answered.length / ((last - first) / 1000),
+      ttfb_p99_ms: percentile(
+        answered.map((p) => p.ttfbMs),
+        99,
+      ),
+    };
+  };
+  const base = await startBaselineStack({ bitrate });
+  const b = await rate(base.url);
+  await base.stop();
+  const stack = await startStack({ bitrate, workers });
+  const o = await rate(stack.streamUrl(id(15)));
+  await stack.stop();
+  return {
+    scenario: 'joins',
+    joins: count,
+    bitrate,
+    ...o,
+    vs_baseline: o.joins_per_s / b.joins_per_s,
+    ...flat('baseline_', b),
+    uptime: await loadAverage(),
+  };
+}
+
+/** CPU per delivered GB in steady state, all proxy processes (Redis apart) against the bare fan-out. */
+export async function cpu({ clients, seconds, bitrate, workers, readers }) {
+  const steady = async (url, pids) => {
+    const crowd = await Crowd.start(readers);
+    // A few hundred players a second, then 10 s to settle at the live edge (backlogs delivered).
+    const spreadMs = (clients / 250) * 1000;
+    const t0 = epoch() + 300;
+    crowd.open(url, clients, { startAt: t0, spreadMs, firstFrame: false });
+    const from = t0 + spreadMs + 10_000;
+    const to = from + seconds * 1000;
+    crowd.mark('w0', from);
+    crowd.mark('w1', to);
+    const cpuS = await cpuBetween(pids, from, to);
+    await sleep(300);
+    const report = await crowd.report();
+    const win = windowBytes(report, 'w0', 'w1');
+    await crowd.close();
+    return {
+      delivered_vs_expected: win.total / (clients * (bitrate / 8) * seconds),
+      cpu_s_per_gb: cpuS / (win.total / 2 ** 30),
+      cpu_pct: Math.round((cpuS / seconds) * 100),
+      load_generator_cpu_pct: readerCpu(report.readers, 'w0', 'w1'),
+      dropped: report.players.filter((p) => p.ended).length,
+    };
+  };
+  const base = await startBaselineStack({ bitrate });
+  const b = await steady(base.url, [base.baseline.proc.pid]);
+  await base.stop();
+  const stack = await startStack({ bitrate, workers });
+  const o = await steady(stack.streamUrl(id(16)), [stack.primaryPid, ...children(stack.primaryPid)]);
+  await stack.stop();
+  return {
+    scenario: 'cpu',
+    clients,
+    ...o,
+    cpu_per_gb_vs_baseline: o.cpu_s_per_gb / b.cpu_s_per_gb,
+    ...flat('baseline_', b),
+    uptime: await loadAverage(),
+  };
+}
+
+async function counter(url, name) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name)) total += Number(line.split(' ').pop());
+  return total;
+}
+
+async function loadAverage() {
+  const { loadavg } = await import('node:os');
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
