@@ -118,7 +118,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     engines: config.orchestratorUrl
       ? new OrchestratorEngineSource({ baseUrl: config.orchestratorUrl, apiKey: config.orchestratorApiKey })
       : new StaticEngineSource(config.engines),
-    engineTimeoutMs: config.initTimeout * 1000,
+    engineApiTimeoutMs: config.engineApiTimeout * 1000,
     engineLoad,
     engineMaxStreams: config.engineMaxStreams,
     events,

@@ -41,6 +41,16 @@ export interface OwnedStreamOptions {
   onEnd: (reason: EndReason, message: string) => void;
   /** The engine to move to after `maxRetries` failures on `current`; null when there is none. */
   nextEngine?: (current: EngineClient) => Promise<EngineClient | null>;
+  /**
+   * The engine did not answer its API in time or refused connections: the owner leaves it out of
+   * new streams until it answers again, and stops `abandoned` (the session left on it) then.
+   */
+  onEngineUnreachable?: (engine: EngineClient, abandoned: EngineSession | null) => void;
+}
+
+/** Failures that say the engine itself is gone or frozen, not just this session. */
+function engineDown(err: unknown): boolean {
+  return err instanceof EngineError && (err.code === 'engine_timeout' || err.code === 'engine_unreachable');
 }
 
 /** Why a read of the playback URL ended, and how long it delivered data before that. */
@@ -121,12 +131,18 @@ export class OwnedStream {
         engine: this.engineFields().engine_id,
       });
       // Keep reconnecting until a session delivers again; after maxRetries, on the next engine.
+      // An engine whose API does not answer (frozen, overloaded) or refuses connections is not
+      // retried: the stream moves at once, if there is another engine to move to.
       let detail = outcome.detail;
+      let down = false;
       for (;;) {
-        if (failures > settings.maxRetries) {
-          if (!(await this.switchEngine(detail))) return;
+        if (down && failures <= settings.maxRetries) {
+          if (await this.switchEngine(detail, { engineDown: true, failIfNone: false })) failures = 0;
+        } else if (failures > settings.maxRetries) {
+          if (!(await this.switchEngine(detail, { engineDown: down, failIfNone: true }))) return;
           failures = 0;
         }
+        down = false;
         if (this.abort.signal.aborted) return;
         try {
           this.options.stats.engineReconnects++;
@@ -138,22 +154,34 @@ export class OwnedStream {
         } catch (err) {
           if (this.abort.signal.aborted) return;
           detail = err instanceof EngineError ? err.message : String(err);
-          logger.warn('engine reconnect failed', { reason: detail });
+          down = engineDown(err);
+          logger.warn('engine reconnect failed', { reason: detail, engine_down: down });
           failures++;
         }
       }
     }
   }
 
-  /** Moves to the next engine; false (and the stream fails) when there is none. */
-  private async switchEngine(detail: string): Promise<boolean> {
-    const next = (await this.options.nextEngine?.(this.engine).catch(() => null)) ?? null;
+  /**
+   * Moves to the next engine. With none to move to: the stream fails (`failIfNone`), or stays
+   * on this engine to be retried; returns whether it moved.
+   */
+  private async switchEngine(detail: string, how: { engineDown: boolean; failIfNone: boolean }): Promise<boolean> {
+    const previous = this.engine;
+    const abandoned = this.session;
+    // Left out of selection before the next engine is chosen, so a frozen one is not chosen again.
+    if (how.engineDown) this.options.onEngineUnreachable?.(previous, abandoned);
+    const next = (await this.options.nextEngine?.(previous).catch(() => null)) ?? null;
     if (!next) {
-      this.finish('error', `engine stream failed ${this.options.settings.maxRetries + 1} times, last: ${detail}`);
+      if (how.failIfNone) {
+        this.finish('error', `engine stream failed ${this.options.settings.maxRetries + 1} times, last: ${detail}`);
+      }
       return false;
     }
     this.options.logger.warn('moving the stream to another engine', { from: this.engineFields().engine_id, reason: detail });
-    await this.stopEngineSession();
+    // A frozen engine would hold the move for the whole API deadline: its session is stopped
+    // once it answers again (onEngineUnreachable), not now.
+    if (!how.engineDown) await this.stopEngineSession();
     this.engine = next;
     this.options.stats.engineSwitches++;
     await this.options.metadata.update(this.options.id, this.engineFields()).catch(() => {});

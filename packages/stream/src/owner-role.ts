@@ -30,8 +30,8 @@ export interface OwnerRoleOptions {
   bus: EventBus;
   /** Where engines come from: the ENGINES list or the orchestrator. */
   engines: EngineSource;
-  /** Deadline for engine API calls, ms. */
-  engineTimeoutMs: number;
+  /** Deadline for engine API calls (PROXY_ENGINE_API_TIMEOUT), ms. */
+  engineApiTimeoutMs: number;
   /** Streams per engine across the cluster (ENGINE_MAX_STREAMS is checked against it). */
   engineLoad: EngineLoad;
   engineMaxStreams: number;
@@ -123,6 +123,14 @@ export class OwnerRole {
         logger: logger.child({ stream_id: id }),
         onEnd: (reason, message) => this.onStreamEnd(id, stream, reason, message),
         nextEngine: (current) => this.moveEngine(id, current),
+        onEngineUnreachable: (unreachable, abandoned) => {
+          const eid = engineId(unreachable.address);
+          logger.warn('engine does not answer, leaving it out until it does', { stream_id: id, engine: eid });
+          this.markDown(unreachable);
+          if (abandoned) {
+            this.health.whenUp(eid, () => void unreachable.stopSession(abandoned).catch(() => {}));
+          }
+        },
       });
       try {
         await stream.start();
@@ -141,7 +149,8 @@ export class OwnerRole {
         lastError = err instanceof EngineError ? err : new EngineError('engine_bad_response', String(err));
         // The engine refused this content: another engine would say the same.
         if (lastError.code === 'engine_refused') break;
-        if (lastError.code === 'engine_unreachable') this.health.markDown(eid, () => engine.version());
+        // Refusing connections or not answering the API in time: left out until it answers.
+        if (lastError.code === 'engine_unreachable' || lastError.code === 'engine_timeout') this.markDown(engine);
         logger.warn('engine unusable, trying the next', { stream_id: id, reason: lastError.message });
       }
     }
@@ -182,13 +191,35 @@ export class OwnerRole {
     }
   }
 
+  /**
+   * Leaves an engine out of new streams on this worker until its version check answers, and
+   * tells the other workers through the engine load (renewed while the checks keep failing).
+   */
+  private markDown(engine: EngineClient): void {
+    const eid = engineId(engine.address);
+    const { engineLoad } = this.options;
+    const shareMs = 3 * ENGINE_RETRY_MS;
+    void engineLoad.markDown(eid, shareMs).catch(() => {});
+    this.health.markDown(eid, async () => {
+      try {
+        await engine.version();
+      } catch (err) {
+        await engineLoad.markDown(eid, shareMs).catch(() => {});
+        throw err;
+      }
+      await engineLoad.clearDown(eid).catch(() => {});
+    });
+  }
+
   /** Engines a new stream may go to, best first (see rankEngines); `exclude` is the failing one. */
   private async rankedEngines(exclude?: EngineClient): Promise<EngineClient[]> {
     this.known = await this.options.engines.list();
     const pool = this.known
       .filter((e) => !exclude || engineId(e.address) !== engineId(exclude.address))
       .map((e) => ({ ...e, healthy: e.healthy && this.health.isUp(engineId(e.address)) }));
-    const ours = await this.options.engineLoad.counts(pool.map((e) => engineId(e.address)));
+    const ids = pool.map((e) => engineId(e.address));
+    const [ours, downElsewhere] = await Promise.all([this.options.engineLoad.counts(ids), this.options.engineLoad.down(ids)]);
+    for (const e of pool) if (downElsewhere.has(engineId(e.address))) e.healthy = false;
     // This cluster's count, or the orchestrator's (every proxy's), whichever is higher.
     const load = new Map(pool.map((e) => [engineId(e.address), Math.max(ours.get(engineId(e.address)) ?? 0, e.load)]));
     return rankEngines(pool, load, this.options.engineMaxStreams).map((c) => this.client(c.address));
@@ -198,7 +229,10 @@ export class OwnerRole {
     const id = engineId(address);
     let client = this.clients.get(id);
     if (!client) {
-      client = new EngineClient(address, { timeoutMs: this.options.engineTimeoutMs });
+      client = new EngineClient(address, {
+        apiTimeoutMs: this.options.engineApiTimeoutMs,
+        playbackTimeoutMs: this.options.stream.initTimeoutMs,
+      });
       this.clients.set(id, client);
     }
     return client;
@@ -262,6 +296,7 @@ export class OwnerRole {
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
     this.health.close();
+    for (const client of this.clients.values()) client.close();
   }
 
   private async renew(id: StreamId): Promise<void> {
