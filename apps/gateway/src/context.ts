@@ -42,6 +42,11 @@ export interface GatewayContext {
   metrics: MetricsSource;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
+  /**
+   * False while any Redis connection is down (always true in embedded mode): requests that need
+   * Redis are answered 503 at once instead of queueing behind its reconnects.
+   */
+  redisReady(): boolean;
   close(): Promise<void>;
 }
 
@@ -172,6 +177,9 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     metadata: reads.metadata,
     streams,
     metrics,
+    redisReady() {
+      return connections.every((c) => c.status === 'ready');
+    },
     async backendHealthy() {
       if (!request) return true;
       try {

@@ -3,13 +3,21 @@
 import { EngineError } from '@acestream-proxy/engine';
 import { BadStreamIdError } from '@acestream-proxy/keys';
 import type { Logger } from '@acestream-proxy/stream';
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 
 export interface HttpError {
   status: number;
   code: string;
   message: string;
   retryAfterSeconds?: number;
+}
+
+/** A request needs Redis while a connection to it is down (checked before any command is sent). */
+export class RedisUnavailableError extends Error {
+  constructor() {
+    super('a Redis connection is down');
+    this.name = 'RedisUnavailableError';
+  }
 }
 
 /** Seconds a client should wait before retrying when no engine can serve it. */
@@ -29,7 +37,7 @@ export function toHttpError(err: unknown): HttpError {
         return { status: 504, code: err.code, message: err.message };
     }
   }
-  if (isRedisUnavailable(err)) {
+  if (err instanceof RedisUnavailableError || isRedisUnavailable(err)) {
     return {
       status: 503,
       code: 'redis_unavailable',
@@ -50,6 +58,16 @@ function isRedisUnavailable(err: unknown): boolean {
     message.includes('Connection is closed') ||
     message.includes('ECONNREFUSED')
   );
+}
+
+/**
+ * Answers 503 at once while Redis is down, before the route sends a command: commands on the
+ * background connections would wait in ioredis' offline queue through several reconnects.
+ */
+export function requireRedis(ready: () => boolean): RequestHandler {
+  return (_req, _res, next) => {
+    next(ready() ? undefined : new RedisUnavailableError());
+  };
 }
 
 export function sendError(res: Response, error: HttpError): void {

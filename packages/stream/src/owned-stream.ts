@@ -46,6 +46,11 @@ export interface OwnedStreamOptions {
    * new streams until it answers again, and stops `abandoned` (the session left on it) then.
    */
   onEngineUnreachable?: (engine: EngineClient, abandoned: EngineSession | null) => void;
+  /**
+   * An append was refused as fenced: the owner checks whether ownership can be claimed back (Redis
+   * lost it); the new token, or null when another worker owns the stream now.
+   */
+  claimBack?: () => Promise<Fence | null>;
 }
 
 /** Failures that say the engine itself is gone or frozen, not just this session. */
@@ -59,6 +64,13 @@ type ReadOutcome = { kind: 'ended' | 'timeout' | 'failed'; detail: string; serve
 /** A session that delivered this long was healthy: failures before it no longer count. */
 const HEALTHY_RUN_MS = 30_000;
 
+/**
+ * Appends waiting for the store at most: while Redis is away each one waits through reconnects,
+ * and live chunks that old are of no use to a player, so newer ones are dropped rather than
+ * queued (memory stays flat however long the outage).
+ */
+const MAX_PENDING_APPENDS = 20;
+
 export class OwnedStream {
   state: StreamState = 'initializing';
   session: EngineSession | null = null;
@@ -68,6 +80,10 @@ export class OwnedStream {
   private readonly chunker: Chunker;
   private nextIndex = 1;
   private appending: Promise<void> = Promise.resolve();
+  private pendingAppends = 0;
+  private droppedChunks = 0;
+  /** The ownership token appends carry; renewed by `resume` after Redis lost it. */
+  private fence: Fence | undefined;
   /** Chunks this owner appended, oldest first, until they leave the buffer's time window. */
   private readonly appended: Array<{ index: number; at: number }> = [];
   private reading: Promise<void> | null = null;
@@ -77,6 +93,7 @@ export class OwnedStream {
 
   constructor(private readonly options: OwnedStreamOptions) {
     this.engine = options.engine;
+    this.fence = options.fence;
     this.chunker = new Chunker({
       maxBytes: options.settings.bufferChunkSize,
       flushIntervalMs: options.settings.flushIntervalMs,
@@ -257,13 +274,40 @@ export class OwnedStream {
     });
   }
 
+  /**
+   * Ownership was claimed again after Redis lost it (restarted empty, or the key expired during
+   * an outage): carry on with the new token, and put back the metadata and the buffer index, so
+   * indexes keep increasing for the workers that serve this stream's players.
+   */
+  async resume(fence: Fence, extra: Record<string, string> = {}): Promise<void> {
+    const { id, metadata, store, workerId } = this.options;
+    this.fence = fence;
+    await metadata.update(id, {
+      state: this.state,
+      owner: workerId,
+      ...this.engineFields(),
+      ...(this.session ? this.sessionFields(this.session) : {}),
+      total_bytes: String(this.totalBytes),
+      ...extra,
+    });
+    await store.restoreIndex(id, this.nextIndex - 1);
+  }
+
   // Appends run one after another: indexes must reach the store in order.
   private enqueueAppend(chunk: Buffer): void {
-    this.appending = this.appending.then(() => this.append(chunk));
+    if (this.pendingAppends >= MAX_PENDING_APPENDS) {
+      if (this.droppedChunks++ === 0) {
+        this.options.logger.warn('the buffer does not take chunks (Redis away?): dropping them until it does');
+      }
+      return;
+    }
+    this.pendingAppends++;
+    this.appending = this.appending.then(() => this.append(chunk)).finally(() => this.pendingAppends--);
   }
 
   private async append(chunk: Buffer): Promise<void> {
-    const { store, id, fence, logger, settings } = this.options;
+    const { store, id, logger, settings } = this.options;
+    const fence = this.fence;
     const now = Date.now();
     let expired: number | undefined;
     while (this.appended.length > 0 && this.appended[0]!.at <= now - settings.bufferTtlMs) expired = this.appended.shift()!.index;
@@ -275,12 +319,21 @@ export class OwnedStream {
         result = await store.append(id, this.nextIndex, chunk, fence, expired);
       }
       if (result === 'fenced') {
+        // `claimBack` resumes this stream (token, metadata, index) when it succeeds.
+        const fence = (await this.options.claimBack?.()) ?? null;
+        if (fence) result = await store.append(id, this.nextIndex, chunk, fence, expired);
+      }
+      if (result === 'fenced') {
         this.finish('fenced', 'another worker owns this stream now');
         return;
       }
       if (result === 'ok') {
         this.appended.push({ index: this.nextIndex++, at: now });
         this.options.stats.chunksAppended++;
+        if (this.droppedChunks > 0) {
+          logger.info('the buffer takes chunks again', { dropped_chunks: this.droppedChunks });
+          this.droppedChunks = 0;
+        }
       }
     } catch (err) {
       logger.error('chunk append failed', { error: (err as Error).message, index: this.nextIndex });

@@ -2,7 +2,7 @@
 
 import type { ChunkStore, Fence } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
-import type { EventBus, OwnerElection, StreamEvent } from '@acestream-proxy/coordination';
+import type { EventBus, OwnerElection, StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
 import {
   type EngineAddress,
   EngineClient,
@@ -28,6 +28,8 @@ export interface OwnerRoleOptions {
   registry: ClientRegistry;
   election: OwnerElection;
   bus: EventBus;
+  /** Worker heartbeats: refreshed before ownership is claimed back after a Redis outage. */
+  presence: WorkerPresence;
   /** Where engines come from: the ENGINES list or the orchestrator. */
   engines: EngineSource;
   /** Deadline for engine API calls (PROXY_ENGINE_API_TIMEOUT), ms. */
@@ -52,7 +54,9 @@ const ENGINE_RETRY_MS = 5000;
 
 interface Owned {
   stream: OwnedStream;
+  /** Replaced when ownership is claimed back after Redis lost it. */
   fence: Fence;
+  claimingBack?: Promise<boolean> | null;
   renewTimer: NodeJS.Timeout;
   /** The owner hears the stream's events for as long as it owns it, clients here or not. */
   stopListening: () => Promise<void>;
@@ -111,7 +115,7 @@ export class OwnerRole {
     for (const engine of ranked) {
       const eid = engineId(engine.address);
       await engineLoad.claim(eid, 2000).catch(() => {});
-      const stream = new OwnedStream({
+      const stream: OwnedStream = new OwnedStream({
         id,
         workerId: this.options.workerId,
         engine,
@@ -123,6 +127,11 @@ export class OwnerRole {
         logger: logger.child({ stream_id: id }),
         onEnd: (reason, message) => this.onStreamEnd(id, stream, reason, message),
         nextEngine: (current) => this.moveEngine(id, current),
+        claimBack: async (): Promise<Fence | null> => {
+          const owned = this.owned.get(id);
+          if (!owned || owned.stream !== stream) return null;
+          return (await this.claimBack(id, owned).catch(() => false)) ? owned.fence : null;
+        },
         onEngineUnreachable: (unreachable, abandoned) => {
           const eid = engineId(unreachable.address);
           logger.warn('engine does not answer, leaving it out until it does', { stream_id: id, engine: eid });
@@ -304,6 +313,7 @@ export class OwnerRole {
     if (!owned) return;
     try {
       if (await this.options.election.renew(id, owned.fence)) return;
+      if (await this.claimBack(id, owned)) return;
     } catch (err) {
       // Redis unreachable: keep reading; the append's fencing check protects the buffer.
       this.options.logger.warn('ownership renewal failed', { stream_id: id, error: (err as Error).message });
@@ -313,6 +323,36 @@ export class OwnerRole {
     this.forget(id, owned);
     await owned.stream.stop('fenced');
     this.options.onOwnershipLost(id);
+  }
+
+  /**
+   * The token was refused (by a renewal or an append). When nobody owns the stream, Redis lost the
+   * key (restarted empty, or it expired during an outage) and no other worker claimed it: claim
+   * it back and carry on reading. Resolves whether this worker owns it now. One at a time.
+   */
+  private claimBack(id: StreamId, owned: Owned): Promise<boolean> {
+    owned.claimingBack ??= this.tryClaimBack(id, owned).finally(() => {
+      owned.claimingBack = null;
+    });
+    return owned.claimingBack;
+  }
+
+  private async tryClaimBack(id: StreamId, owned: Owned): Promise<boolean> {
+    const { election, presence, workerId, logger } = this.options;
+    if (await election.renew(id, owned.fence)) return true;
+    if ((await election.owner(id)) !== null) return false;
+    // Alive before owning, so no worker takes this for a dead owner's stream.
+    await presence.beat(workerId);
+    const fence = await election.claim(id, workerId);
+    if (!fence) return false;
+    if (this.owned.get(id) !== owned) {
+      await election.release(id, fence);
+      return false;
+    }
+    owned.fence = fence;
+    await owned.stream.resume(fence, { session_key: owned.sessionKey });
+    logger.warn('ownership lost with Redis, claimed back', { stream_id: id, epoch: fence.epoch });
+    return true;
   }
 
   private onStreamEnd(id: StreamId, stream: OwnedStream, reason: EndReason, message: string): void {
