@@ -144,6 +144,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       // By then the owner has reconnected or failed the stream (which ends the players).
       keepaliveCapMs: config.initTimeout * 1000,
       maxSkips: 5,
+      stallTimeoutMs: config.clientStallTimeout * 1000,
       maxFetch: 256,
       // Two seconds covers the keyframe interval of nearly every live channel.
       entryWaitChunks: Math.ceil(2000 / flush),
