@@ -45,6 +45,11 @@ export function toHttpError(err: unknown): HttpError {
       retryAfterSeconds: RETRY_AFTER_SECONDS,
     };
   }
+  // Express' own request errors (a malformed %-escape in a path parameter, ...) carry a 4xx.
+  const status = (err as { status?: unknown; statusCode?: unknown })?.status ?? (err as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, code: 'bad_request', message: `the request cannot be understood: ${(err as Error).message}` };
+  }
   return { status: 500, code: 'internal_error', message: 'unexpected error; see the proxy log' };
 }
 
