@@ -61,11 +61,13 @@ describe(`${STUCK} players that never read, ${SECONDS} s, 8 Mbit/s`, () => {
     const peak = pids.map((_, i) => Math.max(...series.map((s) => s[i]!)));
     const perPlayerKb = (Math.max(...peak.map((p, i) => p - before[i]!)) * 1024) / (STUCK / pids.length);
     process.stderr.write(
-      `stuck players: ${STUCK} for ${SECONDS} s; worker RSS before ${before.map(Math.round)} MB, peak ${peak.map(Math.round)} MB ` +
+      `stuck players: ${STUCK} for ${SECONDS} s; worker RSS before ${before.map(Math.round)} MB, first ${series[0]!.map(Math.round)}, peak ${peak.map(Math.round)}, last ${series.at(-1)!.map(Math.round)} MB ` +
         `(~${Math.round(perPlayerKb)} KB per stuck player); readers: ${readers.map((r) => `${r.probes} probes/${r.gaps} gaps`).join(', ')}\n`,
     );
     // Bound: what a worker holds per stuck player is its socket's user-space buffer, not the stream.
     for (const [i, p] of peak.entries()) expect(p - before[i]!).toBeLessThan(200);
+    // And it does not grow while they stay stuck: the last sample within 20 MB of the first.
+    for (const i of pids.keys()) expect(series.at(-1)![i]! - series[0]![i]!).toBeLessThan(20);
     // The reading players lost nothing: every probe, in order, in one engine session.
     for (const r of readers) {
       expect(r.ended).toBe(false);
