@@ -29,6 +29,20 @@ function rssMb(pid: number): number {
   }
 }
 
+/** Gateway warning and error lines, counted by message. */
+function warnings(output: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of output) {
+    try {
+      const { level, message } = JSON.parse(line) as { level?: string; message?: string };
+      if ((level === 'warn' || level === 'error') && message) counts[message] = (counts[message] ?? 0) + 1;
+    } catch {
+      // not a log line
+    }
+  }
+  return counts;
+}
+
 /** A passer-by: watches for a while, then leaves. */
 function passBy(url: string, stayMs: number): Promise<void> {
   return new Promise((resolve) => {
@@ -167,7 +181,8 @@ describe(`soak: ${MINUTES} minutes`, () => {
     process.stderr.write(
       `soak ${MINUTES} min: ${kills} owner kills, ${hangs} engine hangs, ${stayers.length} player connections (${checked} checked), ${stayed} to the end\n` +
         `${events.join('\n')}\n${report.join('\n')}\n` +
-        `per minute (keys, worker RSS MB total, workers): ${samples.map((s) => `${s.minute}:${s.keys}/${s.rssMb}/${s.workers}`).join(' ')}\n`,
+        `per minute (keys, worker RSS MB total, workers): ${samples.map((s) => `${s.minute}:${s.keys}/${s.rssMb}/${s.workers}`).join(' ')}\n` +
+        `gateway warnings: ${JSON.stringify(warnings(stack.gateway.output))}\n`,
     );
     expect(uncounted).toEqual([]);
     expect(checked).toBeGreaterThanOrEqual(CHANNELS * STAYERS_PER_CHANNEL);

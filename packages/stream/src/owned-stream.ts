@@ -65,11 +65,12 @@ type ReadOutcome = { kind: 'ended' | 'timeout' | 'failed'; detail: string; serve
 const HEALTHY_RUN_MS = 30_000;
 
 /**
- * Appends waiting for the store at most: while Redis is away each one waits through reconnects,
- * and live chunks that old are of no use to a player, so newer ones are dropped rather than
- * queued (memory stays flat however long the outage).
+ * While Redis is away each append waits through reconnects. Once the oldest waiting append is
+ * this old, new chunks are dropped rather than queued (memory stays flat however long the
+ * outage; a live chunk that late is of no use to a player). A busy but working store never
+ * makes an append wait this long, so no chunk is dropped outside an outage.
  */
-const MAX_PENDING_APPENDS = 20;
+const MAX_APPEND_WAIT_MS = 3000;
 
 export class OwnedStream {
   state: StreamState = 'initializing';
@@ -80,7 +81,8 @@ export class OwnedStream {
   private readonly chunker: Chunker;
   private nextIndex = 1;
   private appending: Promise<void> = Promise.resolve();
-  private pendingAppends = 0;
+  /** When each append still waiting was queued, oldest first. */
+  private readonly pendingSince: number[] = [];
   private droppedChunks = 0;
   /** The ownership token appends carry; renewed by `resume` after Redis lost it. */
   private fence: Fence | undefined;
@@ -282,6 +284,8 @@ export class OwnedStream {
   async resume(fence: Fence, extra: Record<string, string> = {}): Promise<void> {
     const { id, metadata, store, workerId } = this.options;
     this.fence = fence;
+    // Stopping: its keys are being deleted, and must not be written back.
+    if (this.ended) return;
     await metadata.update(id, {
       state: this.state,
       owner: workerId,
@@ -295,14 +299,15 @@ export class OwnedStream {
 
   // Appends run one after another: indexes must reach the store in order.
   private enqueueAppend(chunk: Buffer): void {
-    if (this.pendingAppends >= MAX_PENDING_APPENDS) {
+    const now = Date.now();
+    if (this.pendingSince.length > 0 && now - this.pendingSince[0]! > MAX_APPEND_WAIT_MS) {
       if (this.droppedChunks++ === 0) {
         this.options.logger.warn('the buffer does not take chunks (Redis away?): dropping them until it does');
       }
       return;
     }
-    this.pendingAppends++;
-    this.appending = this.appending.then(() => this.append(chunk)).finally(() => this.pendingAppends--);
+    this.pendingSince.push(now);
+    this.appending = this.appending.then(() => this.append(chunk)).finally(() => this.pendingSince.shift());
   }
 
   private async append(chunk: Buffer): Promise<void> {

@@ -319,6 +319,8 @@ export class OwnerRole {
       this.options.logger.warn('ownership renewal failed', { stream_id: id, error: (err as Error).message });
       return;
     }
+    // Stopped meanwhile (teardown released the claim): nothing was lost.
+    if (this.owned.get(id) !== owned) return;
     this.options.logger.warn('lost ownership of the stream, stopping the reader', { stream_id: id });
     this.forget(id, owned);
     await owned.stream.stop('fenced');
@@ -339,13 +341,16 @@ export class OwnerRole {
 
   private async tryClaimBack(id: StreamId, owned: Owned): Promise<boolean> {
     const { election, presence, workerId, logger } = this.options;
+    // Still this worker's, and not being stopped (a teardown releases the claim on purpose).
+    const ours = () => this.owned.get(id) === owned && !this.stopping.has(id);
+    if (!ours()) return false;
     if (await election.renew(id, owned.fence)) return true;
-    if ((await election.owner(id)) !== null) return false;
+    if (!ours() || (await election.owner(id)) !== null) return false;
     // Alive before owning, so no worker takes this for a dead owner's stream.
     await presence.beat(workerId);
     const fence = await election.claim(id, workerId);
     if (!fence) return false;
-    if (this.owned.get(id) !== owned) {
+    if (!ours()) {
       await election.release(id, fence);
       return false;
     }
