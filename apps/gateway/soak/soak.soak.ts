@@ -134,10 +134,11 @@ describe(`soak: ${MINUTES} minutes`, () => {
         kills++;
         events.push(`min ${minute}: killed owner ${owner} of ${victim.slice(0, 6)}`);
       }
-      // Every third minute: the engine serving channel 0 hangs for HANG_S.
+      // Every third minute: the engine serving the most streams hangs for HANG_S.
       if (minute % 3 === 0) {
-        const port = Number(await redis.hget(stack.key('stream', channels[0]!, 'metadata'), 'engine_port'));
-        const sim = stack.sims.find((s) => s.port === port);
+        const active = await Promise.all(stack.sims.map(async (s) => (await simSessions(s)).active));
+        const sim = stack.sims[active.indexOf(Math.max(...active))];
+        const port = sim?.port;
         if (sim) {
           await fetch(`${sim.url}/sim/hang`, { method: 'PUT' });
           hangs++;
