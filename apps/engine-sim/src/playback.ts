@@ -16,6 +16,8 @@ export interface PlaybackOptions {
   source: TsSource;
   /** Called when an EOF fault ends the stream. */
   onEof: () => void;
+  /** True while the whole engine hangs: nothing is sent, the connection stays open. */
+  frozen?: () => boolean;
 }
 
 export class Playback {
@@ -62,8 +64,9 @@ export class Playback {
       return;
     }
     if (stallAfter !== undefined && elapsedS >= stallAfter) return;
-    // A reader that does not keep up holds the clock back instead of queueing without bound.
-    if (res.writableNeedDrain) {
+    // A reader that does not keep up (or a frozen engine) holds the clock back instead of
+    // queueing without bound.
+    if (res.writableNeedDrain || this.options.frozen?.()) {
       this.blockedSince ??= now;
       return;
     }

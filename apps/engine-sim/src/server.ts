@@ -32,6 +32,8 @@ export interface EngineSim {
   stats(): SimStats;
   setFault(id: string, faults: Faults): void;
   clearFaults(): void;
+  /** Freezes the whole engine (see `hang` in the routes) or thaws it. */
+  setHang(hung: boolean): void;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,19 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
   const sessions = new SessionRegistry((options.idleTimeoutS ?? 60) * 1000);
   const faults = new Map<string, Faults>();
   const playbacks = new Set<Playback>();
+  /**
+   * A hung engine (a frozen or overloaded process, `kill -STOP`): it accepts connections and
+   * never answers them, and its playbacks stop sending while their connections stay open.
+   * Only /sim/* keeps answering, so a test can thaw it.
+   */
+  let hung = false;
+  const unanswered = new Set<ServerResponse>();
+  const setHang = (value: boolean) => {
+    hung = value;
+    // Thawed: what piled up meanwhile is dropped, as a restarted engine would.
+    if (!hung) for (const res of unanswered) res.destroy();
+    unanswered.clear();
+  };
   let base = '';
 
   const faultsFor = (id: string, query: URLSearchParams): Faults => ({
@@ -114,6 +129,7 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     const p = new Playback({
       res,
       session,
+      frozen: () => hung,
       source: makeSource(),
       onEof: () => sessions.stop(session, 'eof'),
     });
@@ -152,6 +168,11 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     const url = new URL(req.url ?? '/', 'http://sim');
     const parts = url.pathname.split('/').filter(Boolean);
     const route = `${req.method} /${parts.slice(0, 2).join('/')}`;
+    if (hung && parts[0] !== 'sim') {
+      unanswered.add(res);
+      res.once('close', () => unanswered.delete(res));
+      return;
+    }
     switch (route) {
       case 'GET /ace/getstream':
         return getstream(res, url.searchParams);
@@ -178,7 +199,14 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
       case 'DELETE /sim/faults':
         faults.clear();
         return json(res, 200, { ok: true });
+      case 'PUT /sim/hang':
+        setHang(true);
+        return json(res, 200, { ok: true });
+      case 'DELETE /sim/hang':
+        setHang(false);
+        return json(res, 200, { ok: true });
       case 'POST /sim/reset':
+        setHang(false);
         sessions.reset();
         faults.clear();
         return json(res, 200, { ok: true });
@@ -204,6 +232,7 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     stats: () => sessions.stats(),
     setFault: (id, fault) => faults.set(id.toLowerCase(), fault),
     clearFaults: () => faults.clear(),
+    setHang,
     async close() {
       for (const p of playbacks) p.stop();
       sessions.stopAll();

@@ -2,7 +2,7 @@
 
 import express from 'express';
 import type { GatewayContext } from './context.js';
-import { errorHandler } from './errors.js';
+import { errorHandler, requireRedis } from './errors.js';
 import { getStream, headStream } from './routes/getstream.js';
 import { health } from './routes/health.js';
 import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
@@ -17,13 +17,15 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.set('trust proxy', 'loopback');
 
   app.head('/ace/getstream', headStream());
+  // Routes that send Redis commands answer 503 at once while it is away.
+  const redis = requireRedis(() => ctx.redisReady());
   app.get('/ace/getstream', getStream(ctx));
   app.get('/health', health(ctx));
   app.get('/metrics', metrics(ctx));
-  app.get('/proxy/streams', listStreams(ctx));
-  app.get('/proxy/streams/:id', getStreamInfo(ctx));
-  app.delete('/proxy/streams/:id', requireApiKey(ctx), stopStream(ctx));
-  app.delete('/proxy/streams/:id/clients/:cid', requireApiKey(ctx), dropClient(ctx));
+  app.get('/proxy/streams', redis, listStreams(ctx));
+  app.get('/proxy/streams/:id', redis, getStreamInfo(ctx));
+  app.delete('/proxy/streams/:id', requireApiKey(ctx), redis, stopStream(ctx));
+  app.delete('/proxy/streams/:id/clients/:cid', requireApiKey(ctx), redis, dropClient(ctx));
   app.get('/playlist.m3u', getPlaylist(ctx));
   app.get('/playlist.json', getPlaylistJson(ctx));
   app.post('/playlist/rewrite', rewritePlaylist(ctx));

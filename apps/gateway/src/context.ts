@@ -51,6 +51,11 @@ export interface GatewayContext {
   playlist: PlaylistService;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
+  /**
+   * False while any Redis connection is down (always true in embedded mode): requests that need
+   * Redis are answered 503 at once instead of queueing behind its reconnects.
+   */
+  redisReady(): boolean;
   close(): Promise<void>;
 }
 
@@ -130,7 +135,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     engines: config.orchestratorUrl
       ? new OrchestratorEngineSource({ baseUrl: config.orchestratorUrl, apiKey: config.orchestratorApiKey })
       : new StaticEngineSource(config.engines),
-    engineTimeoutMs: config.initTimeout * 1000,
+    engineApiTimeoutMs: config.engineApiTimeout * 1000,
     engineLoad,
     engineMaxStreams: config.engineMaxStreams,
     events,
@@ -151,6 +156,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       // By then the owner has reconnected or failed the stream (which ends the players).
       keepaliveCapMs: config.initTimeout * 1000,
       maxSkips: 5,
+      stallTimeoutMs: config.clientStallTimeout * 1000,
       maxFetch: 256,
       // Two seconds covers the keyframe interval of nearly every live channel.
       entryWaitChunks: Math.ceil(2000 / flush),
@@ -197,6 +203,9 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     streams,
     metrics,
     playlist,
+    redisReady() {
+      return connections.every((c) => c.status === 'ready');
+    },
     async backendHealthy() {
       if (!request) return true;
       try {

@@ -9,13 +9,21 @@ import {
   PlaylistUnavailableError,
 } from '@acestream-proxy/playlist';
 import type { Logger } from '@acestream-proxy/stream';
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 
 export interface HttpError {
   status: number;
   code: string;
   message: string;
   retryAfterSeconds?: number;
+}
+
+/** A request needs Redis while a connection to it is down (checked before any command is sent). */
+export class RedisUnavailableError extends Error {
+  constructor() {
+    super('a Redis connection is down');
+    this.name = 'RedisUnavailableError';
+  }
 }
 
 /** Seconds a client should wait before retrying when no engine can serve it. */
@@ -44,13 +52,18 @@ export function toHttpError(err: unknown): HttpError {
   }
   const body = bodyParserError(err);
   if (body) return body;
-  if (isRedisUnavailable(err)) {
+  if (err instanceof RedisUnavailableError || isRedisUnavailable(err)) {
     return {
       status: 503,
       code: 'redis_unavailable',
       message: 'the proxy cannot reach Redis; try again shortly',
       retryAfterSeconds: RETRY_AFTER_SECONDS,
     };
+  }
+  // Express' own request errors (a malformed %-escape in a path parameter, ...) carry a 4xx.
+  const status = (err as { status?: unknown; statusCode?: unknown })?.status ?? (err as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, code: 'bad_request', message: `the request cannot be understood: ${(err as Error).message}` };
   }
   return { status: 500, code: 'internal_error', message: 'unexpected error; see the proxy log' };
 }
@@ -75,6 +88,16 @@ function isRedisUnavailable(err: unknown): boolean {
     message.includes('Connection is closed') ||
     message.includes('ECONNREFUSED')
   );
+}
+
+/**
+ * Answers 503 at once while Redis is down, before the route sends a command: commands on the
+ * background connections would wait in ioredis' offline queue through several reconnects.
+ */
+export function requireRedis(ready: () => boolean): RequestHandler {
+  return (_req, _res, next) => {
+    next(ready() ? undefined : new RedisUnavailableError());
+  };
 }
 
 export function sendError(res: Response, error: HttpError): void {

@@ -10,6 +10,7 @@ import { Keys } from '@acestream-proxy/keys';
 import { connectRedis, watchConnection } from '@acestream-proxy/redis';
 import type { Logger } from '@acestream-proxy/stream';
 import { ConnectionDispatcher, LOAD, type LoadMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
+import { exitOnListenError } from './listen-error.js';
 
 /** A worker that lived this long is healthy again: its next crash restarts it at once. */
 const STABLE_AFTER_MS = 30_000;
@@ -36,10 +37,7 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
 
   // Workers do not listen: the primary accepts and hands each connection over (see dispatch.ts).
   const server = net.createServer({ pauseOnConnect: true }, (socket) => dispatcher.dispatch(socket));
-  server.on('error', (err) => {
-    logger.error('cannot listen', { host: config.host, port: config.port, error: err.message });
-    process.exit(1);
-  });
+  server.on('error', (err) => exitOnListenError(err, config));
   // A kick-off brings thousands of connections within a second: a deep accept queue (the kernel
   // caps it at net.core.somaxconn) keeps them from being dropped and retried a second later.
   await new Promise<void>((resolve) => server.listen({ port: config.port, host: config.host, backlog: 4096 }, resolve));

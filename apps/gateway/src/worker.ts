@@ -9,6 +9,7 @@ import type { Logger } from '@acestream-proxy/stream';
 import { createApp } from './app.js';
 import { createContext } from './context.js';
 import { CONNECTION, type ConnectionMessage, LOAD, type LoadMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
+import { exitOnListenError } from './listen-error.js';
 
 export function workerId(): string {
   return `${hostname()}:${process.pid}`;
@@ -72,7 +73,10 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
   }
 
   function listen() {
+    const onListenError = (err: NodeJS.ErrnoException) => exitOnListenError(err, config);
+    server.once('error', onListenError);
     server.listen(config.port, config.host, () => {
+      server.off('error', onListenError);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       // Under pm2 its primary owns the port; alone, this line tells scripts and tests (whatever

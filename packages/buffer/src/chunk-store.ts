@@ -20,6 +20,11 @@ export interface ChunkStore {
   append(id: StreamId, index: number, chunk: Buffer, fence?: Fence, expired?: number): Promise<AppendResult>;
   /** Last appended index, 0 when the stream has none. */
   lastIndex(id: StreamId): Promise<number>;
+  /**
+   * Raises the last index to `index` when it is lower: the owner puts back what a Redis that
+   * restarted empty forgot, so the next append continues the sequence workers already follow.
+   */
+  restoreIndex(id: StreamId, index: number): Promise<void>;
   /** Chunks `from..to` inclusive; an expired chunk is `null`. */
   read(id: StreamId, from: number, to: number): Promise<Array<Buffer | null>>;
   /** Calls `listener` with each announced index; the result unsubscribes. */

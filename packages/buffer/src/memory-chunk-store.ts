@@ -34,6 +34,11 @@ export class MemoryChunkStore implements ChunkStore {
     return this.streams.get(id)?.last ?? 0;
   }
 
+  async restoreIndex(id: StreamId, index: number): Promise<void> {
+    const stream = this.stream(id);
+    if (stream.last < index) stream.last = index;
+  }
+
   async read(id: StreamId, from: number, to: number): Promise<Array<Buffer | null>> {
     const stream = this.streams.get(id);
     const now = this.now();

@@ -6,6 +6,7 @@ import type { Redis, Subscriptions } from '@acestream-proxy/redis';
 import type { AppendResult, ChunkStore, Fence, IndexListener } from './chunk-store.js';
 
 const APPEND_LUA = readFileSync(new URL('../src/commands/append-5.lua', import.meta.url), 'utf8');
+const RESTORE_INDEX_LUA = readFileSync(new URL('../src/commands/restore-index-1.lua', import.meta.url), 'utf8');
 
 type AppendCommand = (
   index: string,
@@ -21,6 +22,8 @@ type AppendCommand = (
   fenceEpoch: number,
 ) => Promise<number>;
 
+type RestoreIndexCommand = (index: string, n: number) => Promise<number>;
+
 export interface RedisChunkStoreOptions {
   redis: Redis;
   subscriptions: Subscriptions;
@@ -32,6 +35,7 @@ export interface RedisChunkStoreOptions {
 export class RedisChunkStore implements ChunkStore {
   private readonly redis: Redis;
   private readonly appendChunk: AppendCommand;
+  private readonly restoreIndexCommand: RestoreIndexCommand;
 
   constructor(private readonly options: RedisChunkStoreOptions) {
     this.redis = options.redis;
@@ -39,8 +43,17 @@ export class RedisChunkStore implements ChunkStore {
     if (!('aceAppendChunk' in this.redis)) {
       this.redis.defineCommand('aceAppendChunk', { numberOfKeys: 5, lua: APPEND_LUA });
     }
+    if (!('aceRestoreIndex' in this.redis)) {
+      this.redis.defineCommand('aceRestoreIndex', { numberOfKeys: 1, lua: RESTORE_INDEX_LUA });
+    }
     const command = (this.redis as unknown as { aceAppendChunk: AppendCommand }).aceAppendChunk;
     this.appendChunk = command.bind(this.redis);
+    const restore = (this.redis as unknown as { aceRestoreIndex: RestoreIndexCommand }).aceRestoreIndex;
+    this.restoreIndexCommand = restore.bind(this.redis);
+  }
+
+  async restoreIndex(id: StreamId, index: number): Promise<void> {
+    await this.restoreIndexCommand(this.options.keys.bufferIndex(id), index);
   }
 
   async append(id: StreamId, index: number, chunk: Buffer, fence?: Fence, expired?: number): Promise<AppendResult> {

@@ -124,6 +124,8 @@ export class RedisClientRegistry implements ClientRegistry {
       const key = keys.client(a.streamId, a.clientId);
       pipeline.hset(key, 'last_active', now, 'bytes_sent', String(a.bytesSent), 'skips', String(a.skips));
       pipeline.pexpire(key, ghostTimeoutMs);
+      // Puts back a client a Redis that restarted empty forgot (a no-op otherwise).
+      pipeline.sadd(keys.clients(a.streamId), a.clientId);
     }
     await pipeline.exec();
   }

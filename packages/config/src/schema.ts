@@ -125,7 +125,7 @@ export const KNOBS = {
   },
   initTimeout: {
     env: 'PROXY_INIT_TIMEOUT',
-    doc: 'Seconds to wait for the engine (API answer, first byte)',
+    doc: 'Seconds to wait for the first byte of an engine session',
     default: '30',
     check: decimal(0, { exclusive: true, unit: 'of seconds' }),
   },
@@ -133,6 +133,18 @@ export const KNOBS = {
     env: 'PROXY_NO_DATA_TIMEOUT',
     doc: 'Seconds of engine silence mid-stream before reconnecting',
     default: '5',
+    check: decimal(0, { exclusive: true, unit: 'of seconds' }),
+  },
+  engineApiTimeout: {
+    env: 'PROXY_ENGINE_API_TIMEOUT',
+    doc: 'Seconds an engine has to answer an API call (getstream, stat, stop, version); one that does not counts as unreachable',
+    default: '5',
+    check: decimal(0, { exclusive: true, unit: 'of seconds' }),
+  },
+  clientStallTimeout: {
+    env: 'PROXY_CLIENT_STALL_TIMEOUT',
+    doc: 'Seconds a player may leave its socket undrained (not reading) before it is dropped',
+    default: '300',
     check: decimal(0, { exclusive: true, unit: 'of seconds' }),
   },
   maxRetries: {

@@ -32,6 +32,10 @@ export interface ProxyConfig {
   readonly initTimeout: number;
   readonly noDataTimeout: number;
   readonly maxRetries: number;
+  /** Deadline of engine API calls, seconds (PROXY_ENGINE_API_TIMEOUT). */
+  readonly engineApiTimeout: number;
+  /** Seconds a player's socket may stay undrained before the player is dropped. */
+  readonly clientStallTimeout: number;
   readonly apiKey: string | null;
   readonly orchestratorUrl: string | null;
   readonly orchestratorApiKey: string | null;

@@ -2,6 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import fetch from 'node-fetch';
 import { type EngineAddress, EngineError, toEngineError } from './errors.js';
 
 export interface EngineSession {
@@ -24,8 +25,15 @@ export interface EngineStat {
 }
 
 export interface EngineClientOptions {
-  /** Deadline for API calls (getstream JSON, stat, stop), in ms. */
-  timeoutMs?: number;
+  /**
+   * Deadline for API calls (getstream JSON, stat, stop, version), ms (PROXY_ENGINE_API_TIMEOUT).
+   * Short: an engine that does not answer its API in this time is treated as unreachable.
+   */
+  apiTimeoutMs?: number;
+  /** Deadline for the playback response's headers, ms (PROXY_INIT_TIMEOUT: engines prebuffer first). */
+  playbackTimeoutMs?: number;
+  /** Most API connections open to this engine at once (kept alive between calls). */
+  maxSockets?: number;
 }
 
 interface EngineEnvelope<T> {
@@ -35,13 +43,26 @@ interface EngineEnvelope<T> {
 }
 
 export class EngineClient {
-  private readonly timeoutMs: number;
+  private readonly apiTimeoutMs: number;
+  private readonly playbackTimeoutMs: number;
+  /**
+   * API calls to this engine reuse a few kept-alive connections (stat polls every few seconds per
+   * stream would otherwise open one each); bounded so a hung engine cannot collect sockets.
+   */
+  private readonly agent: http.Agent;
 
   constructor(
     readonly address: EngineAddress,
     options: EngineClientOptions = {},
   ) {
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.apiTimeoutMs = options.apiTimeoutMs ?? 5000;
+    this.playbackTimeoutMs = options.playbackTimeoutMs ?? 30_000;
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 8, maxFreeSockets: 2 });
+  }
+
+  /** Closes the kept-alive API connections. */
+  close(): void {
+    this.agent.destroy();
   }
 
   get base(): string {
@@ -80,7 +101,7 @@ export class EngineClient {
     };
   }
 
-  /** Asks the engine to end the session; bounded by the client's timeout. */
+  /** Asks the engine to end the session; bounded by the API deadline. */
   async stopSession(session: EngineSession): Promise<void> {
     if (!session.commandUrl) return;
     const separator = session.commandUrl.includes('?') ? '&' : '?';
@@ -106,7 +127,7 @@ export class EngineClient {
         }
         resolve(res);
       });
-      req.setTimeout(this.timeoutMs, () =>
+      req.setTimeout(this.playbackTimeoutMs, () =>
         req.destroy(new EngineError('engine_timeout', 'playback did not answer', this.address)),
       );
       req.once('response', () => req.setTimeout(0));
@@ -115,10 +136,13 @@ export class EngineClient {
   }
 
   private async call<T>(url: string, what: string, signal?: AbortSignal): Promise<T> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const timeout = AbortSignal.timeout(this.apiTimeoutMs);
     let body: EngineEnvelope<T>;
     try {
-      const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      const res = await fetch(url, {
+        agent: this.agent,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
       const text = await res.text();
       try {
         body = JSON.parse(text) as EngineEnvelope<T>;
@@ -126,6 +150,10 @@ export class EngineClient {
         throw new EngineError('engine_bad_response', `${what} answered HTTP ${res.status} with non-JSON`, this.address);
       }
     } catch (err) {
+      // Aborted by the deadline (not by the caller): say so, whatever the library named it.
+      if (timeout.aborted && !signal?.aborted) {
+        throw new EngineError('engine_timeout', `${what} did not answer within ${this.apiTimeoutMs} ms`, this.address);
+      }
       throw toEngineError(err, this.address, what);
     }
     if (body.error) throw new EngineError('engine_refused', String(body.error), this.address);

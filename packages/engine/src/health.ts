@@ -9,6 +9,8 @@ export interface EngineHealthOptions {
 interface Down {
   since: number;
   timer: NodeJS.Timeout;
+  /** Run once the engine answers again (e.g. stopping a session abandoned on it). */
+  onUp: Array<() => void>;
 }
 
 export class EngineHealth {
@@ -35,7 +37,11 @@ export class EngineHealth {
     const schedule = (): NodeJS.Timeout => {
       const timer = setTimeout(() => {
         check().then(
-          () => this.down.delete(engineId),
+          () => {
+            const entry = this.down.get(engineId);
+            this.down.delete(engineId);
+            for (const task of entry?.onUp ?? []) task();
+          },
           () => {
             const entry = this.down.get(engineId);
             if (entry && !this.closed) entry.timer = schedule();
@@ -45,7 +51,14 @@ export class EngineHealth {
       timer.unref();
       return timer;
     };
-    this.down.set(engineId, { since: Date.now(), timer: schedule() });
+    this.down.set(engineId, { since: Date.now(), timer: schedule(), onUp: [] });
+  }
+
+  /** Runs `task` once the engine is up: now if it is, else when its check answers. */
+  whenUp(engineId: string, task: () => void): void {
+    const entry = this.down.get(engineId);
+    if (entry) entry.onUp.push(task);
+    else if (!this.closed) task();
   }
 
   close(): void {

@@ -10,6 +10,11 @@ export interface EngineLoad {
   claim(engineId: string, ms: number): Promise<void>;
   add(engineId: string, streamId: string): Promise<void>;
   remove(engineId: string, streamId: string): Promise<void>;
+  /** Marks the engine unreachable for every worker, for `ms` unless renewed or cleared. */
+  markDown(engineId: string, ms: number): Promise<void>;
+  clearDown(engineId: string): Promise<void>;
+  /** The engines of `engineIds` some worker found unreachable. */
+  down(engineIds: string[]): Promise<Set<string>>;
 }
 
 export class RedisEngineLoad implements EngineLoad {
@@ -40,6 +45,21 @@ export class RedisEngineLoad implements EngineLoad {
   async remove(engineId: string, streamId: string): Promise<void> {
     await this.redis.srem(this.keys.engineStreams(engineId), streamId);
   }
+
+  async markDown(engineId: string, ms: number): Promise<void> {
+    await this.redis.set(this.keys.engineDown(engineId), '1', 'PX', ms);
+  }
+
+  async clearDown(engineId: string): Promise<void> {
+    await this.redis.del(this.keys.engineDown(engineId));
+  }
+
+  async down(engineIds: string[]): Promise<Set<string>> {
+    const pipeline = this.redis.pipeline();
+    for (const id of engineIds) pipeline.exists(this.keys.engineDown(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return new Set(engineIds.filter((_, i) => Number(replies[i]?.[1] ?? 0) === 1));
+  }
 }
 
 /** Embedded mode: one process, so a map is the whole cluster. */
@@ -65,5 +85,12 @@ export class MemoryEngineLoad implements EngineLoad {
 
   async remove(engineId: string, streamId: string): Promise<void> {
     this.streams.get(engineId)?.delete(streamId);
+  }
+
+  // One process: its EngineHealth already knows; nothing to share.
+  async markDown(): Promise<void> {}
+  async clearDown(): Promise<void> {}
+  async down(): Promise<Set<string>> {
+    return new Set();
   }
 }

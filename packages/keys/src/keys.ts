@@ -48,6 +48,10 @@ export class Keys {
   engineClaim(engineId: string): string {
     return `${this.prefix}:engine:${engineId}:claim`;
   }
+  /** Set while a worker finds the engine unreachable, so no worker of the cluster waits on it. */
+  engineDown(engineId: string): string {
+    return `${this.prefix}:engine:${engineId}:down`;
+  }
   workerHeartbeat(workerId: string): string {
     return `${this.prefix}:worker:${workerId}:heartbeat`;
   }

@@ -1,6 +1,8 @@
 // Engines as the orchestrator lists them (GET /engines), with its load (GET /streams), cached briefly.
 
+import http from 'node:http';
 import type { EngineSource, SourcedEngine } from '@acestream-proxy/engine';
+import fetch from 'node-fetch';
 
 interface ListedEngine {
   container_id?: string;
@@ -24,6 +26,8 @@ export interface OrchestratorEngineSourceOptions {
 
 export class OrchestratorEngineSource implements EngineSource {
   private cached: { at: number; engines: SourcedEngine[] } | null = null;
+  /** Two GETs per listing at most: kept alive, bounded. */
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 2 });
 
   constructor(private readonly options: OrchestratorEngineSourceOptions) {}
 
@@ -56,10 +60,18 @@ export class OrchestratorEngineSource implements EngineSource {
     }
   }
 
+  close(): void {
+    this.agent.destroy();
+  }
+
   private async get<T>(path: string): Promise<T> {
     const { baseUrl, apiKey, timeoutMs = 3000 } = this.options;
     const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
-    const res = await fetch(`${baseUrl.replace(/\/$/, '')}${path}`, { headers, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`${baseUrl.replace(/\/$/, '')}${path}`, {
+      agent: this.agent,
+      headers,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (!res.ok) throw new Error(`orchestrator answered ${res.status} to GET ${path}`);
     return (await res.json()) as T;
   }

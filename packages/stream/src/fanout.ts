@@ -12,6 +12,8 @@ export interface ClientSink {
   write(chunk: Buffer): boolean;
   once(event: 'drain', listener: () => void): unknown;
   end(): unknown;
+  /** Closes at once: `end()` would wait behind the bytes of a player that does not read. */
+  destroy(): unknown;
   readonly destroyed: boolean;
   /** Bytes written but not yet taken by the socket, when the sink can tell. */
   readonly writableLength?: number;
@@ -29,6 +31,11 @@ export interface FanoutSettings {
   keepaliveIntervalMs: number;
   /** Longest silence padded with keepalives (ms); a stream silent longer is failing anyway. */
   keepaliveCapMs: number;
+  /**
+   * A client whose socket has not drained for this long is dropped (PROXY_CLIENT_STALL_TIMEOUT,
+   * ms); unset = never. Checked on the keepalive timer.
+   */
+  stallTimeoutMs?: number;
   /** Jumps to the live edge a client may need before it is dropped as too slow. */
   maxSkips: number;
   /** Largest range fetched from the store in one call. */
@@ -62,6 +69,8 @@ export class FanoutClient implements BacklogPosition {
   blocked = false;
   /** Its last write returned false: a 'drain' is due. */
   pushedBack = false;
+  /** When the socket last pushed back without draining since (0 while it drains). */
+  blockedSince = 0;
   lastWriteAt = 0;
   /** Joined before the stream had a picture to start on: waits for a random access point. */
   awaitingEntry = false;
@@ -299,9 +308,11 @@ export class StreamFanout {
   // Backpressure is per client: only this client waits, the others keep receiving.
   private waitForDrain(client: FanoutClient): void {
     client.blocked = true;
+    client.blockedSince = Date.now();
     client.sink.once('drain', () => {
       client.blocked = false;
       client.pushedBack = false;
+      client.blockedSince = 0;
       if (this.clients.has(client)) this.drained(client);
     });
   }
@@ -411,9 +422,29 @@ export class StreamFanout {
     this.pump(client);
   }
 
+  // A player that stopped reading (paused for too long, hung, gone without a FIN) holds its slot
+  // and socket buffers for as long as the connection lives: drop it once past the stall timeout.
+  private dropStalled(now: number): void {
+    const limit = this.settings.stallTimeoutMs;
+    if (limit === undefined) return;
+    for (const client of this.clients) {
+      if (!client.blocked || now - client.blockedSince < limit) continue;
+      this.stats.clientsDropped++;
+      this.logger.warn('dropping a player that has not read for PROXY_CLIENT_STALL_TIMEOUT', {
+        client_id: client.clientId,
+        stalled_s: Math.round((now - client.blockedSince) / 1000),
+        bytes_sent: client.bytesSent,
+      });
+      this.clients.delete(client);
+      client.sink.destroy();
+      this.onClientDropped(client, 'stalled');
+    }
+  }
+
   // Players give up after a few seconds of silence: fill gaps with null packets, between chunks only.
   private keepalive(): void {
     const now = Date.now();
+    this.dropStalled(now);
     const silence = now - this.lastDataAt;
     if (silence < this.settings.keepaliveIntervalMs || silence > this.settings.keepaliveCapMs) return;
     for (const client of this.clients) {

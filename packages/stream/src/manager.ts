@@ -30,6 +30,9 @@ interface LocalStream {
   stopListening: () => Promise<void>;
 }
 
+/** Owner checks (a third of PROXY_OWNER_TTL_MS apart) before a stream with no owner and no metadata counts as stopped. */
+const ORPHAN_ROUNDS = 4;
+
 const RUNNING: ReadonlySet<StreamState | undefined> = new Set(['connecting', 'buffering', 'active']);
 
 export class StreamManager {
@@ -41,6 +44,8 @@ export class StreamManager {
   readonly stats = new WorkerStats();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopDeathWatch: (() => Promise<void>) | null = null;
+  /** Owner checks in a row that found a stream without owner or metadata (see watchOwner). */
+  private readonly orphanRounds = new Map<StreamId, number>();
   private closed = false;
 
   constructor(private readonly options: StreamManagerOptions) {
@@ -233,6 +238,7 @@ export class StreamManager {
     const local = await pending?.catch(() => null);
     if (!local || (expected && local !== expected)) return;
     this.local.delete(id);
+    this.orphanRounds.delete(id);
     this.fanouts.delete(local.fanout);
     await local.fanout.close();
     await local.stopListening();
@@ -256,12 +262,22 @@ export class StreamManager {
       const current = await election.owner(id);
       let fence = null;
       if (current === null) {
-        // No owner and no metadata: the stream was stopped and its stop event missed.
-        if (!(await metadata.get(id))) return void this.closeLocal(id);
+        // No owner and no metadata: the stream was stopped and its stop event missed, or Redis
+        // restarted empty and the owner has not claimed it back yet: give it a few rounds.
+        if (!(await metadata.get(id))) {
+          const misses = (this.orphanRounds.get(id) ?? 0) + 1;
+          this.orphanRounds.set(id, misses);
+          if (misses >= ORPHAN_ROUNDS) {
+            this.orphanRounds.delete(id);
+            return void this.closeLocal(id);
+          }
+          return;
+        }
         fence = await election.claim(id, workerId);
       } else if (current === deadWorker || !(await presence.isAlive(current))) {
         fence = await election.takeover(id, workerId, current);
       }
+      this.orphanRounds.delete(id);
       if (!fence) return;
       this.stats.takeovers++;
       logger.warn('owner gone, taking the stream over', {

@@ -41,6 +41,21 @@ export interface OwnedStreamOptions {
   onEnd: (reason: EndReason, message: string) => void;
   /** The engine to move to after `maxRetries` failures on `current`; null when there is none. */
   nextEngine?: (current: EngineClient) => Promise<EngineClient | null>;
+  /**
+   * The engine did not answer its API in time or refused connections: the owner leaves it out of
+   * new streams until it answers again, and stops `abandoned` (the session left on it) then.
+   */
+  onEngineUnreachable?: (engine: EngineClient, abandoned: EngineSession | null) => void;
+  /**
+   * An append was refused as fenced: the owner checks whether ownership can be claimed back (Redis
+   * lost it); the new token, or null when another worker owns the stream now.
+   */
+  claimBack?: () => Promise<Fence | null>;
+}
+
+/** Failures that say the engine itself is gone or frozen, not just this session. */
+function engineDown(err: unknown): boolean {
+  return err instanceof EngineError && (err.code === 'engine_timeout' || err.code === 'engine_unreachable');
 }
 
 /** Why a read of the playback URL ended, and how long it delivered data before that. */
@@ -48,6 +63,14 @@ type ReadOutcome = { kind: 'ended' | 'timeout' | 'failed'; detail: string; serve
 
 /** A session that delivered this long was healthy: failures before it no longer count. */
 const HEALTHY_RUN_MS = 30_000;
+
+/**
+ * While Redis is away each append waits through reconnects. Once the oldest waiting append is
+ * this old, new chunks are dropped rather than queued (memory stays flat however long the
+ * outage; a live chunk that late is of no use to a player). A busy but working store never
+ * makes an append wait this long, so no chunk is dropped outside an outage.
+ */
+const MAX_APPEND_WAIT_MS = 3000;
 
 export class OwnedStream {
   state: StreamState = 'initializing';
@@ -58,6 +81,11 @@ export class OwnedStream {
   private readonly chunker: Chunker;
   private nextIndex = 1;
   private appending: Promise<void> = Promise.resolve();
+  /** When each append still waiting was queued, oldest first. */
+  private readonly pendingSince: number[] = [];
+  private droppedChunks = 0;
+  /** The ownership token appends carry; renewed by `resume` after Redis lost it. */
+  private fence: Fence | undefined;
   /** Chunks this owner appended, oldest first, until they leave the buffer's time window. */
   private readonly appended: Array<{ index: number; at: number }> = [];
   private reading: Promise<void> | null = null;
@@ -67,6 +95,7 @@ export class OwnedStream {
 
   constructor(private readonly options: OwnedStreamOptions) {
     this.engine = options.engine;
+    this.fence = options.fence;
     this.chunker = new Chunker({
       maxBytes: options.settings.bufferChunkSize,
       flushIntervalMs: options.settings.flushIntervalMs,
@@ -121,12 +150,18 @@ export class OwnedStream {
         engine: this.engineFields().engine_id,
       });
       // Keep reconnecting until a session delivers again; after maxRetries, on the next engine.
+      // An engine whose API does not answer (frozen, overloaded) or refuses connections is not
+      // retried: the stream moves at once, if there is another engine to move to.
       let detail = outcome.detail;
+      let down = false;
       for (;;) {
-        if (failures > settings.maxRetries) {
-          if (!(await this.switchEngine(detail))) return;
+        if (down && failures <= settings.maxRetries) {
+          if (await this.switchEngine(detail, { engineDown: true, failIfNone: false })) failures = 0;
+        } else if (failures > settings.maxRetries) {
+          if (!(await this.switchEngine(detail, { engineDown: down, failIfNone: true }))) return;
           failures = 0;
         }
+        down = false;
         if (this.abort.signal.aborted) return;
         try {
           this.options.stats.engineReconnects++;
@@ -138,22 +173,34 @@ export class OwnedStream {
         } catch (err) {
           if (this.abort.signal.aborted) return;
           detail = err instanceof EngineError ? err.message : String(err);
-          logger.warn('engine reconnect failed', { reason: detail });
+          down = engineDown(err);
+          logger.warn('engine reconnect failed', { reason: detail, engine_down: down });
           failures++;
         }
       }
     }
   }
 
-  /** Moves to the next engine; false (and the stream fails) when there is none. */
-  private async switchEngine(detail: string): Promise<boolean> {
-    const next = (await this.options.nextEngine?.(this.engine).catch(() => null)) ?? null;
+  /**
+   * Moves to the next engine. With none to move to: the stream fails (`failIfNone`), or stays
+   * on this engine to be retried; returns whether it moved.
+   */
+  private async switchEngine(detail: string, how: { engineDown: boolean; failIfNone: boolean }): Promise<boolean> {
+    const previous = this.engine;
+    const abandoned = this.session;
+    // Left out of selection before the next engine is chosen, so a frozen one is not chosen again.
+    if (how.engineDown) this.options.onEngineUnreachable?.(previous, abandoned);
+    const next = (await this.options.nextEngine?.(previous).catch(() => null)) ?? null;
     if (!next) {
-      this.finish('error', `engine stream failed ${this.options.settings.maxRetries + 1} times, last: ${detail}`);
+      if (how.failIfNone) {
+        this.finish('error', `engine stream failed ${this.options.settings.maxRetries + 1} times, last: ${detail}`);
+      }
       return false;
     }
     this.options.logger.warn('moving the stream to another engine', { from: this.engineFields().engine_id, reason: detail });
-    await this.stopEngineSession();
+    // A frozen engine would hold the move for the whole API deadline: its session is stopped
+    // once it answers again (onEngineUnreachable), not now.
+    if (!how.engineDown) await this.stopEngineSession();
     this.engine = next;
     this.options.stats.engineSwitches++;
     await this.options.metadata.update(this.options.id, this.engineFields()).catch(() => {});
@@ -229,13 +276,43 @@ export class OwnedStream {
     });
   }
 
+  /**
+   * Ownership was claimed again after Redis lost it (restarted empty, or the key expired during
+   * an outage): carry on with the new token, and put back the metadata and the buffer index, so
+   * indexes keep increasing for the workers that serve this stream's players.
+   */
+  async resume(fence: Fence, extra: Record<string, string> = {}): Promise<void> {
+    const { id, metadata, store, workerId } = this.options;
+    this.fence = fence;
+    // Stopping: its keys are being deleted, and must not be written back.
+    if (this.ended) return;
+    await metadata.update(id, {
+      state: this.state,
+      owner: workerId,
+      ...this.engineFields(),
+      ...(this.session ? this.sessionFields(this.session) : {}),
+      total_bytes: String(this.totalBytes),
+      ...extra,
+    });
+    await store.restoreIndex(id, this.nextIndex - 1);
+  }
+
   // Appends run one after another: indexes must reach the store in order.
   private enqueueAppend(chunk: Buffer): void {
-    this.appending = this.appending.then(() => this.append(chunk));
+    const now = Date.now();
+    if (this.pendingSince.length > 0 && now - this.pendingSince[0]! > MAX_APPEND_WAIT_MS) {
+      if (this.droppedChunks++ === 0) {
+        this.options.logger.warn('the buffer does not take chunks (Redis away?): dropping them until it does');
+      }
+      return;
+    }
+    this.pendingSince.push(now);
+    this.appending = this.appending.then(() => this.append(chunk)).finally(() => this.pendingSince.shift());
   }
 
   private async append(chunk: Buffer): Promise<void> {
-    const { store, id, fence, logger, settings } = this.options;
+    const { store, id, logger, settings } = this.options;
+    const fence = this.fence;
     const now = Date.now();
     let expired: number | undefined;
     while (this.appended.length > 0 && this.appended[0]!.at <= now - settings.bufferTtlMs) expired = this.appended.shift()!.index;
@@ -247,12 +324,21 @@ export class OwnedStream {
         result = await store.append(id, this.nextIndex, chunk, fence, expired);
       }
       if (result === 'fenced') {
+        // `claimBack` resumes this stream (token, metadata, index) when it succeeds.
+        const fence = (await this.options.claimBack?.()) ?? null;
+        if (fence) result = await store.append(id, this.nextIndex, chunk, fence, expired);
+      }
+      if (result === 'fenced') {
         this.finish('fenced', 'another worker owns this stream now');
         return;
       }
       if (result === 'ok') {
         this.appended.push({ index: this.nextIndex++, at: now });
         this.options.stats.chunksAppended++;
+        if (this.droppedChunks > 0) {
+          logger.info('the buffer takes chunks again', { dropped_chunks: this.droppedChunks });
+          this.droppedChunks = 0;
+        }
       }
     } catch (err) {
       logger.error('chunk append failed', { error: (err as Error).message, index: this.nextIndex });

@@ -2,7 +2,7 @@
 
 import type { ChunkStore, Fence } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
-import type { EventBus, OwnerElection, StreamEvent } from '@acestream-proxy/coordination';
+import type { EventBus, OwnerElection, StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
 import {
   type EngineAddress,
   EngineClient,
@@ -28,10 +28,12 @@ export interface OwnerRoleOptions {
   registry: ClientRegistry;
   election: OwnerElection;
   bus: EventBus;
+  /** Worker heartbeats: refreshed before ownership is claimed back after a Redis outage. */
+  presence: WorkerPresence;
   /** Where engines come from: the ENGINES list or the orchestrator. */
   engines: EngineSource;
-  /** Deadline for engine API calls, ms. */
-  engineTimeoutMs: number;
+  /** Deadline for engine API calls (PROXY_ENGINE_API_TIMEOUT), ms. */
+  engineApiTimeoutMs: number;
   /** Streams per engine across the cluster (ENGINE_MAX_STREAMS is checked against it). */
   engineLoad: EngineLoad;
   engineMaxStreams: number;
@@ -52,7 +54,9 @@ const ENGINE_RETRY_MS = 5000;
 
 interface Owned {
   stream: OwnedStream;
+  /** Replaced when ownership is claimed back after Redis lost it. */
   fence: Fence;
+  claimingBack?: Promise<boolean> | null;
   renewTimer: NodeJS.Timeout;
   /** The owner hears the stream's events for as long as it owns it, clients here or not. */
   stopListening: () => Promise<void>;
@@ -111,7 +115,7 @@ export class OwnerRole {
     for (const engine of ranked) {
       const eid = engineId(engine.address);
       await engineLoad.claim(eid, 2000).catch(() => {});
-      const stream = new OwnedStream({
+      const stream: OwnedStream = new OwnedStream({
         id,
         workerId: this.options.workerId,
         engine,
@@ -123,6 +127,19 @@ export class OwnerRole {
         logger: logger.child({ stream_id: id }),
         onEnd: (reason, message) => this.onStreamEnd(id, stream, reason, message),
         nextEngine: (current) => this.moveEngine(id, current),
+        claimBack: async (): Promise<Fence | null> => {
+          const owned = this.owned.get(id);
+          if (!owned || owned.stream !== stream) return null;
+          return (await this.claimBack(id, owned).catch(() => false)) ? owned.fence : null;
+        },
+        onEngineUnreachable: (unreachable, abandoned) => {
+          const eid = engineId(unreachable.address);
+          logger.warn('engine does not answer, leaving it out until it does', { stream_id: id, engine: eid });
+          this.markDown(unreachable);
+          if (abandoned) {
+            this.health.whenUp(eid, () => void unreachable.stopSession(abandoned).catch(() => {}));
+          }
+        },
       });
       try {
         await stream.start();
@@ -141,7 +158,8 @@ export class OwnerRole {
         lastError = err instanceof EngineError ? err : new EngineError('engine_bad_response', String(err));
         // The engine refused this content: another engine would say the same.
         if (lastError.code === 'engine_refused') break;
-        if (lastError.code === 'engine_unreachable') this.health.markDown(eid, () => engine.version());
+        // Refusing connections or not answering the API in time: left out until it answers.
+        if (lastError.code === 'engine_unreachable' || lastError.code === 'engine_timeout') this.markDown(engine);
         logger.warn('engine unusable, trying the next', { stream_id: id, reason: lastError.message });
       }
     }
@@ -182,13 +200,35 @@ export class OwnerRole {
     }
   }
 
+  /**
+   * Leaves an engine out of new streams on this worker until its version check answers, and
+   * tells the other workers through the engine load (renewed while the checks keep failing).
+   */
+  private markDown(engine: EngineClient): void {
+    const eid = engineId(engine.address);
+    const { engineLoad } = this.options;
+    const shareMs = 3 * ENGINE_RETRY_MS;
+    void engineLoad.markDown(eid, shareMs).catch(() => {});
+    this.health.markDown(eid, async () => {
+      try {
+        await engine.version();
+      } catch (err) {
+        await engineLoad.markDown(eid, shareMs).catch(() => {});
+        throw err;
+      }
+      await engineLoad.clearDown(eid).catch(() => {});
+    });
+  }
+
   /** Engines a new stream may go to, best first (see rankEngines); `exclude` is the failing one. */
   private async rankedEngines(exclude?: EngineClient): Promise<EngineClient[]> {
     this.known = await this.options.engines.list();
     const pool = this.known
       .filter((e) => !exclude || engineId(e.address) !== engineId(exclude.address))
       .map((e) => ({ ...e, healthy: e.healthy && this.health.isUp(engineId(e.address)) }));
-    const ours = await this.options.engineLoad.counts(pool.map((e) => engineId(e.address)));
+    const ids = pool.map((e) => engineId(e.address));
+    const [ours, downElsewhere] = await Promise.all([this.options.engineLoad.counts(ids), this.options.engineLoad.down(ids)]);
+    for (const e of pool) if (downElsewhere.has(engineId(e.address))) e.healthy = false;
     // This cluster's count, or the orchestrator's (every proxy's), whichever is higher.
     const load = new Map(pool.map((e) => [engineId(e.address), Math.max(ours.get(engineId(e.address)) ?? 0, e.load)]));
     return rankEngines(pool, load, this.options.engineMaxStreams).map((c) => this.client(c.address));
@@ -198,7 +238,10 @@ export class OwnerRole {
     const id = engineId(address);
     let client = this.clients.get(id);
     if (!client) {
-      client = new EngineClient(address, { timeoutMs: this.options.engineTimeoutMs });
+      client = new EngineClient(address, {
+        apiTimeoutMs: this.options.engineApiTimeoutMs,
+        playbackTimeoutMs: this.options.stream.initTimeoutMs,
+      });
       this.clients.set(id, client);
     }
     return client;
@@ -262,6 +305,7 @@ export class OwnerRole {
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
     this.health.close();
+    for (const client of this.clients.values()) client.close();
   }
 
   private async renew(id: StreamId): Promise<void> {
@@ -269,15 +313,51 @@ export class OwnerRole {
     if (!owned) return;
     try {
       if (await this.options.election.renew(id, owned.fence)) return;
+      if (await this.claimBack(id, owned)) return;
     } catch (err) {
       // Redis unreachable: keep reading; the append's fencing check protects the buffer.
       this.options.logger.warn('ownership renewal failed', { stream_id: id, error: (err as Error).message });
       return;
     }
+    // Stopped meanwhile (teardown released the claim): nothing was lost.
+    if (this.owned.get(id) !== owned) return;
     this.options.logger.warn('lost ownership of the stream, stopping the reader', { stream_id: id });
     this.forget(id, owned);
     await owned.stream.stop('fenced');
     this.options.onOwnershipLost(id);
+  }
+
+  /**
+   * The token was refused (by a renewal or an append). When nobody owns the stream, Redis lost the
+   * key (restarted empty, or it expired during an outage) and no other worker claimed it: claim
+   * it back and carry on reading. Resolves whether this worker owns it now. One at a time.
+   */
+  private claimBack(id: StreamId, owned: Owned): Promise<boolean> {
+    owned.claimingBack ??= this.tryClaimBack(id, owned).finally(() => {
+      owned.claimingBack = null;
+    });
+    return owned.claimingBack;
+  }
+
+  private async tryClaimBack(id: StreamId, owned: Owned): Promise<boolean> {
+    const { election, presence, workerId, logger } = this.options;
+    // Still this worker's, and not being stopped (a teardown releases the claim on purpose).
+    const ours = () => this.owned.get(id) === owned && !this.stopping.has(id);
+    if (!ours()) return false;
+    if (await election.renew(id, owned.fence)) return true;
+    if (!ours() || (await election.owner(id)) !== null) return false;
+    // Alive before owning, so no worker takes this for a dead owner's stream.
+    await presence.beat(workerId);
+    const fence = await election.claim(id, workerId);
+    if (!fence) return false;
+    if (!ours()) {
+      await election.release(id, fence);
+      return false;
+    }
+    owned.fence = fence;
+    await owned.stream.resume(fence, { session_key: owned.sessionKey });
+    logger.warn('ownership lost with Redis, claimed back', { stream_id: id, epoch: fence.epoch });
+    return true;
   }
 
   private onStreamEnd(id: StreamId, stream: OwnedStream, reason: EndReason, message: string): void {

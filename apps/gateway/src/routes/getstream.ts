@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { parseStreamId } from '@acestream-proxy/keys';
 import type { Request, RequestHandler, Response } from 'express';
 import type { GatewayContext } from '../context.js';
-import { sendError, toHttpError } from '../errors.js';
+import { RedisUnavailableError, sendError, toHttpError } from '../errors.js';
 
 /** Headers for a live MPEG-TS body: no length, no ranges, never cached. */
 function setStreamHeaders(res: Response): void {
@@ -37,6 +37,9 @@ export function getStream(ctx: GatewayContext): RequestHandler {
     let id: ReturnType<typeof parseStreamId>;
     try {
       id = parseStreamId(rawId(req));
+      // A bad id is a 400 whatever Redis does; a good one needs Redis, and gets 503 at once
+      // while it is away (the join's commands would queue behind ioredis' reconnects).
+      if (!ctx.redisReady()) throw new RedisUnavailableError();
     } catch (err) {
       sendError(res, toHttpError(err));
       return;
