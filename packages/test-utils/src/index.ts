@@ -20,3 +20,4 @@ export {
   stopAll,
 } from './stack.js';
 export { type WaitOptions, waitFor, waitForSteady } from './wait.js';
+export { type ClusterNode, type ClusterOptions, startRedisCluster, type TestCluster } from './redis-cluster.js';
