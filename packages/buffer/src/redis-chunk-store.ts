@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Keys, StreamId } from '@acestream-proxy/keys';
-import type { Redis, Subscriptions } from '@acestream-proxy/redis';
+import { type Redis, type Subscriptions, scanKeys } from '@acestream-proxy/redis';
 import type { AppendResult, ChunkStore, Fence, IndexListener } from './chunk-store.js';
 
 const APPEND_LUA = readFileSync(new URL('../src/commands/append-5.lua', import.meta.url), 'utf8');
@@ -19,6 +19,7 @@ type AppendCommand = (
   channel: string,
   workerId: string,
   fenceEpoch: number,
+  publishCommand: string,
 ) => Promise<number>;
 
 export interface RedisChunkStoreOptions {
@@ -57,6 +58,7 @@ export class RedisChunkStore implements ChunkStore {
       keys.chunksChannel(id),
       fence?.workerId ?? '',
       fence?.epoch ?? 0,
+      this.options.subscriptions.publishCommand,
     );
     return result === -1 ? 'fenced' : result === -2 ? 'conflict' : 'ok';
   }
@@ -73,21 +75,28 @@ export class RedisChunkStore implements ChunkStore {
     return this.redis.mgetBuffer(...names);
   }
 
-  subscribe(id: StreamId, listener: IndexListener): Promise<() => Promise<void>> {
-    return this.options.subscriptions.listen(this.options.keys.chunksChannel(id), (message) => {
+  async subscribe(id: StreamId, listener: IndexListener): Promise<() => Promise<void>> {
+    const { subscriptions, keys } = this.options;
+    const stop = await subscriptions.listen(keys.chunksChannel(id), (message) => {
       listener(Number(message.toString('latin1')));
     });
+    // Notifications sent while the subscription was being re-established are lost: announce the
+    // index as it is now, and the listener catches up from its own last index to it.
+    const offResubscribe = subscriptions.onResubscribe(() => {
+      this.lastIndex(id).then(
+        (index) => index > 0 && listener(index),
+        () => {},
+      );
+    });
+    return async () => {
+      offResubscribe();
+      await stop();
+    };
   }
 
   async drop(id: StreamId): Promise<void> {
     const { keys } = this.options;
-    const pattern = `${keys.chunkPrefix(id)}*`;
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (found.length > 0) await this.redis.unlink(...found);
-    } while (cursor !== '0');
+    for await (const found of scanKeys(this.redis, `${keys.chunkPrefix(id)}*`)) await this.redis.unlink(...found);
     await this.redis.unlink(keys.bufferIndex(id));
   }
 }

@@ -22,6 +22,8 @@ export interface TestCluster {
   nodes: ClusterNode[];
   /** `host:port,host:port,...` of every node: the value of REDIS_CLUSTER_NODES. */
   seeds: string;
+  /** The same as addresses, for connectCluster. */
+  addresses: Array<{ host: string; port: number }>;
   /** A cluster-aware connection for assertions. */
   redis: Cluster;
   /** The node serving `slot` as master now (asks the nodes, not a cache). */
@@ -184,6 +186,7 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
     return {
       nodes,
       seeds: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+      addresses: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
       redis: cluster,
       masterOf,
       masters,
