@@ -3,6 +3,7 @@ export { type Capture, capture, getJson } from './capture.js';
 export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir } from './media.js';
 export { REPO_ROOT, type StartedProcess, type StartOptions, startNodeProcess } from './process.js';
 export { TEST_REDIS_URL, type TestRedis, testRedis } from './redis.js';
+export { type ClusterNode, type ClusterOptions, startRedisCluster, type TestCluster } from './redis-cluster.js';
 export { freePort, type PrivateRedis, startPrivateRedis } from './redis-server.js';
 export {
   ENGINE_SIM,
@@ -20,4 +21,3 @@ export {
   stopAll,
 } from './stack.js';
 export { type WaitOptions, waitFor, waitForSteady } from './wait.js';
-export { type ClusterNode, type ClusterOptions, startRedisCluster, type TestCluster } from './redis-cluster.js';

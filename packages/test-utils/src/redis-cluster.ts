@@ -100,16 +100,25 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
       const proc = spawn(
         'redis-server',
         [
-          '--port', String(port),
-          '--bind', '127.0.0.1',
-          '--cluster-enabled', 'yes',
-          '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-          '--cluster-node-timeout', String(nodeTimeoutMs),
-          '--dir', dir,
-          '--save', '',
-          '--appendonly', 'no',
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${port}.conf`),
+          '--cluster-node-timeout',
+          String(nodeTimeoutMs),
+          '--dir',
+          dir,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
           // Replicas sync at once instead of after the default 5 s batching delay.
-          '--repl-diskless-sync-delay', '0',
+          '--repl-diskless-sync-delay',
+          '0',
         ],
         { stdio: 'ignore' },
       );
@@ -179,7 +188,9 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
     };
 
     const masters = async (): Promise<ClusterNode[]> => {
-      const roles = await Promise.all(live().map(async (n) => ((await roleOf(n).catch(() => undefined)) === 'master' ? n : null)));
+      const roles = await Promise.all(
+        live().map(async (n) => ((await roleOf(n).catch(() => undefined)) === 'master' ? n : null)),
+      );
       return roles.filter((n): n is ClusterNode => n !== null);
     };
 
