@@ -14,7 +14,7 @@ export interface ClusterNodeAddress {
  * the server drops sharded subscriptions with an unsolicited SUNSUBSCRIBE, and ioredis moves them
  * to the new owner only once it has seen the new map.
  */
-export const SLOTS_REFRESH_MS = 1500;
+export const SLOTS_REFRESH_MS = 1000;
 
 export function connectCluster(nodes: readonly ClusterNodeAddress[], role: RedisRole, name: string): Cluster {
   const { enableOfflineQueue, ...redisOptions } = roleOptions(role, name);

@@ -1,10 +1,10 @@
 // Sharded Pub/Sub on a real Redis Cluster keeps delivering after a slot migration and a master
 // failover, and tells listeners to catch up after each re-subscription.
 
-import calculateSlot from 'cluster-key-slot';
 import { connectCluster, type Redis, ShardedSubscriptions } from '@acestream-proxy/redis';
 import { startRedisCluster, type TestCluster, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import calculateSlot from 'cluster-key-slot';
 
 const channel = 'ace_proxy:stream:{0123456789abcdef0123456789abcdef01234567}:chunks';
 const slot = calculateSlot('0123456789abcdef0123456789abcdef01234567');

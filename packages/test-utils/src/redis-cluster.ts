@@ -6,10 +6,16 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
+
+/** The hash slot of a key or channel name (its hash tag's, when it has one). */
+export function keySlot(name: string): number {
+  return calculateSlot(name);
+}
 
 export interface ClusterNode {
   port: number;
@@ -116,6 +122,9 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
           '--save',
           '',
           '--appendonly',
+          'no',
+          // Masters that still hold their slots keep serving while another shard fails over.
+          '--cluster-require-full-coverage',
           'no',
           // Replicas sync at once instead of after the default 5 s batching delay.
           '--repl-diskless-sync-delay',
