@@ -30,6 +30,9 @@ export function connectCluster(nodes: readonly ClusterNodeAddress[], role: Redis
       retryDelayOnClusterDown: 200,
       retryDelayOnFailover: 200,
       retryDelayOnTryAgain: 100,
+      // Background commands (appends, renewals) ride out a failover (~3 s with a 2 s node timeout)
+      // instead of failing just before the replica takes over; the request path still fails fast.
+      maxRedirections: role === 'request' ? 16 : 40,
       clusterRetryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2000),
       shardedSubscribers: role === 'subscriber',
     },
@@ -43,4 +46,17 @@ export function connectCluster(nodes: readonly ClusterNodeAddress[], role: Redis
     });
   }
   return cluster;
+}
+
+/**
+ * The masters a connection knows, as one string: it changes when a replica is promoted. A
+ * sharded subscriber only hears of that at its next periodic refresh; a command connection hears
+ * of it at once (MOVED), and this lets it pass the news on.
+ */
+export function mastersOf(cluster: Cluster): string {
+  return cluster
+    .nodes('master')
+    .map((n) => `${n.options.host}:${n.options.port}`)
+    .sort()
+    .join(',');
 }

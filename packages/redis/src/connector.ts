@@ -2,7 +2,7 @@
 // connection. The gateway picks a connector from its configuration; nothing else asks the mode.
 
 import type { Cluster, RedisOptions } from 'ioredis';
-import { type ClusterNodeAddress, connectCluster } from './cluster.js';
+import { type ClusterNodeAddress, connectCluster, mastersOf } from './cluster.js';
 import { connectRedis, type Redis, type RedisRole } from './connect.js';
 import { ShardedSubscriptions, Subscriptions } from './subscriptions.js';
 
@@ -34,10 +34,30 @@ export function singleRedis(url: string): RedisConnector {
 }
 
 export function redisCluster(nodes: readonly ClusterNodeAddress[]): RedisConnector {
+  const subscribers = new Set<Cluster>();
+  // When a command connection sees a new master (failover), the subscribers re-read the slot map
+  // now rather than at their next periodic refresh, and move their channels to it.
+  const follow = (cluster: Cluster) => {
+    let known = '';
+    cluster.on('refresh', () => {
+      const now = mastersOf(cluster);
+      if (known !== '' && now !== known) for (const s of subscribers) s.refreshSlotsCache();
+      known = now;
+    });
+  };
   return {
     hashTags: true,
     describe: `cluster ${nodes.map((n) => `${n.host}:${n.port}`).join(',')}`,
-    connect: (role, name) => connectCluster(nodes, role, name),
+    connect: (role, name) => {
+      const cluster = connectCluster(nodes, role, name);
+      if (role === 'subscriber') {
+        subscribers.add(cluster);
+        cluster.once('end', () => subscribers.delete(cluster));
+      } else {
+        follow(cluster);
+      }
+      return cluster;
+    },
     subscriptions: (subscriber) => new ShardedSubscriptions(subscriber as Cluster),
     bullmq: (name) => connectCluster(nodes, 'queue', name),
     publish: async (redis, channel, message) => {
