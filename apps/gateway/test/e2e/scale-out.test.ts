@@ -91,6 +91,8 @@ describe('two gateway hosts behind HAProxy on a Redis Cluster', () => {
     const start = performance.now();
     await Promise.all(all().map((p) => p.dataAfter(0, 30_000)));
     expect(all().every((p) => p.status === 200)).toBe(true);
+    const health = (await (await fetch(`${lb.url}/health`)).json()) as { mode: string; redis: string };
+    expect(health).toMatchObject({ mode: 'cluster', redis: 'ok' });
     await waitForSessions(STREAMS);
     const masters = new Set(await Promise.all(ids.map(async (id) => (await cluster.masterOf(slotOf(id))).port)));
     expect(masters.size).toBe(3);
