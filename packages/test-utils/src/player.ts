@@ -78,7 +78,8 @@ export function timedPlayer(url: string): Promise<TimedPlayer> {
           return new Promise<void>((ok, fail) => {
             const check = () => {
               if (lastDataAt > since) done(null);
-              else if (ended) done(new Error(`stream ended (status ${res.statusCode}, ${bytes} bytes ${errorBody}) before data arrived`));
+              else if (ended)
+                done(new Error(`stream ended (status ${res.statusCode}, ${bytes} bytes ${errorBody}) before data arrived`));
             };
             const timer = setTimeout(() => done(new Error(`no data within ${timeoutMs} ms (${bytes} bytes so far)`)), timeoutMs);
             const done = (err: Error | null) => {

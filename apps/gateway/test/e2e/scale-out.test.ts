@@ -86,7 +86,7 @@ describe('two gateway hosts behind HAProxy on a Redis Cluster', () => {
     // A first player per stream, all at once, then a second: round robin spreads them over both hosts.
     for (let round = 0; round < 2; round++) {
       const opened = await Promise.all(ids.map((id) => timedPlayer(lbUrl(id))));
-      ids.forEach((id, i) => players.set(id, [...(players.get(id) ?? []), opened[i]!]));
+      for (const [i, id] of ids.entries()) players.set(id, [...(players.get(id) ?? []), opened[i]!]);
     }
     const start = performance.now();
     await Promise.all(all().map((p) => p.dataAfter(0, 30_000)));
