@@ -28,6 +28,12 @@ export interface RedisChunkStoreOptions {
   keys: Keys;
   /** Seconds a chunk lives (PROXY_BUFFER_TTL). */
   ttlSeconds: number;
+  /**
+   * A subscriber that has heard nothing for this long re-reads the index (default 1000 ms): a
+   * subscription lost in a failover or a slot move costs at most this much, whatever the client
+   * library does. A live stream announces a chunk every flush interval, so this costs nothing then.
+   */
+  silenceMs?: number;
 }
 
 export class RedisChunkStore implements ChunkStore {
@@ -76,19 +82,27 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   async subscribe(id: StreamId, listener: IndexListener): Promise<() => Promise<void>> {
-    const { subscriptions, keys } = this.options;
+    const { subscriptions, keys, silenceMs = 1000 } = this.options;
+    let heardAt = Date.now();
     const stop = await subscriptions.listen(keys.chunksChannel(id), (message) => {
+      heardAt = Date.now();
       listener(Number(message.toString('latin1')));
     });
-    // Notifications sent while the subscription was being re-established are lost: announce the
-    // index as it is now, and the listener catches up from its own last index to it.
-    const offResubscribe = subscriptions.onResubscribe(() => {
+    // Pub/Sub is lossy: announce the index as it is now, and the listener catches up from its own
+    // last index to it (a repeated index is a no-op for it).
+    const reread = () => {
       this.lastIndex(id).then(
         (index) => index > 0 && listener(index),
         () => {},
       );
-    });
+    };
+    const offResubscribe = subscriptions.onResubscribe(reread);
+    const silence = setInterval(() => {
+      if (Date.now() - heardAt >= silenceMs) reread();
+    }, silenceMs);
+    silence.unref();
     return async () => {
+      clearInterval(silence);
       offResubscribe();
       await stop();
     };

