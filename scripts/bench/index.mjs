@@ -3,8 +3,10 @@
 //        --kills N --every S --workers W --readers R (load-generator processes of the crowd scenarios)
 //        --joins N --runs N (repeat each scenario; the table shows medians, the JSON every run)
 //        --quick (tiny sizes, for a smoke run)
+//        --cluster: many and failover on a local Redis Cluster beside one Redis server (bench/cluster.mjs)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { manyOn, masterFailover } from './cluster.mjs';
 import * as crowd from './crowd-scenarios.mjs';
 import * as scenarios from './scenarios.mjs';
 import { stopAll } from './stack.mjs';
@@ -22,6 +24,8 @@ const { values } = parseArgs({
     joins: { type: 'string' },
     runs: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
+    ttl: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -62,6 +66,31 @@ const plans = {
       readers,
     }),
 };
+
+if (values.cluster) {
+  // Smaller than the default many: the cluster's six redis-servers share the machine too.
+  const many = {
+    streams: num(values.streams, 20, 3),
+    perStream: 3,
+    seconds: num(values.seconds, 10, 3),
+    bitrate: 4_000_000,
+    workers,
+    bufferTtl: num(values.ttl, 10, 5),
+  };
+  plans['many-single'] = () => manyOn('single', many);
+  plans['many-cluster'] = () => manyOn('cluster', many);
+  plans['failover-cluster'] = () => masterFailover({ clients: 10, bitrate: 4_000_000, workers, ownerTtlMs: 6000 });
+  plans.failover = () =>
+    scenarios.failover({
+      kills: num(values.kills, 1, 1),
+      everyS: num(values.every, 5, 3),
+      clients: 10,
+      bitrate: 4_000_000,
+      workers,
+    });
+  if (values.scenarios === 'fanout,join,failover,many,startup')
+    values.scenarios = 'many-single,many-cluster,failover,failover-cluster';
+}
 
 const results = [];
 for (const name of values.scenarios.split(',')) {

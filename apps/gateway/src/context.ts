@@ -1,45 +1,20 @@
-// Builds the backends for one gateway process: Redis mode when REDIS_URL is set, embedded otherwise.
+// Wires one gateway process: the backends of the configured mode (backends/), the stream manager, metrics.
 
-import { type ChunkStore, MemoryChunkStore, RedisChunkStore } from '@acestream-proxy/buffer';
-import { type ClientRegistry, MemoryClientRegistry, RedisClientRegistry } from '@acestream-proxy/clients';
+import type { ChunkStore } from '@acestream-proxy/buffer';
+import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
-import {
-  type EventBus,
-  MemoryEventBus,
-  MemoryOwnerElection,
-  MemoryWorkerPresence,
-  type OwnerElection,
-  RedisEventBus,
-  RedisOwnerElection,
-  RedisWorkerPresence,
-  type WorkerPresence,
-} from '@acestream-proxy/coordination';
-import { type EngineLoad, MemoryEngineLoad, RedisEngineLoad, StaticEngineSource } from '@acestream-proxy/engine';
-import { Keys } from '@acestream-proxy/keys';
-import {
-  BullmqEventQueue,
-  type EventQueue,
-  MemoryEventQueue,
-  NoopEventQueue,
-  OrchestratorClient,
-  OrchestratorEngineSource,
-} from '@acestream-proxy/orchestrator';
-import {
-  DEFAULT_SOURCE_LIMITS,
-  MemoryPlaylistStore,
-  PlaylistService,
-  type PlaylistStore,
-  RedisPlaylistStore,
-} from '@acestream-proxy/playlist';
-import { connectRedis, type Redis, Subscriptions, waitReady, watchConnection } from '@acestream-proxy/redis';
-import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
-import { LocalMetrics, type MetricsSource, RedisMetrics } from './metrics.js';
+import { StaticEngineSource } from '@acestream-proxy/engine';
+import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
+import { DEFAULT_SOURCE_LIMITS, PlaylistService } from '@acestream-proxy/playlist';
+import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
+import { type BackendMode, createBackends } from './backends/index.js';
+import type { MetricsSource } from './metrics.js';
 
 export interface GatewayContext {
   config: ProxyConfig;
   workerId: string;
   logger: Logger;
-  mode: 'redis' | 'embedded';
+  mode: BackendMode;
   /** Read views for the HTTP routes (the request-path connection in Redis mode). */
   store: ChunkStore;
   registry: ClientRegistry;
@@ -60,66 +35,13 @@ export interface GatewayContext {
 }
 
 export async function createContext(config: ProxyConfig, workerId: string, logger: Logger): Promise<GatewayContext> {
-  const keys = new Keys(config.keyPrefix);
-  let store: ChunkStore;
-  let registry: ClientRegistry;
-  let metadata: MetadataStore;
-  /** What HTTP routes read: on the request connection in Redis mode, so an outage fails fast. */
-  let reads: { store: ChunkStore; metadata: MetadataStore };
-  let election: OwnerElection;
-  let bus: EventBus;
-  let presence: WorkerPresence;
-  let engineLoad: EngineLoad;
-  let connections: Redis[] = [];
-  let request: Redis | null = null;
-  let playlistStore: PlaylistStore;
-
-  if (config.redisUrl) {
-    request = connectRedis(config.redisUrl, 'request', workerId);
-    const worker = connectRedis(config.redisUrl, 'worker', workerId);
-    const subscriber = connectRedis(config.redisUrl, 'subscriber', workerId);
-    connections = [request, worker, subscriber];
-    for (const c of connections) watchConnection(c, logger);
-    // A worker waits for Redis as long as it takes; meanwhile the primary answers 503.
-    await Promise.all(connections.map((c) => waitReady(c)));
-    const subscriptions = new Subscriptions(subscriber);
-    store = new RedisChunkStore({ redis: worker, subscriptions, keys, ttlSeconds: config.bufferTtl });
-    registry = new RedisClientRegistry({ redis: request, keys, ghostTimeoutMs: config.ghostTimeoutMs });
-    metadata = new RedisMetadataStore(worker, keys);
-    reads = {
-      store: new RedisChunkStore({ redis: request, subscriptions, keys, ttlSeconds: config.bufferTtl }),
-      metadata: new RedisMetadataStore(request, keys),
-    };
-    election = new RedisOwnerElection(worker, keys, config.ownerTtlMs);
-    bus = new RedisEventBus(worker, subscriptions, keys);
-    engineLoad = new RedisEngineLoad(worker, keys);
-    playlistStore = new RedisPlaylistStore({ reads: request, writes: worker, keys });
-    presence = new RedisWorkerPresence({
-      redis: worker,
-      keys,
-      ttlMs: config.ownerTtlMs,
-      listen: (channel, listener) => subscriptions.listen(channel, listener),
-    });
-  } else {
-    store = new MemoryChunkStore(config.bufferTtl);
-    registry = new MemoryClientRegistry();
-    metadata = new MemoryMetadataStore();
-    reads = { store, metadata };
-    election = new MemoryOwnerElection(config.ownerTtlMs);
-    bus = new MemoryEventBus();
-    presence = new MemoryWorkerPresence();
-    engineLoad = new MemoryEngineLoad();
-    playlistStore = new MemoryPlaylistStore();
-  }
+  const backends = await createBackends(config, workerId, logger);
+  const { store, metadata, registry, election, bus, presence, engineLoad } = backends;
 
   const orchestrator = config.orchestratorUrl
     ? new OrchestratorClient({ baseUrl: config.orchestratorUrl, apiKey: config.orchestratorApiKey })
     : null;
-  const events: EventQueue = !orchestrator
-    ? new NoopEventQueue()
-    : config.redisUrl
-      ? new BullmqEventQueue({ redisUrl: config.redisUrl, prefix: config.keyPrefix, client: orchestrator })
-      : new MemoryEventQueue(orchestrator);
+  const events: EventQueue = orchestrator ? backends.eventQueue(orchestrator) : new NoopEventQueue();
 
   const flush = config.flushIntervalMs;
   const behindChunks = Math.max(1, Math.ceil((config.initialBehindSeconds * 1000) / flush));
@@ -170,23 +92,12 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   });
 
   await streams.start();
-  const metrics: MetricsSource =
-    config.redisUrl && request
-      ? new RedisMetrics({
-          redis: request,
-          keys,
-          workerId,
-          streams,
-          // Every 2 s at most, so the workers' figures in one scrape agree with each other.
-          intervalMs: Math.min(config.heartbeatInterval * 1000, 2000),
-          staleMs: config.ghostTimeoutMs,
-        })
-      : new LocalMetrics(workerId, streams);
+  const metrics = backends.metrics(streams);
 
   const playlist = new PlaylistService({
     sources: config.playlistSources ?? [],
     refreshIntervalMs: config.playlistRefreshMinutes * 60_000,
-    store: playlistStore,
+    store: backends.playlistStore,
     logger,
     limits: { ...DEFAULT_SOURCE_LIMITS, maxBytes: config.playlistMaxBytes },
   });
@@ -196,30 +107,21 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     config,
     workerId,
     logger,
-    mode: config.redisUrl ? 'redis' : 'embedded',
-    store: reads.store,
+    mode: backends.mode,
+    store: backends.reads.store,
     registry,
-    metadata: reads.metadata,
+    metadata: backends.reads.metadata,
     streams,
     metrics,
     playlist,
-    redisReady() {
-      return connections.every((c) => c.status === 'ready');
-    },
-    async backendHealthy() {
-      if (!request) return true;
-      try {
-        return (await request.ping()) === 'PONG';
-      } catch {
-        return false;
-      }
-    },
+    redisReady: () => backends.ready(),
+    backendHealthy: () => backends.healthy(),
     async close() {
       await metrics.close();
       playlist.close();
       await streams.close();
       await events.close();
-      for (const c of connections) c.disconnect();
+      await backends.close();
     },
   };
 }

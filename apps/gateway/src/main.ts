@@ -1,4 +1,4 @@
-// Gateway entry point: a node:cluster primary in Redis mode, or one serving process.
+// Gateway entry point: a node:cluster primary in the Redis modes, or one serving process.
 
 import cluster from 'node:cluster';
 import { createLogger, loadConfigOrExit } from '@acestream-proxy/config';
@@ -8,7 +8,7 @@ import { runWorker, workerId } from './worker.js';
 const { config, warnings } = loadConfigOrExit();
 // pm2 cluster mode runs each process as a plain worker (NODE_APP_INSTANCE set); embedded mode
 // keeps everything in memory, so it is always a single process.
-const clustered = cluster.isPrimary && config.redisUrl !== null && process.env.NODE_APP_INSTANCE === undefined;
+const clustered = cluster.isPrimary && config.redisMode !== 'embedded' && process.env.NODE_APP_INSTANCE === undefined;
 const logger = createLogger({
   level: config.logLevel,
   format: config.logFormat,
@@ -19,7 +19,7 @@ if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
 if (clustered) {
   await runPrimary(config, logger);
 } else {
-  if (cluster.isPrimary && config.redisUrl === null && config.workers > 1) {
+  if (cluster.isPrimary && config.redisMode === 'embedded' && config.workers > 1) {
     logger.info('embedded mode (no REDIS_URL) runs one process; set REDIS_URL to use several workers');
   }
   await runWorker(config, logger);

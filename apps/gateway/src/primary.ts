@@ -7,8 +7,9 @@ import { hostname } from 'node:os';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { Keys } from '@acestream-proxy/keys';
-import { connectRedis, watchConnection } from '@acestream-proxy/redis';
+import { watchConnection } from '@acestream-proxy/redis';
 import type { Logger } from '@acestream-proxy/stream';
+import { redisConnector } from './backends/index.js';
 import { ConnectionDispatcher, LOAD, type LoadMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
 import { exitOnListenError } from './listen-error.js';
 
@@ -18,14 +19,16 @@ const MAX_BACKOFF_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<void> {
-  const redisUrl = config.redisUrl!;
-  const redis = connectRedis(redisUrl, 'worker', `${hostname()}:${process.pid}:primary`);
+  // Only ever called with a Redis mode configured (main.ts); the primary announces deaths.
+  const connector = redisConnector(config)!;
+  const redis = connector.connect('worker', `${hostname()}:${process.pid}:primary`);
   watchConnection(redis, logger);
   const presence = new RedisWorkerPresence({
     redis,
-    keys: new Keys(config.keyPrefix),
+    keys: new Keys(config.keyPrefix, { hashTags: connector.hashTags }),
     ttlMs: config.ownerTtlMs,
     listen: async () => async () => {},
+    publish: (channel, message) => connector.publish(redis, channel, message),
   });
 
   const startedAt = new Map<Worker, number>();
@@ -62,7 +65,7 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
     if (!reported && ready.size >= config.workers) {
       reported = true;
       process.stdout.write(
-        `${JSON.stringify({ event: 'listening', host: config.host, port, mode: 'redis', workers: config.workers, primary_pid: process.pid })}\n`,
+        `${JSON.stringify({ event: 'listening', host: config.host, port, mode: config.redisMode === 'cluster' ? 'cluster' : 'redis', workers: config.workers, primary_pid: process.pid })}\n`,
       );
       logger.info('cluster listening', { port, workers: config.workers });
     }

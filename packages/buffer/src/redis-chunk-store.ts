@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Keys, StreamId } from '@acestream-proxy/keys';
-import type { Redis, Subscriptions } from '@acestream-proxy/redis';
+import { type Redis, type Subscriptions, scanKeys } from '@acestream-proxy/redis';
 import type { AppendResult, ChunkStore, Fence, IndexListener } from './chunk-store.js';
 
 const APPEND_LUA = readFileSync(new URL('../src/commands/append-5.lua', import.meta.url), 'utf8');
@@ -20,6 +20,7 @@ type AppendCommand = (
   channel: string,
   workerId: string,
   fenceEpoch: number,
+  publishCommand: string,
 ) => Promise<number>;
 
 type RestoreIndexCommand = (index: string, n: number) => Promise<number>;
@@ -30,6 +31,12 @@ export interface RedisChunkStoreOptions {
   keys: Keys;
   /** Seconds a chunk lives (PROXY_BUFFER_TTL). */
   ttlSeconds: number;
+  /**
+   * A subscriber that has heard nothing for this long re-reads the index (default 1000 ms): a
+   * subscription lost in a failover or a slot move costs at most this much, whatever the client
+   * library does. A live stream announces a chunk every flush interval, so this costs nothing then.
+   */
+  silenceMs?: number;
 }
 
 export class RedisChunkStore implements ChunkStore {
@@ -70,6 +77,7 @@ export class RedisChunkStore implements ChunkStore {
       keys.chunksChannel(id),
       fence?.workerId ?? '',
       fence?.epoch ?? 0,
+      this.options.subscriptions.publishCommand,
     );
     return result === -1 ? 'fenced' : result === -2 ? 'conflict' : 'ok';
   }
@@ -86,21 +94,36 @@ export class RedisChunkStore implements ChunkStore {
     return this.redis.mgetBuffer(...names);
   }
 
-  subscribe(id: StreamId, listener: IndexListener): Promise<() => Promise<void>> {
-    return this.options.subscriptions.listen(this.options.keys.chunksChannel(id), (message) => {
+  async subscribe(id: StreamId, listener: IndexListener): Promise<() => Promise<void>> {
+    const { subscriptions, keys, silenceMs = 1000 } = this.options;
+    let heardAt = Date.now();
+    const stop = await subscriptions.listen(keys.chunksChannel(id), (message) => {
+      heardAt = Date.now();
       listener(Number(message.toString('latin1')));
     });
+    // Pub/Sub is lossy: announce the index as it is now, and the listener catches up from its own
+    // last index to it (a repeated index is a no-op for it).
+    const reread = () => {
+      this.lastIndex(id).then(
+        (index) => index > 0 && listener(index),
+        () => {},
+      );
+    };
+    const offResubscribe = subscriptions.onResubscribe(reread);
+    const silence = setInterval(() => {
+      if (Date.now() - heardAt >= silenceMs) reread();
+    }, silenceMs);
+    silence.unref();
+    return async () => {
+      clearInterval(silence);
+      offResubscribe();
+      await stop();
+    };
   }
 
   async drop(id: StreamId): Promise<void> {
     const { keys } = this.options;
-    const pattern = `${keys.chunkPrefix(id)}*`;
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (found.length > 0) await this.redis.unlink(...found);
-    } while (cursor !== '0');
+    for await (const found of scanKeys(this.redis, `${keys.chunkPrefix(id)}*`)) await this.redis.unlink(...found);
     await this.redis.unlink(keys.bufferIndex(id));
   }
 }

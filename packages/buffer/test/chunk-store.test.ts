@@ -1,7 +1,7 @@
 import { type ChunkStore, MemoryChunkStore, RedisChunkStore } from '@acestream-proxy/buffer';
 import { Keys, parseStreamId } from '@acestream-proxy/keys';
-import { connectRedis, type Redis, Subscriptions } from '@acestream-proxy/redis';
-import { TEST_REDIS_URL, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
+import { connectCluster, connectRedis, type Redis, ShardedSubscriptions, Subscriptions } from '@acestream-proxy/redis';
+import { startRedisCluster, TEST_REDIS_URL, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('0123456789abcdef0123456789abcdef01234567');
@@ -118,6 +118,26 @@ chunkStoreSuite('redis', async () => {
       redis.disconnect();
       subscriber.disconnect();
       await t.cleanup();
+    },
+  };
+});
+
+chunkStoreSuite('cluster', async () => {
+  const cluster = await startRedisCluster();
+  const conn = connectCluster(cluster.addresses, 'worker', 'test');
+  const sub = connectCluster(cluster.addresses, 'subscriber', 'test');
+  const store = new RedisChunkStore({
+    redis: conn,
+    subscriptions: new ShardedSubscriptions(sub),
+    keys: new Keys('ace_proxy', { hashTags: true }),
+    ttlSeconds: 60,
+  });
+  return {
+    store,
+    teardown: async () => {
+      conn.disconnect();
+      sub.disconnect();
+      await cluster.stop();
     },
   };
 });

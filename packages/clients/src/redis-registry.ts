@@ -119,15 +119,26 @@ export class RedisClientRegistry implements ClientRegistry {
     if (activity.length === 0) return;
     const { redis, keys, ghostTimeoutMs } = this.options;
     const now = String(Date.now());
-    const pipeline = redis.pipeline();
+    // One pipeline per stream: a pipeline must stay in one slot on a Redis Cluster.
+    const byStream = new Map<StreamId, ClientActivity[]>();
     for (const a of activity) {
-      const key = keys.client(a.streamId, a.clientId);
-      pipeline.hset(key, 'last_active', now, 'bytes_sent', String(a.bytesSent), 'skips', String(a.skips));
-      pipeline.pexpire(key, ghostTimeoutMs);
-      // Puts back a client a Redis that restarted empty forgot (a no-op otherwise).
-      pipeline.sadd(keys.clients(a.streamId), a.clientId);
+      const group = byStream.get(a.streamId);
+      if (group) group.push(a);
+      else byStream.set(a.streamId, [a]);
     }
-    await pipeline.exec();
+    await Promise.all(
+      [...byStream.values()].map((group) => {
+        const pipeline = redis.pipeline();
+        for (const a of group) {
+          const key = keys.client(a.streamId, a.clientId);
+          pipeline.hset(key, 'last_active', now, 'bytes_sent', String(a.bytesSent), 'skips', String(a.skips));
+          pipeline.pexpire(key, ghostTimeoutMs);
+          // Puts back a client a Redis that restarted empty forgot (a no-op otherwise).
+          pipeline.sadd(keys.clients(a.streamId), a.clientId);
+        }
+        return pipeline.exec();
+      }),
+    );
   }
 
   async sweep(id: StreamId): Promise<number> {

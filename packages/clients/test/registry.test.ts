@@ -1,6 +1,7 @@
 import { type ClientRegistry, MemoryClientRegistry, RedisClientRegistry } from '@acestream-proxy/clients';
 import { Keys, parseStreamId } from '@acestream-proxy/keys';
-import { type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
+import { connectCluster, waitReady } from '@acestream-proxy/redis';
+import { startRedisCluster, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('00000000000000000000000000000000000000aa');
@@ -41,6 +42,18 @@ function registrySuite(name: string, setup: () => Promise<{ registry: ClientRegi
       expect(a?.skips).toBe(1);
     });
 
+    it('records heartbeats of several streams in one call', async () => {
+      const second = parseStreamId('00000000000000000000000000000000000000bb');
+      await registry.register(second, info('s2'));
+      await registry.heartbeat([
+        { streamId: id, clientId: 'b', bytesSent: 188, skips: 0 },
+        { streamId: second, clientId: 's2', bytesSent: 376, skips: 2 },
+      ]);
+      expect((await registry.list(second))[0]?.bytesSent).toBe(376);
+      expect((await registry.list(id)).find((c) => c.clientId === 'b')?.bytesSent).toBe(188);
+      await registry.drop(second);
+    });
+
     it('removes every client of a dead worker at once', async () => {
       await registry.register(id, info('d1', 'host:dead'));
       await registry.register(id, info('d2', 'host:dead'));
@@ -72,6 +85,20 @@ registrySuite('redis', async () => {
     teardown: async () => {
       expect(await t.keys()).toEqual([]);
       await t.cleanup();
+    },
+  };
+});
+
+registrySuite('cluster', async () => {
+  const cluster = await startRedisCluster();
+  const redis = connectCluster(cluster.addresses, 'request', 'test');
+  // The request role has no offline queue: it fails fast until the cluster is ready.
+  await waitReady(redis);
+  return {
+    registry: new RedisClientRegistry({ redis, keys: new Keys('ace_proxy', { hashTags: true }), ghostTimeoutMs: 50_000 }),
+    teardown: async () => {
+      redis.disconnect();
+      await cluster.stop();
     },
   };
 });

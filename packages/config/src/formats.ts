@@ -57,19 +57,26 @@ export function url(protocols: readonly string[]): Check<string> {
 }
 
 export function engineList(raw: string): EngineAddress[] {
-  const entries = raw
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean);
-  if (entries.length === 0) throw 'must list at least one engine as host:port[,host:port...]';
-  return entries.map((entry) => {
-    const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
-    const port = Number(match?.[2]);
-    if (!match || port < 1 || port > 65535) {
-      throw `must list engines as host:port[,host:port...] (port 1-65535); "${entry}" is not`;
-    }
-    return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
-  });
+  return hostPortList('engine', 'engines')(raw);
+}
+
+/** A comma-separated host:port list; `one`/`many` name the things listed in the message. */
+export function hostPortList(one: string, many: string): Check<EngineAddress[]> {
+  return (raw) => {
+    const entries = raw
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    if (entries.length === 0) throw `must list at least one ${one} as host:port[,host:port...]`;
+    return entries.map((entry) => {
+      const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+      const port = Number(match?.[2]);
+      if (!match || port < 1 || port > 65535) {
+        throw `must list ${many} as host:port[,host:port...] (port 1-65535); "${entry}" is not`;
+      }
+      return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+    });
+  };
 }
 
 export function boolean(raw: string): boolean {

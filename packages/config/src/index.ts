@@ -8,4 +8,4 @@ export {
   loadConfigOrExit,
 } from './load.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
-export type { EngineAddress, LogFormat, LogLevel, ProxyConfig } from './types.js';
+export type { EngineAddress, LogFormat, LogLevel, ProxyConfig, RedisMode } from './types.js';

@@ -52,6 +52,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       errors.push(new ConfigError(knob.env, String(value), String(rule)));
     }
   }
+  if (raw.redisUrl !== null && raw.redisClusterNodes !== null) {
+    errors.push(
+      new ConfigError(
+        KNOBS.redisClusterNodes.env,
+        String(raw.redisClusterNodes),
+        `cannot be used together with REDIS_URL: set REDIS_URL for one Redis server or REDIS_CLUSTER_NODES for a Redis Cluster, not both`,
+      ),
+    );
+  }
   if (errors.length === 1) throw errors[0]!;
   if (errors.length > 1) {
     const all = new ConfigError(errors[0]!.variable, errors[0]!.value, errors[0]!.allowed);
@@ -66,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     warnings.push(`PROXY_BUFFER_CHUNK_SIZE=${chunk} is not a multiple of 188 (one TS packet); using ${aligned}`);
     values.bufferChunkSize = aligned;
   }
+  values.redisMode = raw.redisClusterNodes !== null ? 'cluster' : raw.redisUrl !== null ? 'single' : 'embedded';
   values.ghostTimeoutMs = (values.heartbeatInterval as number) * (values.ghostMultiplier as number) * 1000;
   return { config: Object.freeze(values) as unknown as ProxyConfig, warnings };
 }

@@ -2,7 +2,19 @@
 
 import { availableParallelism } from 'node:os';
 import convict from 'convict';
-import { boolean, type Check, decimal, engineList, integer, oneOf, pattern, playlistSources, publicUrl, url } from './formats.js';
+import {
+  boolean,
+  type Check,
+  decimal,
+  engineList,
+  hostPortList,
+  integer,
+  oneOf,
+  pattern,
+  playlistSources,
+  publicUrl,
+  url,
+} from './formats.js';
 import type { ProxyConfig } from './types.js';
 
 interface Knob {
@@ -38,6 +50,12 @@ export const KNOBS = {
     doc: 'Redis to coordinate through; unset = embedded mode (one process, in memory)',
     default: null,
     check: url(['redis://', 'rediss://']),
+  },
+  redisClusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    doc: 'Redis Cluster seed nodes as host:port[,host:port...] (cluster mode); not together with REDIS_URL',
+    default: null,
+    check: hostPortList('cluster node', 'cluster nodes'),
   },
   keyPrefix: {
     env: 'REDIS_KEY_PREFIX',
@@ -215,7 +233,7 @@ export const KNOBS = {
     default: '32',
     check: decimal(0, { unit: 'of megabytes' }),
   },
-} satisfies Record<Exclude<keyof ProxyConfig, 'ghostTimeoutMs'>, Knob>;
+} satisfies Record<Exclude<keyof ProxyConfig, 'ghostTimeoutMs' | 'redisMode'>, Knob>;
 
 export type KnobName = keyof typeof KNOBS;
 

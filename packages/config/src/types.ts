@@ -5,6 +5,12 @@ export interface EngineAddress {
   port: number;
 }
 
+/**
+ * Where workers coordinate: in memory (one process), one Redis server (REDIS_URL), or a Redis
+ * Cluster (REDIS_CLUSTER_NODES).
+ */
+export type RedisMode = 'embedded' | 'single' | 'cluster';
+
 export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silly';
 export type LogFormat = 'json' | 'pretty';
 
@@ -13,6 +19,10 @@ export interface ProxyConfig {
   readonly host: string;
   readonly workers: number;
   readonly redisUrl: string | null;
+  /** Seed nodes of a Redis Cluster; null unless in cluster mode. */
+  readonly redisClusterNodes: readonly EngineAddress[] | null;
+  /** Derived from REDIS_URL / REDIS_CLUSTER_NODES (never both). */
+  readonly redisMode: RedisMode;
   readonly keyPrefix: string;
   readonly engines: readonly EngineAddress[];
   readonly engineMaxStreams: number;

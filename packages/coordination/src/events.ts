@@ -81,7 +81,7 @@ export class RedisEventBus implements EventBus {
   ) {}
 
   async publish(event: StreamEvent): Promise<void> {
-    await this.redis.publish(this.keys.eventsChannel(event.stream_id), JSON.stringify(event));
+    await this.subscriptions.publish(this.redis, this.keys.eventsChannel(event.stream_id), JSON.stringify(event));
   }
 
   listen(id: StreamId, listener: EventListener): Promise<() => Promise<void>> {

@@ -19,6 +19,8 @@ export interface RedisWorkerPresenceOptions {
   ttlMs: number;
   /** Subscribes to the control channel (see Subscriptions.listen). */
   listen: (channel: string, listener: (message: Buffer) => void) => Promise<() => Promise<void>>;
+  /** Publishes on the control channel (see Subscriptions.publish); plain PUBLISH when not given. */
+  publish?: (channel: string, message: string) => Promise<void>;
 }
 
 export class RedisWorkerPresence implements WorkerPresence {
@@ -47,7 +49,9 @@ export class RedisWorkerPresence implements WorkerPresence {
   async announceDeath(workerId: string): Promise<void> {
     const { redis, keys } = this.options;
     await redis.unlink(keys.workerHeartbeat(workerId));
-    await redis.publish(keys.controlChannel(), `worker_dead:${workerId}`);
+    const message = `worker_dead:${workerId}`;
+    if (this.options.publish) await this.options.publish(keys.controlChannel(), message);
+    else await redis.publish(keys.controlChannel(), message);
   }
 }
 

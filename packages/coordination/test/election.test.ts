@@ -1,6 +1,7 @@
 import { MemoryOwnerElection, type OwnerElection, RedisOwnerElection } from '@acestream-proxy/coordination';
 import { Keys, parseStreamId } from '@acestream-proxy/keys';
-import { type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
+import { connectCluster } from '@acestream-proxy/redis';
+import { startRedisCluster, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('abcdefabcdefabcdefabcdefabcdefabcdefabcd');
@@ -79,6 +80,18 @@ electionSuite('redis', async (ttlMs) => {
     teardown: async () => {
       expect(await t.keys()).toEqual([]);
       await t.cleanup();
+    },
+  };
+});
+
+electionSuite('cluster', async (ttlMs) => {
+  const cluster = await startRedisCluster();
+  const redis = connectCluster(cluster.addresses, 'worker', 'test');
+  return {
+    election: new RedisOwnerElection(redis, new Keys('ace_proxy', { hashTags: true }), ttlMs),
+    teardown: async () => {
+      redis.disconnect();
+      await cluster.stop();
     },
   };
 });

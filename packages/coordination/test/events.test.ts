@@ -1,7 +1,7 @@
 import { type EventBus, MemoryEventBus, RedisEventBus, type StreamEvent } from '@acestream-proxy/coordination';
 import { Keys, parseStreamId } from '@acestream-proxy/keys';
-import { connectRedis, type Redis, Subscriptions } from '@acestream-proxy/redis';
-import { TEST_REDIS_URL, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
+import { connectCluster, connectRedis, type Redis, ShardedSubscriptions, Subscriptions } from '@acestream-proxy/redis';
+import { startRedisCluster, TEST_REDIS_URL, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('9999999999999999999999999999999999999999');
@@ -49,6 +49,20 @@ busSuite('redis', async () => {
     teardown: async () => {
       sub.disconnect();
       await t.cleanup();
+    },
+  };
+});
+
+busSuite('cluster', async () => {
+  const cluster = await startRedisCluster();
+  const redis = connectCluster(cluster.addresses, 'worker', 'test');
+  const subscriber = connectCluster(cluster.addresses, 'subscriber', 'test');
+  return {
+    bus: new RedisEventBus(redis, new ShardedSubscriptions(subscriber), new Keys('ace_proxy', { hashTags: true })),
+    teardown: async () => {
+      redis.disconnect();
+      subscriber.disconnect();
+      await cluster.stop();
     },
   };
 });

@@ -2,15 +2,33 @@
 
 import type { StreamId } from './stream-id.js';
 
+export interface KeysOptions {
+  /**
+   * Redis Cluster mode: every per-stream key and channel carries the stream id as a hash tag
+   * (`<prefix>:stream:{<id>}:...`), so one script or pipeline touches one slot; keys shared by
+   * all streams (engines, worker heartbeats) share one tag per kind, so a pipeline over them
+   * stays in one slot too. Off, the names are the seed's, which operators' checks rely on.
+   */
+  hashTags?: boolean;
+}
+
 /**
- * Key names for one prefix. Keys of one stream all start with `<prefix>:stream:<id>:` so a
- * Redis Cluster migration only has to wrap `<id>` in a hash tag here.
+ * Key names for one prefix. Keys of one stream all start with `<prefix>:stream:<id>:` (the id
+ * in braces in cluster mode); new per-stream keys should be built on `stream(id)`.
  */
 export class Keys {
-  constructor(readonly prefix = 'ace_proxy') {}
+  /** The stream id as it appears in names: `{<id>}` in cluster mode. */
+  private readonly tag: (name: string) => string;
+
+  constructor(
+    readonly prefix = 'ace_proxy',
+    readonly options: KeysOptions = {},
+  ) {
+    this.tag = options.hashTags ? (name) => `{${name}}` : (name) => name;
+  }
 
   stream(id: StreamId): string {
-    return `${this.prefix}:stream:${id}`;
+    return `${this.prefix}:stream:${this.tag(id)}`;
   }
   metadata(id: StreamId): string {
     return `${this.stream(id)}:metadata`;
@@ -42,18 +60,18 @@ export class Keys {
   }
   /** Set of stream ids an engine serves, cluster-wide (`host:port` as the engine id). */
   engineStreams(engineId: string): string {
-    return `${this.prefix}:engine:${engineId}:streams`;
+    return `${this.prefix}:${this.tag('engine')}:${engineId}:streams`;
   }
   /** A short claim on an engine while a worker starts a stream on it. */
   engineClaim(engineId: string): string {
-    return `${this.prefix}:engine:${engineId}:claim`;
+    return `${this.prefix}:${this.tag('engine')}:${engineId}:claim`;
   }
   /** Set while a worker finds the engine unreachable, so no worker of the cluster waits on it. */
   engineDown(engineId: string): string {
     return `${this.prefix}:engine:${engineId}:down`;
   }
   workerHeartbeat(workerId: string): string {
-    return `${this.prefix}:worker:${workerId}:heartbeat`;
+    return `${this.prefix}:${this.tag('worker')}:${workerId}:heartbeat`;
   }
   /** One hash for the cluster: each worker's latest /metrics report, by worker id. */
   workerMetrics(): string {
@@ -86,11 +104,15 @@ export class Keys {
     return `${this.stream(id)}:chunks`;
   }
   eventsChannel(id: StreamId): string {
-    return `${this.prefix}:events:${id}`;
+    return `${this.prefix}:events:${this.tag(id)}`;
+  }
+  /** BullMQ's key prefix: in cluster mode one hash tag, as BullMQ needs all of a queue's keys in one slot. */
+  queuePrefix(): string {
+    return this.tag(this.prefix);
   }
   /** Recovers the stream id from a key or channel built above (for pattern subscriptions). */
   streamIdOf(name: string): string | null {
-    const head = `${this.prefix}:stream:`;
+    const head = `${this.prefix}:stream:${this.options.hashTags ? '{' : ''}`;
     if (!name.startsWith(head)) return null;
     return name.slice(head.length, head.length + 40);
   }

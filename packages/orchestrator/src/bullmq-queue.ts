@@ -6,8 +6,12 @@ import type { OrchestratorEvent, StreamEnded, StreamStarted } from './events.js'
 import { DEFAULT_RETRY, type EventQueue, type RetryOptions, retryDelay } from './queue.js';
 
 export interface BullmqEventQueueOptions {
-  redisUrl: string;
-  /** Redis key prefix of the queue (REDIS_KEY_PREFIX). */
+  /**
+   * Makes a connection for the queue or its worker: ioredis options for one Redis server, a
+   * Cluster instance for a Redis Cluster. Either way with maxRetriesPerRequest: null (DESIGN §5a).
+   */
+  connection: () => ConnectionOptions;
+  /** Redis key prefix of the queue: REDIS_KEY_PREFIX, as one hash tag on a Redis Cluster. */
   prefix: string;
   client: OrchestratorClient;
   retry?: RetryOptions;
@@ -15,32 +19,21 @@ export interface BullmqEventQueueOptions {
 
 const QUEUE = 'orchestrator-events';
 
-/** BullMQ takes connection options, not a URL, and needs maxRetriesPerRequest: null (DESIGN §5a). */
-function connection(redisUrl: string): ConnectionOptions {
-  const url = new URL(redisUrl);
-  return {
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    username: url.username || undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
-    tls: url.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null,
-  };
-}
-
 // Job ids are stable per session and event, so a repeated enqueue is a no-op.
 const jobId = (key: string, name: OrchestratorEvent['name']) => `${name}-${key}`;
 
 export class BullmqEventQueue implements EventQueue {
   private readonly queue: Queue;
   private readonly worker: Worker;
+  /** Connections given as instances (a Cluster) are shared: BullMQ leaves closing them to us. */
+  private readonly connections: ConnectionOptions[];
 
   constructor(private readonly options: BullmqEventQueueOptions) {
     const retry = options.retry ?? DEFAULT_RETRY;
-    this.queue = new Queue(QUEUE, { connection: connection(options.redisUrl), prefix: options.prefix });
+    this.connections = [options.connection(), options.connection()];
+    this.queue = new Queue(QUEUE, { connection: this.connections[0]!, prefix: options.prefix });
     this.worker = new Worker(QUEUE, (job) => this.process(job), {
-      connection: connection(options.redisUrl),
+      connection: this.connections[1]!,
       prefix: options.prefix,
       settings: { backoffStrategy: (attempts: number) => retryDelay(attempts, retry.baseMs, retry.maxMs) },
     });
@@ -58,6 +51,7 @@ export class BullmqEventQueue implements EventQueue {
   async close(): Promise<void> {
     await this.worker.close();
     await this.queue.close();
+    for (const c of this.connections) if ('disconnect' in c && typeof c.disconnect === 'function') c.disconnect();
   }
 
   private async add(key: string, event: OrchestratorEvent): Promise<void> {

@@ -1,24 +1,32 @@
 // Redis connections with the options DESIGN §5a asks for, one factory so every role is set up alike.
 
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis as IORedis, type RedisOptions } from 'ioredis';
+
+/** A connection of any mode: one Redis server, or a Redis Cluster (same commands, one slot each). */
+export type Redis = IORedis | Cluster;
 
 /**
  * - `request`: on the client request path; no offline queue, so a Redis outage gives a fast error
  *   (the gateway answers 503) instead of a growing heap.
  * - `worker`: background work (appends, heartbeats); a few retries ride out a short blip.
  * - `subscriber`: Pub/Sub only; reconnects and re-subscribes by itself.
+ * - `queue`: BullMQ's, which blocks and must never give up on a command.
  */
-export type RedisRole = 'request' | 'worker' | 'subscriber';
+export type RedisRole = 'request' | 'worker' | 'subscriber' | 'queue';
 
-export function connectRedis(url: string, role: RedisRole, name: string): Redis {
-  const options: RedisOptions = {
+export function connectRedis(url: string, role: RedisRole, name: string): IORedis {
+  return new IORedis(url, roleOptions(role, name));
+}
+
+/** The options of DESIGN §5a for a role: shared by single-node connections and cluster nodes. */
+export function roleOptions(role: RedisRole, name: string): RedisOptions {
+  return {
     connectionName: `acestream-proxy:${name}:${role}`,
     lazyConnect: false,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     enableOfflineQueue: role !== 'request',
     maxRetriesPerRequest: role === 'request' ? 0 : role === 'worker' ? 3 : null,
   };
-  return new Redis(url, options);
 }
 
 /**
@@ -58,14 +66,15 @@ export interface ConnectionLog {
  */
 export function watchConnection(redis: Redis, log: ConnectionLog): void {
   let down = false;
+  const connection = redis instanceof Cluster ? redis.options.redisOptions?.connectionName : redis.options.connectionName;
   redis.on('error', (err: Error) => {
     if (down) return;
     down = true;
-    log.warn('redis unreachable, retrying', { connection: redis.options.connectionName, error: err.message });
+    log.warn('redis unreachable, retrying', { connection, error: err.message });
   });
   redis.on('ready', () => {
     if (!down) return;
     down = false;
-    log.info('redis connection restored', { connection: redis.options.connectionName });
+    log.info('redis connection restored', { connection });
   });
 }

@@ -1,5 +1,15 @@
-// Public surface of @acestream-proxy/redis: connections and the shared subscriber.
+// Public surface of @acestream-proxy/redis: connections per role and mode, subscriptions, SCAN.
 
-export type { Redis } from 'ioredis';
-export { type ConnectionLog, connectRedis, type RedisRole, waitReady, watchConnection } from './connect.js';
-export { type ChannelListener, Subscriptions } from './subscriptions.js';
+export { type ClusterNodeAddress, connectCluster, SLOTS_REFRESH_MS } from './cluster.js';
+export {
+  type ConnectionLog,
+  connectRedis,
+  type Redis,
+  type RedisRole,
+  roleOptions,
+  waitReady,
+  watchConnection,
+} from './connect.js';
+export { type RedisConnector, redisCluster, singleRedis } from './connector.js';
+export { scanKeys } from './scan.js';
+export { type ChannelListener, ShardedSubscriptions, Subscriptions } from './subscriptions.js';

@@ -1,7 +1,7 @@
 // Stream metadata (state, owner, engine session, counters) as the hash of DESIGN §4, and its twin.
 
 import type { Keys, StreamId } from '@acestream-proxy/keys';
-import type { Redis } from '@acestream-proxy/redis';
+import { type Redis, scanKeys } from '@acestream-proxy/redis';
 
 export type StreamState = 'initializing' | 'connecting' | 'buffering' | 'active' | 'stopping' | 'stopped' | 'error';
 
@@ -54,17 +54,15 @@ export class RedisMetadataStore implements MetadataStore {
   }
 
   async list(): Promise<StreamId[]> {
-    const ids: StreamId[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', this.keys.metadataPattern(), 'COUNT', 500);
-      cursor = next;
+    // A Set: SCAN may return a key twice. On a cluster this scans every master.
+    const ids = new Set<StreamId>();
+    for await (const found of scanKeys(this.redis, this.keys.metadataPattern())) {
       for (const key of found) {
         const id = this.keys.streamIdOf(key);
-        if (id) ids.push(id as StreamId);
+        if (id) ids.add(id as StreamId);
       }
-    } while (cursor !== '0');
-    return ids;
+    }
+    return [...ids];
   }
 
   async drop(id: StreamId): Promise<void> {

@@ -1,8 +1,11 @@
 // Public surface of @acestream-proxy/test-utils: what tests need to drive real parts.
 export { type Capture, capture, getJson } from './capture.js';
+export { type Haproxy, type HaproxyBackend, haproxyConfig, startHaproxy } from './haproxy.js';
 export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir } from './media.js';
+export { type TimedPlayer, timedPlayer } from './player.js';
 export { REPO_ROOT, type StartedProcess, type StartOptions, startNodeProcess } from './process.js';
 export { TEST_REDIS_URL, type TestRedis, testRedis } from './redis.js';
+export { type ClusterNode, type ClusterOptions, keySlot, startRedisCluster, type TestCluster } from './redis-cluster.js';
 export { freePort, type PrivateRedis, startPrivateRedis } from './redis-server.js';
 export {
   ENGINE_SIM,

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { getJson } from './capture.js';
 import { type StartedProcess, startNodeProcess } from './process.js';
 import { TEST_REDIS_URL, type TestRedis, testRedis } from './redis.js';
+import { startRedisCluster, type TestCluster } from './redis-cluster.js';
 import { type PrivateRedis, startPrivateRedis } from './redis-server.js';
 
 export const ENGINE_SIM = 'apps/engine-sim/dist/main.js';
@@ -16,9 +17,10 @@ export type Env = Record<string, string>;
  * - `shared`: the machine's Redis (127.0.0.1:6379) under a key prefix of the test's own,
  *   deleted afterwards;
  * - `private`: a redis-server of the test's own on a free port (for outages, commandstats);
+ * - `cluster`: a Redis Cluster of the test's own (3 masters + 3 replicas), REDIS_CLUSTER_NODES;
  * - `none`: embedded mode, no Redis.
  */
-export type RedisKind = 'shared' | 'private' | 'none';
+export type RedisKind = 'shared' | 'private' | 'cluster' | 'none';
 
 export interface StackOptions {
   /** Names the key prefix in `shared` mode, so leftovers say which test left them. */
@@ -50,6 +52,8 @@ export interface Stack {
   readonly redis: Redis;
   /** The private server, in `private` mode (stop and restart it to make an outage). */
   privateRedis: PrivateRedis | null;
+  /** The cluster, in `cluster` mode (its `redis` is a cluster-aware connection for assertions). */
+  cluster: TestCluster | null;
   sims: StartedProcess[];
   /** The simulated orchestrator, when asked for. */
   orchestrator: StartedProcess | null;
@@ -115,13 +119,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started: StartedProcess[] = [];
   let shared: TestRedis | null = null;
   let privateRedis: PrivateRedis | null = null;
+  let cluster: TestCluster | null = null;
   const stopRedis = async () => {
     await shared?.cleanup();
     await privateRedis?.stop();
+    await cluster?.stop();
   };
   try {
     if (kind === 'shared') shared = await testRedis(options.label ?? 'e2e');
     if (kind === 'private') privateRedis = await startPrivateRedis();
+    if (kind === 'cluster') cluster = await startRedisCluster();
     const redisUrl = shared ? TEST_REDIS_URL : (privateRedis?.url ?? null);
     const prefix = shared?.prefix ?? 'ace_proxy';
     const sims = await Promise.all(
@@ -143,6 +150,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const gatewayEnv: Env = {
       ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix } : {}),
       ...(orchestrator ? { ORCHESTRATOR_URL: orchestrator.url } : {}),
+      ...(cluster ? { REDIS_CLUSTER_NODES: cluster.seeds, REDIS_KEY_PREFIX: prefix } : {}),
       ...(options.workers ? { WORKERS: String(options.workers) } : {}),
       ...options.env,
     };
@@ -163,6 +171,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         return redis;
       },
       privateRedis,
+      cluster,
       sims,
       orchestrator,
       sim: sims[0]!,

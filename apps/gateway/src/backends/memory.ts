@@ -1,0 +1,35 @@
+// Embedded mode: one process, the in-memory twins of every backend.
+
+import { MemoryChunkStore } from '@acestream-proxy/buffer';
+import { MemoryClientRegistry } from '@acestream-proxy/clients';
+import { MemoryEventBus, MemoryOwnerElection, MemoryWorkerPresence } from '@acestream-proxy/coordination';
+import { MemoryEngineLoad } from '@acestream-proxy/engine';
+import { Keys } from '@acestream-proxy/keys';
+import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
+import { MemoryPlaylistStore } from '@acestream-proxy/playlist';
+import { MemoryMetadataStore } from '@acestream-proxy/stream';
+import { LocalMetrics } from '../metrics.js';
+import type { BackendSettings, Backends } from './types.js';
+
+export function memoryBackends(prefix: string, settings: BackendSettings): Backends {
+  const store = new MemoryChunkStore(settings.bufferTtl);
+  const metadata = new MemoryMetadataStore();
+  return {
+    mode: 'embedded',
+    keys: new Keys(prefix),
+    store,
+    metadata,
+    reads: { store, metadata },
+    registry: new MemoryClientRegistry(),
+    election: new MemoryOwnerElection(settings.ownerTtlMs),
+    bus: new MemoryEventBus(),
+    presence: new MemoryWorkerPresence(),
+    engineLoad: new MemoryEngineLoad(),
+    eventQueue: (client) => new MemoryEventQueue(client),
+    metrics: (streams) => new LocalMetrics(settings.workerId, streams),
+    playlistStore: new MemoryPlaylistStore(),
+    healthy: async () => true,
+    ready: () => true,
+    close: async () => {},
+  };
+}

@@ -1,0 +1,52 @@
+// What every mode's factory returns: the backends one gateway process runs on (DESIGN §12).
+
+import type { ChunkStore } from '@acestream-proxy/buffer';
+import type { ClientRegistry } from '@acestream-proxy/clients';
+import type { EventBus, OwnerElection, WorkerPresence } from '@acestream-proxy/coordination';
+import type { EngineLoad } from '@acestream-proxy/engine';
+import type { Keys } from '@acestream-proxy/keys';
+import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
+import type { PlaylistStore } from '@acestream-proxy/playlist';
+import type { MetadataStore, StreamManager } from '@acestream-proxy/stream';
+import type { MetricsSource } from '../metrics.js';
+
+export type BackendMode = 'embedded' | 'redis' | 'cluster';
+
+export interface Backends {
+  mode: BackendMode;
+  keys: Keys;
+  /** The owner's and fanout's views (on the worker connection in Redis modes). */
+  store: ChunkStore;
+  metadata: MetadataStore;
+  /** What HTTP routes read: on the request connection, so a Redis outage fails fast. */
+  reads: { store: ChunkStore; metadata: MetadataStore };
+  registry: ClientRegistry;
+  election: OwnerElection;
+  bus: EventBus;
+  presence: WorkerPresence;
+  engineLoad: EngineLoad;
+  /** Delivers orchestrator events: through BullMQ on Redis, retried in process when embedded. */
+  eventQueue(client: OrchestratorClient): EventQueue;
+  /** Worker reports for /metrics: the whole fleet's on Redis. */
+  metrics(streams: StreamManager): MetricsSource;
+  /** Where the merged PLAYLIST_SOURCES copy is kept (shared by every worker and host on Redis). */
+  playlistStore: PlaylistStore;
+  /** Resolves true when the backend answers (always true when embedded). */
+  healthy(): Promise<boolean>;
+  /**
+   * False while any Redis connection is down (always true when embedded): requests that need
+   * Redis are answered 503 at once instead of queueing behind its reconnects.
+   */
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+export interface BackendSettings {
+  workerId: string;
+  /** PROXY_BUFFER_TTL, seconds. */
+  bufferTtl: number;
+  ghostTimeoutMs: number;
+  ownerTtlMs: number;
+  /** How often a worker refreshes its /metrics report, ms. */
+  metricsIntervalMs: number;
+}
