@@ -26,7 +26,7 @@ import {
 } from '@acestream-proxy/orchestrator';
 import { connectRedis, type Redis, Subscriptions, waitReady, watchConnection } from '@acestream-proxy/redis';
 import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
-import { LocalMetrics, type MetricsSource, RedisMetrics } from './metrics.js';
+import { LocalMetrics, type MetricsSource, RedisMetrics, WorkerMetrics } from './metrics.js';
 
 export interface GatewayContext {
   config: ProxyConfig;
@@ -38,7 +38,7 @@ export interface GatewayContext {
   registry: ClientRegistry;
   metadata: MetadataStore;
   streams: StreamManager;
-  /** Worker reports for /metrics: the whole cluster's in Redis mode. */
+  /** prom-client figures: this worker's, and its host's for a scrape. */
   metrics: MetricsSource;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
@@ -148,6 +148,9 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     logger,
   });
 
+  // Histograms are fed from the stream package's measurements (first picture, engine start...).
+  const local = new WorkerMetrics({ workerId, streams, registry, metadata: reads.metadata });
+  streams.stats.timings = local.timings;
   await streams.start();
   const metrics: MetricsSource =
     config.redisUrl && request
@@ -155,12 +158,13 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
           redis: request,
           keys,
           workerId,
-          streams,
+          host: config.metricsHost,
+          local,
           // Every 2 s at most, so the workers' figures in one scrape agree with each other.
           intervalMs: Math.min(config.heartbeatInterval * 1000, 2000),
           staleMs: config.ghostTimeoutMs,
         })
-      : new LocalMetrics(workerId, streams);
+      : new LocalMetrics(local);
 
   return {
     config,

@@ -35,6 +35,7 @@ export interface ProxyConfig {
   readonly apiKey: string | null;
   readonly orchestratorUrl: string | null;
   readonly orchestratorApiKey: string | null;
+  readonly metricsHost: string | null;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
 }
