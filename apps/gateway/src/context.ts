@@ -27,6 +27,7 @@ import {
 import { connectRedis, type Redis, Subscriptions, waitReady, watchConnection } from '@acestream-proxy/redis';
 import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
 import { LocalMetrics, type MetricsSource, RedisMetrics, WorkerMetrics } from './metrics.js';
+import { type EventLog, MemoryEventLog, RedisEventLog, recordingEvents } from './status/event-log.js';
 
 export interface GatewayContext {
   config: ProxyConfig;
@@ -40,6 +41,8 @@ export interface GatewayContext {
   streams: StreamManager;
   /** prom-client figures: this worker's, and its host's for a scrape. */
   metrics: MetricsSource;
+  /** The cluster's recent events for the status page. */
+  eventLog: EventLog;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
   close(): Promise<void>;
@@ -104,6 +107,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       ? new BullmqEventQueue({ redisUrl: config.redisUrl, prefix: config.keyPrefix, client: orchestrator })
       : new MemoryEventQueue(orchestrator);
 
+  const eventLog: EventLog = request ? new RedisEventLog(request, keys, workerId) : new MemoryEventLog(workerId);
   const flush = config.flushIntervalMs;
   const behindChunks = Math.max(1, Math.ceil((config.initialBehindSeconds * 1000) / flush));
   const streams = new StreamManager({
@@ -145,7 +149,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     },
     gracePeriodSeconds: config.gracePeriod,
     heartbeatIntervalMs: config.heartbeatInterval * 1000,
-    logger,
+    // Its log lines about stream lifecycles also feed the status page's event log.
+    logger: recordingEvents(logger, eventLog),
   });
 
   // Histograms are fed from the stream package's measurements (first picture, engine start...).
@@ -176,6 +181,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     metadata: reads.metadata,
     streams,
     metrics,
+    eventLog,
     async backendHealthy() {
       if (!request) return true;
       try {

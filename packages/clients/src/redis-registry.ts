@@ -68,6 +68,7 @@ export class RedisClientRegistry implements ClientRegistry {
         lastActive: Number(hash.last_active),
         bytesSent: Number(hash.bytes_sent),
         skips: Number(hash.skips),
+        lag: Number(hash.lag ?? 0),
       });
     });
     return records;
@@ -80,7 +81,17 @@ export class RedisClientRegistry implements ClientRegistry {
     const pipeline = redis.pipeline();
     for (const a of activity) {
       const key = keys.client(a.streamId, a.clientId);
-      pipeline.hset(key, 'last_active', now, 'bytes_sent', String(a.bytesSent), 'skips', String(a.skips));
+      pipeline.hset(
+        key,
+        'last_active',
+        now,
+        'bytes_sent',
+        String(a.bytesSent),
+        'skips',
+        String(a.skips),
+        'lag',
+        String(a.lag ?? 0),
+      );
       pipeline.pexpire(key, ghostTimeoutMs);
     }
     await pipeline.exec();

@@ -165,7 +165,8 @@ export class StreamManager {
     for (const [id, pending] of this.local) {
       const local = await pending.catch(() => null);
       for (const c of local?.fanout.clients ?? []) {
-        activity.push({ streamId: id, clientId: c.clientId, bytesSent: c.bytesSent, skips: c.skips });
+        const lag = Math.max(0, local!.fanout.newestIndex - c.cursor + 1);
+        activity.push({ streamId: id, clientId: c.clientId, bytesSent: c.bytesSent, skips: c.skips, lag });
       }
     }
     await this.options.registry.heartbeat(activity);
