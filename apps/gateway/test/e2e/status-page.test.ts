@@ -1,6 +1,7 @@
 // The status page in a real browser (headless Chromium): it lists a stream and its players within
 // two seconds, draws the throughput sparkline, and dropping a player or stopping the stream from it
 // ends their responses.
+/// <reference lib="dom" />
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
