@@ -134,7 +134,9 @@ function createRow(stream) {
 }
 
 function renderPlayers(row, stream) {
-  const lines = stream.clients.map((c) => {
+  // Oldest first, so rows keep their places from one snapshot to the next.
+  const clients = [...stream.clients].sort((a, b) => a.connected_at - b.connected_at || a.id.localeCompare(b.id));
+  const lines = clients.map((c) => {
     const drop = el('button', { type: 'button', text: 'Drop', className: 'drop' });
     drop.addEventListener('click', () =>
       manage(`/proxy/streams/${stream.id}/clients/${c.id}`, `drop player ${c.id.slice(0, 8)}`),
@@ -189,7 +191,7 @@ function renderLog(log) {
       { dataset: { kind: e.kind } },
       el('span', { className: 'muted', text: clock(e.at) }),
       el('span', { className: 'kind', text: e.kind.replace('_', ' ') }),
-      el('span', { text: e.stream_id ? shortId(e.stream_id) : '', title: e.stream_id ?? '' }),
+      el('span', { className: 'stream', text: e.stream_id ? shortId(e.stream_id) : '', title: e.stream_id ?? '' }),
       el('span', { text: `${e.detail} (${e.worker})` }),
     ),
   );

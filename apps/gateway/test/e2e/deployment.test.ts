@@ -35,10 +35,17 @@ describe('a production install from a clean copy', () => {
   beforeAll(async () => {
     copy = mkdtempSync(join(tmpdir(), 'acestream-proxy-prod-'));
     cleanCopy(copy);
-    // The Dockerfile's build stage, offline: every package is in this machine's pnpm store.
+    // The Dockerfile's build stage, offline: every package is in this machine's pnpm store, and
+    // turbo replays this checkout's build from its cache (same sources, same hashes; a file
+    // missing from the copy would change a hash and make it build, and fail, for real).
     const run = spawnSync('sh', ['docker/prod-install.sh', '--offline'], {
       cwd: copy,
-      env: { ...process.env, COREPACK_INTEGRITY_KEYS: '0', COREPACK_ENABLE_DOWNLOAD_PROMPT: '0' },
+      env: {
+        ...process.env,
+        COREPACK_INTEGRITY_KEYS: '0',
+        COREPACK_ENABLE_DOWNLOAD_PROMPT: '0',
+        TURBO_CACHE_DIR: join(REPO_ROOT, '.turbo/cache'),
+      },
       encoding: 'utf8',
       timeout: 150_000,
     });
@@ -79,6 +86,20 @@ describe('a production install from a clean copy', () => {
       { what: "both workers' figures, with the player", timeoutMs: 10_000 },
     );
     player.close();
+  });
+
+  it('exports every metric the Grafana dashboard uses', async () => {
+    const dashboard = JSON.parse(docker('grafana-dashboard.json')) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+    const used = new Set(
+      dashboard.panels
+        .flatMap((p) => p.targets ?? [])
+        .flatMap((t) => t.expr.match(/\b(?:acestream_proxy|process|nodejs)_[a-z0-9_]+/g) ?? [])
+        .map((name) => name.replace(/_(bucket|sum|count)$/, '')),
+    );
+    const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+    const exported = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    expect([...used].filter((name) => !exported.has(name))).toEqual([]);
+    expect(used.size).toBeGreaterThan(15);
   });
 
   it('stops on SIGTERM within Docker’s 10 s even when the engine no longer answers', async () => {
