@@ -44,6 +44,7 @@ describe('a production install from a clean copy', () => {
         ...process.env,
         COREPACK_INTEGRITY_KEYS: '0',
         COREPACK_ENABLE_DOWNLOAD_PROMPT: '0',
+        TURBO_TELEMETRY_DISABLED: '1',
         TURBO_CACHE_DIR: join(REPO_ROOT, '.turbo/cache'),
       },
       encoding: 'utf8',
