@@ -1,5 +1,5 @@
 // Two gateways standing for two hosts: scraping both counts every figure once, and the latency
-// histograms move as players join and as a stream is taken over.
+// histograms move as players join and as a stream is taken over (which the event log records).
 
 import { type Capture, capture, type Stack, startStack } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -109,5 +109,10 @@ describe('/metrics of a two-host deployment (two gateways of two workers)', () =
     // The design's target is under 2 s; a loaded test machine gets some margin.
     expect(gap).toBeGreaterThan(0);
     expect(gap).toBeLessThan(5);
+    // The status page's event log (one Redis list for the cluster) tells the story too.
+    const log = (await stack.redis!.lrange(stack.key('log'), 0, -1)).map(
+      (e) => JSON.parse(e) as { kind: string; detail: string },
+    );
+    expect(log.find((e) => e.kind === 'owner_takeover')?.detail).toBe(`from ${owner}`);
   });
 });

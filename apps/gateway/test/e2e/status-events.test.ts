@@ -1,0 +1,79 @@
+// GET /proxy/events in embedded mode: server-sent snapshots of streams, players and the event log.
+
+import { type Capture, capture, type Stack, startStack } from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+const ID = 'e'.repeat(40);
+
+interface Snapshot {
+  streams: Array<{ id: string; state: string; client_count: number; clients: Array<{ user_agent: string }> }>;
+  log: Array<{ kind: string; stream_id: string | null; detail: string }>;
+}
+
+/** Reads `snapshot` events from /proxy/events until one satisfies `done` (or the deadline passes). */
+async function snapshotWhere(url: string, done: (s: Snapshot) => boolean, timeoutMs = 10_000): Promise<Snapshot> {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(new Error(`no matching snapshot within ${timeoutMs} ms`)), timeoutMs);
+  const res = await fetch(`${url}/proxy/events`, { signal: stop.signal });
+  expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+  const decoder = new TextDecoder();
+  let text = '';
+  let last: Snapshot | null = null;
+  try {
+    for await (const part of res.body!) {
+      text += decoder.decode(part as Uint8Array, { stream: true });
+      let end = text.indexOf('\n\n');
+      while (end >= 0) {
+        const event = text.slice(0, end);
+        text = text.slice(end + 2);
+        const data = /^event: snapshot\ndata: (.*)$/s.exec(event)?.[1];
+        if (data) {
+          last = JSON.parse(data) as Snapshot;
+          if (done(last)) return last;
+        }
+        end = text.indexOf('\n\n');
+      }
+    }
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last: ${JSON.stringify(last)}`);
+  } finally {
+    clearTimeout(timer);
+    stop.abort();
+  }
+  throw new Error(`the event stream ended; last: ${JSON.stringify(last)}`);
+}
+
+describe('GET /proxy/events (embedded mode)', () => {
+  let stack: Stack;
+  let player: Capture;
+
+  beforeAll(async () => {
+    stack = await startStack({ redis: 'none', env: { PROXY_API_KEY: 'k', PROXY_HEARTBEAT_INTERVAL: '1' } });
+  });
+  afterAll(async () => {
+    player?.close();
+    await stack.stop();
+  });
+
+  it('pushes the stream, its player and the stream_started event', async () => {
+    player = await capture(stack.streamUrl(ID), { 'user-agent': 'mpv 0.37.0' });
+    await player.waitForBytes(20_000);
+    const snapshot = await snapshotWhere(stack.gateway.url, (s) => s.streams.some((x) => x.id === ID && x.client_count === 1));
+    const stream = snapshot.streams.find((x) => x.id === ID)!;
+    expect(stream.state).toBe('active');
+    expect(stream.clients.map((c) => c.user_agent)).toEqual(['mpv 0.37.0']);
+    expect(snapshot.log.filter((e) => e.stream_id === ID).map((e) => e.kind)).toEqual(['stream_started']);
+  });
+
+  it('records why a stream stopped', async () => {
+    const res = await fetch(`${stack.gateway.url}/proxy/streams/${ID}`, { method: 'DELETE', headers: { 'X-API-Key': 'k' } });
+    expect(res.status).toBe(202);
+    await player.waitForEnd(5000);
+    const snapshot = await snapshotWhere(stack.gateway.url, (s) => s.streams.length === 0);
+    expect(snapshot.log[0]).toMatchObject({
+      kind: 'stream_stopped',
+      stream_id: ID,
+      detail: 'stopped: stopped through the management API',
+    });
+  });
+});
