@@ -10,8 +10,8 @@ interface Snapshot {
   log: Array<{ kind: string; stream_id: string | null; detail: string }>;
 }
 
-/** Reads `snapshot` events from /proxy/events until one satisfies `done` (or the deadline passes). */
-async function snapshotWhere(url: string, done: (s: Snapshot) => boolean, timeoutMs = 10_000): Promise<Snapshot> {
+/** Reads `snapshot` events from /proxy/events until one satisfies `wanted` (or the deadline passes). */
+async function snapshotWhere(url: string, wanted: (s: Snapshot) => boolean, timeoutMs = 10_000): Promise<Snapshot> {
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(new Error(`no matching snapshot within ${timeoutMs} ms`)), timeoutMs);
   const res = await fetch(`${url}/proxy/events`, { signal: stop.signal });
@@ -20,8 +20,11 @@ async function snapshotWhere(url: string, done: (s: Snapshot) => boolean, timeou
   let text = '';
   let last: Snapshot | null = null;
   try {
-    for await (const part of res.body!) {
-      text += decoder.decode(part as Uint8Array, { stream: true });
+    const reader = res.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
       let end = text.indexOf('\n\n');
       while (end >= 0) {
         const event = text.slice(0, end);
@@ -29,7 +32,7 @@ async function snapshotWhere(url: string, done: (s: Snapshot) => boolean, timeou
         const data = /^event: snapshot\ndata: (.*)$/s.exec(event)?.[1];
         if (data) {
           last = JSON.parse(data) as Snapshot;
-          if (done(last)) return last;
+          if (wanted(last)) return last;
         }
         end = text.indexOf('\n\n');
       }
