@@ -1,4 +1,5 @@
-// GET /proxy/events in embedded mode: server-sent snapshots of streams, players and the event log.
+// GET /proxy/events in embedded mode: server-sent snapshots of streams, players and the event log
+// (stream started and stopped, engine switch).
 
 import { type Capture, capture, type Stack, startStack } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -78,5 +79,33 @@ describe('GET /proxy/events (embedded mode)', () => {
       stream_id: ID,
       detail: 'stopped: stopped through the management API',
     });
+  });
+});
+
+describe('GET /proxy/events when an engine dies (embedded mode, two engines)', () => {
+  let stack: Stack;
+  let player: Capture;
+
+  beforeAll(async () => {
+    stack = await startStack({ redis: 'none', sims: 2, env: { PROXY_MAX_RETRIES: '0', PROXY_NO_DATA_TIMEOUT: '1' } });
+  });
+  afterAll(async () => {
+    player?.close();
+    await stack.stop();
+  });
+
+  it('logs the engine switch, naming the engine left behind', async () => {
+    player = await capture(stack.streamUrl(ID));
+    await player.waitForBytes(20_000);
+    const info = (await (await fetch(`${stack.gateway.url}/proxy/streams/${ID}`)).json()) as { engine: { port: number } };
+    const engine = stack.sims.find((s) => s.port === info.engine.port)!;
+    await engine.stop('SIGKILL');
+    const snapshot = await snapshotWhere(stack.gateway.url, (s) => s.log.some((e) => e.kind === 'engine_switch'), 15_000);
+    expect(snapshot.log.find((e) => e.kind === 'engine_switch')!.detail).toMatch(
+      new RegExp(`^away from 127\\.0\\.0\\.1:${engine.port}: `),
+    );
+    // The player stays on through the switch.
+    const before = player.length;
+    await player.waitForBytes(before + 20_000);
   });
 });
