@@ -221,6 +221,8 @@ function render(snapshot) {
 const connection = $('connection');
 const source = new EventSource('/proxy/events');
 source.addEventListener('snapshot', (event) => {
+  // A good snapshot ends an earlier trouble report; answers to button presses stay.
+  if ($('message').dataset.kind === 'trouble') $('message').hidden = true;
   connection.dataset.state = 'live';
   connection.textContent = 'live';
   render(JSON.parse(event.data));
