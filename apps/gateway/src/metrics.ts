@@ -61,7 +61,8 @@ export class WorkerMetrics {
   readonly playerTtfb: Histogram;
   /** What the stream package's measurements feed (see Timings). */
   readonly timings: Timings;
-  private view: { at: number; streams: Promise<OwnedView[]> } | null = null;
+  /** The owned streams' figures of the collection under way (see ownedView). */
+  private view: Promise<OwnedView[]> | null = null;
 
   constructor(private readonly options: MetricsOptions) {
     const { workerId, streams } = options;
@@ -192,15 +193,21 @@ export class WorkerMetrics {
 
   /** Both registries as prom-client JSON (what a worker shares with the others of its host). */
   async json(): Promise<MetricJson[]> {
+    this.view = null;
     return [...(await this.worker.getMetricsAsJSON()), ...(await this.shared.getMetricsAsJSON())] as MetricJson[];
+  }
+
+  /** Bytes each stream this worker owns has read from its engine, right now. */
+  engineBytes(): Map<string, { bytes: number; at: number }> {
+    const at = Date.now();
+    return new Map(this.options.streams.ownedStreams().map((s) => [s.id, { bytes: s.totalBytes, at }]));
   }
 
   // The families of one collection all read the same view (one Redis round per stream, not four).
   private ownedView(): Promise<OwnedView[]> {
-    const now = Date.now();
-    if (this.view && now - this.view.at < 250) return this.view.streams;
+    if (this.view) return this.view;
     const { streams, registry, metadata } = this.options;
-    const load = Promise.all(
+    this.view = Promise.all(
       streams.ownedStreams().map(async (s): Promise<OwnedView> => {
         const [meta, clients] = await Promise.all([metadata.get(s.id).catch(() => null), registry.count(s.id).catch(() => 0)]);
         return {
@@ -213,8 +220,7 @@ export class WorkerMetrics {
         };
       }),
     );
-    this.view = { at: now, streams: load };
-    return load;
+    return this.view;
   }
 }
 
@@ -255,9 +261,7 @@ export class LocalMetrics implements MetricsSource {
   }
 
   async engineBytes(): Promise<Map<string, { bytes: number; at: number }>> {
-    const bytes = new Map<string, { bytes: number; at: number }>();
-    streamBytes(await this.local.json(), Date.now(), bytes);
-    return bytes;
+    return this.local.engineBytes();
   }
 
   async close(): Promise<void> {}
@@ -318,7 +322,7 @@ export class RedisMetrics implements MetricsSource {
   async engineBytes(): Promise<Map<string, { bytes: number; at: number }>> {
     const bytes = new Map<string, { bytes: number; at: number }>();
     for (const r of await this.others()) streamBytes(r.metrics, r.at, bytes);
-    streamBytes(await this.local.json(), Date.now(), bytes);
+    for (const [id, sample] of this.local.engineBytes()) bytes.set(id, sample);
     return bytes;
   }
 
@@ -348,7 +352,8 @@ export class RedisMetrics implements MetricsSource {
 
   private async publish(): Promise<void> {
     const { redis, keys, workerId } = this.options;
-    const report: StoredReport = { worker: workerId, host: this.host, at: Date.now(), metrics: await this.local.json() };
+    const metrics = await this.local.json();
+    const report: StoredReport = { worker: workerId, host: this.host, at: Date.now(), metrics };
     await redis.hset(keys.workerMetrics(), workerId, JSON.stringify(report));
   }
 }

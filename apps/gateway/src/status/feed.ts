@@ -8,6 +8,8 @@ import type { EventLog, LogEntry } from './event-log.js';
 
 /** Points of a stream's throughput sparkline (one per owner report: ~2 min at 2 s). */
 const HISTORY = 60;
+/** Samples closer than this (a watcher's first tick beside the timer's) would make a noisy rate. */
+const MIN_SAMPLE_MS = 500;
 
 type Described = NonNullable<Awaited<ReturnType<typeof describeStream>>>;
 
@@ -73,13 +75,13 @@ export class StatusFeed {
     return { at: Date.now(), worker: ctx.workerId, streams, log };
   }
 
-  // A new point whenever the owner's byte count is newer than the last one seen.
+  // A new point whenever the owner's byte count is newer than the last one used.
   private throughput(id: string, sample: { bytes: number; at: number } | undefined) {
     let sampled = this.samples.get(id);
     if (sample && !sampled) {
       sampled = { last: sample, points: [] };
       this.samples.set(id, sampled);
-    } else if (sample && sampled && sample.at > sampled.last.at) {
+    } else if (sample && sampled && sample.at - sampled.last.at >= MIN_SAMPLE_MS) {
       const bps =
         sample.bytes >= sampled.last.bytes ? ((sample.bytes - sampled.last.bytes) * 8000) / (sample.at - sampled.last.at) : 0;
       sampled.points.push([sample.at / 1000, Math.round(bps)]);
