@@ -38,11 +38,19 @@ describe('/metrics of a two-host deployment (two gateways of two workers)', () =
     for (let i = 0; i < 2; i++) players.push(await capture(stack.streamUrl(ID, b)));
     await Promise.all(players.map((p) => p.waitForBytes(50_000)));
 
+    // Other workers' figures are their latest report (every PROXY_HEARTBEAT_INTERVAL, here 1 s):
+    // wait until every worker has reported the five players.
     let scrapes: Map<string, number>[] = [];
     await waitFor(
       async () => {
         scrapes = await scrapeAll();
-        return sum(scrapes, 'acestream_proxy_workers') === 4 && sum(scrapes, 'acestream_proxy_clients') === 5;
+        return (
+          sum(scrapes, 'acestream_proxy_workers') === 4 &&
+          sum(scrapes, 'acestream_proxy_clients') === 5 &&
+          sum(scrapes, `acestream_proxy_stream_clients{stream_id="${ID}"}`) === 5 &&
+          sum(scrapes, 'acestream_proxy_player_ttfb_seconds_count') === 5 &&
+          sum(scrapes, 'acestream_proxy_player_first_picture_seconds_count') === 5
+        );
       },
       { what: 'four workers reporting five players over both hosts', timeoutMs: 15_000 },
     );
@@ -72,20 +80,17 @@ describe('/metrics of a two-host deployment (two gateways of two workers)', () =
   });
 
   it('moves the join histograms when one more player joins', async () => {
-    const before = await scrapeAll();
     players.push(await capture(stack.streamUrl(ID, stack.gateways[1])));
     await players.at(-1)!.waitForBytes(50_000);
+    // Five players so far (the test above waited for all five in every histogram).
     await waitFor(
       async () => {
         const now = await scrapeAll();
-        return (
-          sum(now, 'acestream_proxy_player_ttfb_seconds_count') ===
-            sum(before, 'acestream_proxy_player_ttfb_seconds_count') + 1 &&
-          sum(now, 'acestream_proxy_player_first_picture_seconds_count') ===
-            sum(before, 'acestream_proxy_player_first_picture_seconds_count') + 1
-        );
+        const counts = ['ttfb', 'first_picture'].map((h) => sum(now, `acestream_proxy_player_${h}_seconds_count`));
+        if (counts.every((n) => n === 6)) return true;
+        throw new Error(`time to first byte / first picture counts: ${counts.join(' / ')}`);
       },
-      { what: 'one more first byte and first picture', timeoutMs: 10_000 },
+      { what: 'a sixth first byte and first picture', timeoutMs: 10_000 },
     );
   });
 

@@ -46,7 +46,12 @@ describe('GET /metrics on a two-worker gateway', () => {
     await waitFor(
       async () => {
         samples = await scrape(gateway);
-        return samples.get('acestream_proxy_workers') === 2 && total(samples, 'acestream_proxy_clients') === 3;
+        return (
+          samples.get('acestream_proxy_workers') === 2 &&
+          total(samples, 'acestream_proxy_clients') === 3 &&
+          // Per-stream figures come from the owner's report too.
+          samples.get(`acestream_proxy_stream_clients{stream_id="${ID}"}`) === 3
+        );
       },
       { what: 'both workers to report three players', timeoutMs: 10_000 },
     );
