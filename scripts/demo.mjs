@@ -69,6 +69,7 @@ start('gateway', 'apps/gateway/dist/main.js', {
   ENGINES: `127.0.0.1:${enginePort}`,
   LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
 });
-console.log(`\nOpen in a player:  http://127.0.0.1:${gatewayPort}/ace/getstream?id=0123456789abcdef0123456789abcdef01234567\n`);
+console.log(`\nOpen in a player:  http://127.0.0.1:${gatewayPort}/ace/getstream?id=0123456789abcdef0123456789abcdef01234567`);
+console.log(`Status page:       http://127.0.0.1:${gatewayPort}/\n`);
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

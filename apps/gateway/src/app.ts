@@ -1,14 +1,23 @@
 // The gateway's Express app: every HTTP route of DESIGN §8 wired to the context's services.
 
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type { GatewayContext } from './context.js';
 import { errorHandler, requireRedis } from './errors.js';
+import { events } from './routes/events.js';
 import { getStream, headStream } from './routes/getstream.js';
 import { health } from './routes/health.js';
 import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
 import { metrics } from './routes/metrics.js';
 import { getPlaylist, getPlaylistJson, rewritePlaylist } from './routes/playlist.js';
 import { getStreamInfo, listStreams } from './routes/streams.js';
+import { StatusFeed } from './status/feed.js';
+
+/** The status page's files (plain HTML, CSS, ES modules: nothing to build) and its chart library. */
+const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
+const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot'));
 
 export function createApp(ctx: GatewayContext): express.Express {
   const app = express();
@@ -29,6 +38,9 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.get('/playlist.m3u', getPlaylist(ctx));
   app.get('/playlist.json', getPlaylistJson(ctx));
   app.post('/playlist/rewrite', rewritePlaylist(ctx));
+  app.get('/proxy/events', events(new StatusFeed(ctx, ctx.eventLog)));
+  app.use('/vendor/uplot', express.static(UPLOT_DIR, { index: false, maxAge: '1d' }));
+  app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));
 
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });

@@ -8,7 +8,9 @@ import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngine
 import { DEFAULT_SOURCE_LIMITS, PlaylistService } from '@acestream-proxy/playlist';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
 import { type BackendMode, createBackends } from './backends/index.js';
-import type { MetricsSource } from './metrics.js';
+import { type MetricsSource, WorkerMetrics } from './metrics.js';
+import type { EventLog } from './status/event-log.js';
+import { recordingEvents } from './status/event-log.js';
 
 export interface GatewayContext {
   config: ProxyConfig;
@@ -20,10 +22,12 @@ export interface GatewayContext {
   registry: ClientRegistry;
   metadata: MetadataStore;
   streams: StreamManager;
-  /** Worker reports for /metrics: the whole cluster's in Redis mode. */
+  /** prom-client figures: this worker's, and its host's for a scrape. */
   metrics: MetricsSource;
   /** PLAYLIST_SOURCES merged and kept fresh (issue 13). */
   playlist: PlaylistService;
+  /** The cluster's recent events for the status page. */
+  eventLog: EventLog;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
   /**
@@ -43,6 +47,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     : null;
   const events: EventQueue = orchestrator ? backends.eventQueue(orchestrator) : new NoopEventQueue();
 
+  const eventLog: EventLog = backends.eventLog;
   const flush = config.flushIntervalMs;
   const behindChunks = Math.max(1, Math.ceil((config.initialBehindSeconds * 1000) / flush));
   const streams = new StreamManager({
@@ -88,11 +93,15 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     },
     gracePeriodSeconds: config.gracePeriod,
     heartbeatIntervalMs: config.heartbeatInterval * 1000,
-    logger,
+    // Its log lines about stream lifecycles also feed the status page's event log.
+    logger: recordingEvents(logger, eventLog),
   });
 
+  // Histograms are fed from the stream package's measurements (first picture, engine start...).
+  const local = new WorkerMetrics({ workerId, streams, registry, metadata: backends.reads.metadata });
+  streams.stats.timings = local.timings;
   await streams.start();
-  const metrics = backends.metrics(streams);
+  const metrics = backends.metrics(local, config.metricsHost);
 
   const playlist = new PlaylistService({
     sources: config.playlistSources ?? [],
@@ -114,6 +123,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     streams,
     metrics,
     playlist,
+    eventLog,
     redisReady: () => backends.ready(),
     backendHealthy: () => backends.healthy(),
     async close() {

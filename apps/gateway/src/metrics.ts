@@ -1,46 +1,271 @@
-// Worker reports for GET /metrics: each worker's counters, shared through one Redis hash so any
-// worker can answer for the whole cluster (embedded mode: the one process's own).
+// Prometheus figures with prom-client: what each worker measures, and how a scrape of one host
+// gathers its workers' figures (through Redis) so that scraping every host counts each figure once.
 
+import { hostname } from 'node:os';
+import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { Keys } from '@acestream-proxy/keys';
 import type { Redis } from '@acestream-proxy/redis';
-import type { StreamManager, WorkerSnapshot } from '@acestream-proxy/stream';
+import { countersOf, type MetadataStore, type StreamManager, type Timings, type WorkerCounters } from '@acestream-proxy/stream';
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
 
-export interface WorkerReport extends WorkerSnapshot {
-  worker: string;
-  /** When it was taken, ms since the epoch. */
-  at: number;
-  rssBytes: number;
-  heapUsedBytes: number;
+type MetricJson = MetricObjectWithValues<MetricValue<string>>;
+
+export interface MetricsOptions {
+  workerId: string;
+  streams: StreamManager;
+  registry: ClientRegistry;
+  metadata: MetadataStore;
 }
 
-export interface MetricsSource {
-  /** Every live worker's latest report; this worker's is taken now. */
-  reports(): Promise<WorkerReport[]>;
-  close(): Promise<void>;
+/** The family of every worker counter (today's names): a counter added to WorkerStats needs one. */
+const COUNTERS: { [K in keyof WorkerCounters]: [name: string, help: string] } = {
+  clientsJoined: ['acestream_proxy_clients_joined_total', 'Players that joined a stream on the worker.'],
+  joinsTrimmed: [
+    'acestream_proxy_joins_trimmed_total',
+    'Joins that got less backlog than PROXY_INITIAL_BEHIND_SECONDS (join burst budget full).',
+  ],
+  clientsDropped: ['acestream_proxy_clients_dropped_total', 'Players dropped for falling behind the buffer repeatedly.'],
+  clientSkips: ['acestream_proxy_client_skips_total', 'Jumps of lagging players to the live edge.'],
+  bytesSent: ['acestream_proxy_client_bytes_sent_total', 'Bytes written to players.'],
+  engineBytes: ['acestream_proxy_engine_bytes_received_total', 'Bytes read from engines by streams the worker owned.'],
+  chunksAppended: ['acestream_proxy_chunks_appended_total', 'Chunks the worker appended to stream buffers.'],
+  engineReconnects: ['acestream_proxy_engine_reconnects_total', 'Reconnects to an engine after its stream stalled or ended.'],
+  engineSwitches: ['acestream_proxy_engine_switches_total', 'Streams moved to another engine after repeated failures.'],
+  takeovers: ['acestream_proxy_takeovers_total', 'Streams the worker took over from a dead owner.'],
+};
+
+/** Per-stream figures of the streams this worker owns: read once per collection, not per family. */
+interface OwnedView {
+  id: string;
+  state: string;
+  engineBytes: number;
+  clients: number;
+  peers: number;
+  speedDown: number;
 }
 
-function report(worker: string, streams: StreamManager): WorkerReport {
-  const memory = process.memoryUsage();
-  return { worker, at: Date.now(), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, ...streams.snapshot() };
-}
+/**
+ * One worker's figures, in two registries:
+ * - `worker`: labelled `worker="<id>"` (counters, gauges, histograms, Node's default process metrics);
+ * - `shared`: no worker label, summed over a host's workers — the worker count, and per-stream
+ *   figures that only a stream's owner reports (so each stream is counted once, wherever scraped).
+ */
+export class WorkerMetrics {
+  readonly worker = new Registry();
+  readonly shared = new Registry();
+  readonly playerTtfb: Histogram;
+  /** What the stream package's measurements feed (see Timings). */
+  readonly timings: Timings;
+  /** The owned streams' figures of the collection under way (see ownedView). */
+  private view: Promise<OwnedView[]> | null = null;
 
-function parseReport(json: string): WorkerReport | null {
-  try {
-    const parsed = JSON.parse(json) as WorkerReport;
-    return typeof parsed.at === 'number' && typeof parsed.worker === 'string' ? parsed : null;
-  } catch {
-    return null;
+  constructor(private readonly options: MetricsOptions) {
+    const { workerId, streams } = options;
+    const worker = this.worker;
+    worker.setDefaultLabels({ worker: workerId });
+    collectDefaultMetrics({ register: worker });
+
+    const stats = streams.stats;
+    for (const [key, [name, help]] of Object.entries(COUNTERS) as Array<[keyof WorkerCounters, [string, string]]>) {
+      new Counter({
+        name,
+        help,
+        registers: [worker],
+        collect() {
+          this.reset();
+          this.inc(countersOf(stats)[key]);
+        },
+      });
+    }
+    const gauge = (name: string, help: string, value: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [worker],
+        collect() {
+          this.set(value());
+        },
+      });
+    gauge('acestream_proxy_clients', 'Players connected to the worker.', () => streams.snapshot().clients);
+    gauge('acestream_proxy_streams_served', 'Streams the worker has players of.', () => streams.snapshot().streamsServed);
+    gauge(
+      'acestream_proxy_streams_owned',
+      'Streams whose engine session the worker owns.',
+      () => streams.snapshot().streamsOwned,
+    );
+    gauge(
+      'acestream_proxy_worker_resident_memory_bytes',
+      'Resident memory of the worker process.',
+      () => process.memoryUsage().rss,
+    );
+    gauge(
+      'acestream_proxy_worker_heap_used_bytes',
+      'V8 heap in use by the worker process.',
+      () => process.memoryUsage().heapUsed,
+    );
+
+    const histogram = (name: string, help: string, buckets: number[]) =>
+      new Histogram({ name, help, buckets, registers: [worker] });
+    this.playerTtfb = histogram(
+      'acestream_proxy_player_ttfb_seconds',
+      "From a player's request to the first byte of its response (includes the engine start for a stream's first player).",
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    const firstPicture = histogram(
+      'acestream_proxy_player_first_picture_seconds',
+      "From a player's join to the first random access point (keyframe) written to it.",
+      [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    );
+    const engineStart = histogram(
+      'acestream_proxy_engine_session_start_seconds',
+      'From asking an engine for a session to its first byte (first start, reconnects and engine switches).',
+      [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    const takeoverGap = histogram(
+      'acestream_proxy_owner_takeover_gap_seconds',
+      'Silence the players of a taken-over stream saw on the worker that took it over.',
+      [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10],
+    );
+    const chunkAge = histogram(
+      'acestream_proxy_chunk_age_at_send_seconds',
+      "Age of a stream's newest chunk when the worker had written it to its up-to-date players, from its announcement.",
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    );
+    this.timings = {
+      firstPicture: (s) => firstPicture.observe(s),
+      engineStart: (s) => engineStart.observe(s),
+      takeoverGap: (s) => takeoverGap.observe(s),
+      chunkAge: (s) => chunkAge.observe(s),
+    };
+
+    const shared = this.shared;
+    new Gauge({
+      name: 'acestream_proxy_workers',
+      help: 'Workers reporting (on the scraped host).',
+      registers: [shared],
+      collect() {
+        this.set(1);
+      },
+    });
+    const owned = () => this.ownedView();
+    new Gauge({
+      name: 'acestream_proxy_streams',
+      help: 'Streams, by state (each from its owner).',
+      labelNames: ['state'],
+      registers: [shared],
+      async collect() {
+        this.reset();
+        for (const s of await owned()) this.inc({ state: s.state });
+      },
+    });
+    const perStream = (name: string, help: string, value: (s: OwnedView) => number, type: 'gauge' | 'counter' = 'gauge') => {
+      const Kind = type === 'gauge' ? Gauge : Counter;
+      new Kind({
+        name,
+        help,
+        labelNames: ['stream_id'],
+        registers: [shared],
+        async collect() {
+          this.reset();
+          for (const s of await owned()) this.inc({ stream_id: s.id }, value(s));
+        },
+      });
+    };
+    perStream('acestream_proxy_stream_clients', 'Players of a stream across the cluster.', (s) => s.clients);
+    perStream(
+      'acestream_proxy_stream_engine_bytes_total',
+      'Bytes the stream read from its engine (this owner).',
+      (s) => s.engineBytes,
+      'counter',
+    );
+    perStream('acestream_proxy_stream_peers', 'Peers the engine reports for the stream.', (s) => s.peers);
+    perStream(
+      'acestream_proxy_stream_engine_speed_down',
+      'Download speed the engine reports for the stream (its unit, KB/s).',
+      (s) => s.speedDown,
+    );
+  }
+
+  /** Both registries as prom-client JSON (what a worker shares with the others of its host). */
+  async json(): Promise<MetricJson[]> {
+    this.view = null;
+    return [...(await this.worker.getMetricsAsJSON()), ...(await this.shared.getMetricsAsJSON())] as MetricJson[];
+  }
+
+  /** Bytes each stream this worker owns has read from its engine, right now. */
+  engineBytes(): Map<string, { bytes: number; at: number }> {
+    const at = Date.now();
+    return new Map(this.options.streams.ownedStreams().map((s) => [s.id, { bytes: s.totalBytes, at }]));
+  }
+
+  // The families of one collection all read the same view (one Redis round per stream, not four).
+  private ownedView(): Promise<OwnedView[]> {
+    if (this.view) return this.view;
+    const { streams, registry, metadata } = this.options;
+    this.view = Promise.all(
+      streams.ownedStreams().map(async (s): Promise<OwnedView> => {
+        const [meta, clients] = await Promise.all([metadata.get(s.id).catch(() => null), registry.count(s.id).catch(() => 0)]);
+        return {
+          id: s.id,
+          state: s.state,
+          engineBytes: s.totalBytes,
+          clients,
+          peers: Number(meta?.peers ?? 0),
+          speedDown: Number(meta?.speed_down ?? 0),
+        };
+      }),
+    );
+    return this.view;
   }
 }
 
-export class LocalMetrics implements MetricsSource {
-  constructor(
-    private readonly workerId: string,
-    private readonly streams: StreamManager,
-  ) {}
+/** Merges figures of several workers into one exposition; series never collide but on `shared` families. */
+export function exposition(reports: MetricJson[][]): Promise<string> {
+  // Every series carries its worker label or is a shared family meant to be summed, so `sum` is
+  // right for all (prom-client's defaults would average or drop some default metrics).
+  const summed = reports.map((metrics) => metrics.map((m) => ({ ...m, aggregator: 'sum' as const })));
+  return AggregatorRegistry.aggregate(summed).metrics();
+}
 
-  async reports(): Promise<WorkerReport[]> {
-    return [report(this.workerId, this.streams)];
+export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/** What a scrape of this process answers: its host's figures. */
+export interface MetricsSource {
+  readonly local: WorkerMetrics;
+  /** The exposition text for this host (this worker's figures taken now, the others' latest). */
+  scrape(): Promise<string>;
+  /** Cluster-wide, from each owner's latest report: bytes read from the engine per stream, and when. */
+  engineBytes(): Promise<Map<string, { bytes: number; at: number }>>;
+  close(): Promise<void>;
+}
+
+function streamBytes(metrics: MetricJson[], at: number, into: Map<string, { bytes: number; at: number }>): void {
+  const family = metrics.find((m) => m.name === 'acestream_proxy_stream_engine_bytes_total');
+  for (const v of family?.values ?? []) {
+    const id = v.labels.stream_id;
+    if (typeof id === 'string') into.set(id, { bytes: v.value, at });
+  }
+}
+
+/** Embedded mode: one process is the whole cluster. */
+export class LocalMetrics implements MetricsSource {
+  constructor(readonly local: WorkerMetrics) {}
+
+  async scrape(): Promise<string> {
+    return exposition([await this.local.json()]);
+  }
+
+  async engineBytes(): Promise<Map<string, { bytes: number; at: number }>> {
+    return this.local.engineBytes();
   }
 
   async close(): Promise<void> {}
@@ -50,39 +275,59 @@ export interface RedisMetricsOptions {
   redis: Redis;
   keys: Keys;
   workerId: string;
-  streams: StreamManager;
-  /** How often this worker refreshes its report (PROXY_HEARTBEAT_INTERVAL), ms. */
+  /** Workers sharing this name are scraped together (PROXY_METRICS_HOST, default the hostname). */
+  host: string | null;
+  local: WorkerMetrics;
+  /** How often this worker refreshes its report, ms. */
   intervalMs: number;
   /** A report older than this belongs to a worker that is gone (the ghost timeout), ms. */
   staleMs: number;
 }
 
-/** One HSET per worker per interval; a scrape is one HGETALL, whatever the number of workers. */
+interface StoredReport {
+  worker: string;
+  host: string;
+  at: number;
+  metrics: MetricJson[];
+}
+
+function parseReport(json: string): StoredReport | null {
+  try {
+    const parsed = JSON.parse(json) as StoredReport;
+    return typeof parsed.at === 'number' && Array.isArray(parsed.metrics) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Redis mode: each worker stores its prom-client JSON in one hash every interval; a scrape merges
+ * the reports of this host's live workers (the same PROXY_METRICS_HOST or hostname). Works the same
+ * under our node:cluster primary and under pm2, where no primary of ours could gather them.
+ */
 export class RedisMetrics implements MetricsSource {
+  readonly local: WorkerMetrics;
   private readonly timer: NodeJS.Timeout;
+  private readonly host: string;
 
   constructor(private readonly options: RedisMetricsOptions) {
+    this.local = options.local;
+    this.host = options.host ?? hostname();
     this.timer = setInterval(() => void this.publish().catch(() => {}), options.intervalMs);
     this.timer.unref();
     void this.publish().catch(() => {});
   }
 
-  async reports(): Promise<WorkerReport[]> {
-    const { redis, keys, workerId, streams, staleMs } = this.options;
-    const stored = Object.entries(await redis.hgetall(keys.workerMetrics())).filter(([worker]) => worker !== workerId);
-    // A worker whose heartbeat key is gone has died (its last report would count its players
-    // until the report went stale).
-    const beats = stored.length > 0 ? await redis.mget(stored.map(([worker]) => keys.workerHeartbeat(worker))) : [];
-    const oldest = Date.now() - staleMs;
-    const reports = [report(workerId, streams)];
-    const gone: string[] = [];
-    stored.forEach(([worker, json], i) => {
-      const parsed = parseReport(json);
-      if (!parsed || parsed.at < oldest || beats[i] === null) gone.push(worker);
-      else reports.push(parsed);
-    });
-    if (gone.length > 0) await redis.hdel(keys.workerMetrics(), ...gone);
-    return reports;
+  async scrape(): Promise<string> {
+    const others = (await this.others()).filter((r) => r.host === this.host);
+    return exposition([await this.local.json(), ...others.map((r) => r.metrics)]);
+  }
+
+  async engineBytes(): Promise<Map<string, { bytes: number; at: number }>> {
+    const bytes = new Map<string, { bytes: number; at: number }>();
+    for (const r of await this.others()) streamBytes(r.metrics, r.at, bytes);
+    for (const [id, sample] of this.local.engineBytes()) bytes.set(id, sample);
+    return bytes;
   }
 
   async close(): Promise<void> {
@@ -90,8 +335,29 @@ export class RedisMetrics implements MetricsSource {
     await this.options.redis.hdel(this.options.keys.workerMetrics(), this.options.workerId).catch(() => {});
   }
 
+  /** Every other live worker's latest report (any host); reports of dead workers are removed. */
+  private async others(): Promise<StoredReport[]> {
+    const { redis, keys, workerId, staleMs } = this.options;
+    const stored = Object.entries(await redis.hgetall(keys.workerMetrics())).filter(([worker]) => worker !== workerId);
+    // A worker whose heartbeat key is gone has died (its last report would count its players
+    // until the report went stale).
+    const beats = stored.length > 0 ? await redis.mget(stored.map(([worker]) => keys.workerHeartbeat(worker))) : [];
+    const oldest = Date.now() - staleMs;
+    const reports: StoredReport[] = [];
+    const gone: string[] = [];
+    stored.forEach(([worker, json], i) => {
+      const parsed = parseReport(json);
+      if (!parsed || parsed.at < oldest || beats[i] === null) gone.push(worker);
+      else reports.push({ ...parsed, worker });
+    });
+    if (gone.length > 0) await redis.hdel(keys.workerMetrics(), ...gone);
+    return reports;
+  }
+
   private async publish(): Promise<void> {
-    const { redis, keys, workerId, streams } = this.options;
-    await redis.hset(keys.workerMetrics(), workerId, JSON.stringify(report(workerId, streams)));
+    const { redis, keys, workerId } = this.options;
+    const metrics = await this.local.json();
+    const report: StoredReport = { worker: workerId, host: this.host, at: Date.now(), metrics };
+    await redis.hset(keys.workerMetrics(), workerId, JSON.stringify(report));
   }
 }

@@ -16,7 +16,8 @@ import { exitOnListenError } from './listen-error.js';
 /** A worker that lived this long is healthy again: its next crash restarts it at once. */
 const STABLE_AFTER_MS = 30_000;
 const MAX_BACKOFF_MS = 30_000;
-const STOP_TIMEOUT_MS = 10_000;
+// Inside the 10 s Docker and pm2 wait before SIGKILL; workers give up on their own after 7 s.
+const STOP_TIMEOUT_MS = 8_000;
 
 export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<void> {
   // Only ever called with a Redis mode configured (main.ts); the primary announces deaths.

@@ -11,6 +11,9 @@ import { createContext } from './context.js';
 import { CONNECTION, type ConnectionMessage, LOAD, type LoadMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
 import { exitOnListenError } from './listen-error.js';
 
+/** How long a stopping worker waits for engines and Redis before it exits anyway. */
+const WORKER_STOP_DEADLINE_MS = 7_000;
+
 export function workerId(): string {
   return `${hostname()}:${process.pid}`;
 }
@@ -94,6 +97,13 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
     if (stopping) return;
     stopping = true;
     logger.info('stopping', { signal });
+    // Docker and pm2 kill after 10 s: an engine that does not answer its stop call must not make
+    // this process overstay (the primary gives workers STOP_TIMEOUT_MS, more than this).
+    setTimeout(() => {
+      logger.warn('stop took too long, exiting', { after_ms: WORKER_STOP_DEADLINE_MS });
+      server.closeAllConnections();
+      process.exit(0);
+    }, WORKER_STOP_DEADLINE_MS).unref();
     if (server.listening) server.close();
     await ctx.close().catch((err: Error) => logger.error('error while stopping', { error: err.message }));
     server.closeAllConnections();

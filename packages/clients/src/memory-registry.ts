@@ -12,7 +12,7 @@ export class MemoryClientRegistry implements ClientRegistry {
       clients = new Map();
       this.streams.set(id, clients);
     }
-    clients.set(info.clientId, { ...info, lastActive: info.connectedAt, bytesSent: 0, skips: 0 });
+    clients.set(info.clientId, { ...info, lastActive: info.connectedAt, bytesSent: 0, skips: 0, lag: 0 });
   }
 
   async unregister(id: StreamId, clientId: string): Promise<number> {
@@ -39,6 +39,7 @@ export class MemoryClientRegistry implements ClientRegistry {
       record.lastActive = now;
       record.bytesSent = a.bytesSent;
       record.skips = a.skips;
+      record.lag = a.lag ?? 0;
     }
   }
 

@@ -110,6 +110,7 @@ export class RedisClientRegistry implements ClientRegistry {
         lastActive: Number(hash.last_active),
         bytesSent: Number(hash.bytes_sent),
         skips: Number(hash.skips),
+        lag: Number(hash.lag ?? 0),
       });
     });
     return records;
@@ -131,7 +132,17 @@ export class RedisClientRegistry implements ClientRegistry {
         const pipeline = redis.pipeline();
         for (const a of group) {
           const key = keys.client(a.streamId, a.clientId);
-          pipeline.hset(key, 'last_active', now, 'bytes_sent', String(a.bytesSent), 'skips', String(a.skips));
+          pipeline.hset(
+            key,
+            'last_active',
+            now,
+            'bytes_sent',
+            String(a.bytesSent),
+            'skips',
+            String(a.skips),
+            'lag',
+            String(a.lag ?? 0),
+          );
           pipeline.pexpire(key, ghostTimeoutMs);
           // Puts back a client a Redis that restarted empty forgot (a no-op otherwise).
           pipeline.sadd(keys.clients(a.streamId), a.clientId);

@@ -15,6 +15,8 @@ export interface ClientRecord extends ClientInfo {
   lastActive: number;
   bytesSent: number;
   skips: number;
+  /** Chunks behind the live edge of its worker at the last heartbeat. */
+  lag: number;
 }
 
 /** What a worker reports for each of its clients on every heartbeat. */
@@ -23,6 +25,8 @@ export interface ClientActivity {
   clientId: string;
   bytesSent: number;
   skips: number;
+  /** Chunks behind its worker's live edge (0 when unknown). */
+  lag?: number;
 }
 
 export interface ClientRegistry {

@@ -220,6 +220,12 @@ export const KNOBS = {
     default: 'false',
     check: boolean,
   },
+  metricsHost: {
+    env: 'PROXY_METRICS_HOST',
+    doc: "Name of this gateway in /metrics: a scrape answers the figures of the workers sharing it; unset = the machine's hostname",
+    default: null,
+    check: pattern(/^\S+$/, 'a non-empty string without spaces'),
+  },
   logLevel: { env: 'LOG_LEVEL', doc: 'Log level', default: 'info', check: oneOf(LOG_LEVELS) },
   logFormat: {
     env: 'LOG_FORMAT',

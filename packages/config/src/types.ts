@@ -56,6 +56,7 @@ export interface ProxyConfig {
   /** Without a trailing slash; null = from each request. */
   readonly publicUrl: string | null;
   readonly trustProxy: boolean;
+  readonly metricsHost: string | null;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly joinBacklogBudgetMb: number;

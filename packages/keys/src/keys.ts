@@ -77,6 +77,10 @@ export class Keys {
   workerMetrics(): string {
     return `${this.prefix}:metrics:workers`;
   }
+  /** The cluster's recent event log for the status page (a capped list, newest first). */
+  eventLog(): string {
+    return `${this.prefix}:log`;
+  }
   /** Cluster-wide control messages (a worker's death announced by the cluster primary). */
   controlChannel(): string {
     return `${this.prefix}:control`;

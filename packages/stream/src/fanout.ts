@@ -76,6 +76,9 @@ export class FanoutClient implements BacklogPosition {
   awaitingEntry = false;
   position = 0;
   backlogEnd = 0;
+  /** When it joined, and whether it has had a picture yet (for the first-picture histogram). */
+  readonly joinedAt = performance.now();
+  pictured = false;
   constructor(
     readonly clientId: string,
     readonly sink: ClientSink,
@@ -97,6 +100,9 @@ export class StreamFanout {
   private unsubscribe: (() => Promise<void>) | null = null;
   private keepaliveTimer: NodeJS.Timeout | null = null;
   private lastDataAt = Date.now();
+  /** When `wanted` was announced, for the chunk-age histogram. */
+  private wantedAt = 0;
+  private nextData: ((silenceMs: number) => void) | null = null;
   private closed = false;
   /** False until the join window is known; notifications before that only raise `wanted`. */
   private ready = false;
@@ -176,7 +182,10 @@ export class StreamFanout {
 
   /** A chunk notification: fetch what is missing once for all clients of this worker. */
   announce(index: number): void {
-    if (index > this.wanted) this.wanted = index;
+    if (index > this.wanted) {
+      this.wanted = index;
+      this.wantedAt = performance.now();
+    }
     if (this.ready && !this.fetching && this.wanted > this.newest && !this.closed) {
       this.fetching = this.fetchMissing().finally(() => {
         this.fetching = null;
@@ -194,6 +203,11 @@ export class StreamFanout {
     this.clients.clear();
     this.cache.clear();
     await this.unsubscribe?.();
+  }
+
+  /** Calls `observe` once, with the silence that the next fetched chunk ends (a takeover's gap). */
+  onNextData(observe: (silenceMs: number) => void): void {
+    this.nextData = observe;
   }
 
   get newestIndex(): number {
@@ -230,6 +244,10 @@ export class StreamFanout {
         this.psi.observe(chunk);
       });
       this.newest = to;
+      if (this.nextData) {
+        this.nextData(Date.now() - this.lastDataAt);
+        this.nextData = null;
+      }
       this.lastDataAt = Date.now();
       for (let n = this.oldestCached() - 1; this.ends.has(n); n--) {
         this.cache.delete(n);
@@ -249,6 +267,8 @@ export class StreamFanout {
           sliceStart = performance.now();
         }
       }
+      // Once per fetch, not per client: how old the newest chunk was when this worker sent it.
+      if (to === this.wanted) this.stats.timings.chunkAge((performance.now() - this.wantedAt) / 1000);
     }
   }
 
@@ -382,6 +402,10 @@ export class StreamFanout {
   /** Sends PAT+PMT, then chunk `index` from `offset` (a zero-copy view), then the rest. */
   private startAt(client: FanoutClient, index: number, offset: number): void {
     client.awaitingEntry = false;
+    if (!client.pictured) {
+      client.pictured = true;
+      this.stats.timings.firstPicture((performance.now() - client.joinedAt) / 1000);
+    }
     const chunk = this.cache.get(index)!;
     const header = this.psi.header();
     let flowing = header ? this.write(client, header) : true;

@@ -16,4 +16,4 @@ export {
   type OwnedStreamSettings,
 } from './owned-stream.js';
 export { OwnerRole, type OwnerRoleOptions } from './owner-role.js';
-export { type WorkerSnapshot, WorkerStats } from './stats.js';
+export { countersOf, NO_TIMINGS, type Timings, type WorkerCounters, type WorkerSnapshot, WorkerStats } from './stats.js';

@@ -8,7 +8,7 @@ import { type ClientSink, type FanoutClient, type FanoutSettings, StreamFanout }
 import type { StreamState } from './metadata.js';
 import type { OwnedStream } from './owned-stream.js';
 import { OwnerRole, type OwnerRoleOptions } from './owner-role.js';
-import { type WorkerSnapshot, WorkerStats } from './stats.js';
+import { countersOf, type WorkerSnapshot, WorkerStats } from './stats.js';
 
 /** Everything the owner side needs, plus what every worker needs to serve and watch its streams. */
 export interface StreamManagerOptions extends Omit<OwnerRoleOptions, 'onOwnershipLost' | 'onStopped' | 'stats'> {
@@ -160,7 +160,7 @@ export class StreamManager {
     let clients = 0;
     for (const fanout of this.fanouts) clients += fanout.clients.size;
     return {
-      counters: { ...this.stats },
+      counters: countersOf(this.stats),
       clients,
       streamsServed: this.fanouts.size,
       streamsOwned: this.owner.streams().length,
@@ -177,7 +177,8 @@ export class StreamManager {
     for (const [id, pending] of this.local) {
       const local = await pending.catch(() => null);
       for (const c of local?.fanout.clients ?? []) {
-        activity.push({ streamId: id, clientId: c.clientId, bytesSent: c.bytesSent, skips: c.skips });
+        const lag = Math.max(0, local!.fanout.newestIndex - c.cursor + 1);
+        activity.push({ streamId: id, clientId: c.clientId, bytesSent: c.bytesSent, skips: c.skips, lag });
       }
     }
     await this.options.registry.heartbeat(activity);
@@ -285,6 +286,8 @@ export class StreamManager {
         previous_owner: current,
         epoch: fence.epoch,
       });
+      const local = await this.local.get(id)?.catch(() => null);
+      local?.fanout.onNextData((silenceMs) => this.stats.timings.takeoverGap(silenceMs / 1000));
       await this.owner.start(id, fence);
     } catch (err) {
       logger.warn('takeover failed', { stream_id: id, error: (err as Error).message });

@@ -92,6 +92,8 @@ export class OwnedStream {
   private ended = false;
   private engine: EngineClient;
   private statTimer: NodeJS.Timeout | null = null;
+  /** When the engine was last asked for a session (0 once its first byte came), for the histogram. */
+  private sessionAskedAt = 0;
 
   constructor(private readonly options: OwnedStreamOptions) {
     this.engine = options.engine;
@@ -120,6 +122,7 @@ export class OwnedStream {
     const { id, metadata, store, workerId } = this.options;
     await metadata.update(id, { state: 'initializing', owner: workerId, started_at: String(Date.now()), ...this.engineFields() });
     this.nextIndex = (await store.lastIndex(id)) + 1;
+    this.sessionAskedAt = performance.now();
     this.session = await this.engine.startSession(id, this.abort.signal);
     await this.setState('connecting', this.sessionFields(this.session));
     this.statTimer = setInterval(() => void this.pollStat(), this.options.settings.statIntervalMs);
@@ -167,6 +170,7 @@ export class OwnedStream {
           this.options.stats.engineReconnects++;
           await this.setState('connecting');
           // A new player id makes the engine drop the old session, as it would for a new player.
+          this.sessionAskedAt = performance.now();
           this.session = await this.engine.startSession(id, this.abort.signal);
           await this.options.metadata.update(id, this.sessionFields(this.session));
           break;
@@ -262,6 +266,8 @@ export class OwnedStream {
         if (!gotData) {
           gotData = true;
           firstDataAt = Date.now();
+          if (this.sessionAskedAt) this.options.stats.timings.engineStart((performance.now() - this.sessionAskedAt) / 1000);
+          this.sessionAskedAt = 0;
           void this.setState('active');
         }
         armTimer();

@@ -1,5 +1,6 @@
 // One fixture starts what an end-to-end test needs (Redis, engine-sims, gateways) and stops it all.
 
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { getJson } from './capture.js';
 import { type StartedProcess, startNodeProcess } from './process.js';
@@ -41,6 +42,8 @@ export interface StackOptions {
    * engines); the gateways get its ORCHESTRATOR_URL.
    */
   orchestrator?: { forwarded?: number[]; env?: Env };
+  /** Runs the apps of this copy of the repository (e.g. a production install) instead of this one. */
+  root?: string;
 }
 
 export interface Stack {
@@ -86,15 +89,20 @@ const GATEWAY_TEST_ENV: Env = {
   WORKERS: '1',
 };
 
-export function startSim(env: Env = {}): Promise<StartedProcess> {
-  return startNodeProcess(ENGINE_SIM, { env: { BITRATE: '2000000', ...env } });
+export function startSim(env: Env = {}, root?: string): Promise<StartedProcess> {
+  return startNodeProcess(root ? join(root, ENGINE_SIM) : ENGINE_SIM, { env: { BITRATE: '2000000', ...env } });
 }
 
 /** A gateway reading from `sims` (none: an address nothing listens on). */
-export function startGateway(sims: StartedProcess | StartedProcess[] | null, env: Env = {}): Promise<StartedProcess> {
+export function startGateway(
+  sims: StartedProcess | StartedProcess[] | null,
+  env: Env = {},
+  root?: string,
+): Promise<StartedProcess> {
   const list = sims === null ? [] : Array.isArray(sims) ? sims : [sims];
   const engines = list.length > 0 ? list.map((s) => `127.0.0.1:${s.port}`).join(',') : '127.0.0.1:1';
-  return startNodeProcess(GATEWAY, { env: { ENGINES: engines, ...GATEWAY_TEST_ENV, ...env }, timeoutMs: 30_000 });
+  const script = root ? join(root, GATEWAY) : GATEWAY;
+  return startNodeProcess(script, { env: { ENGINES: engines, ...GATEWAY_TEST_ENV, ...env }, timeoutMs: 30_000 });
 }
 
 export async function simSessions(sim: StartedProcess): Promise<SimSessions> {
@@ -134,7 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const sims = await Promise.all(
       Array.from({ length: simCount }, (_, i) => {
         const env = Array.isArray(options.simEnv) ? options.simEnv[i] : options.simEnv;
-        return startSim(env).then((p) => {
+        return startSim(env, options.root).then((p) => {
           started.push(p);
           return p;
         });
@@ -155,7 +163,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.env,
     };
     const addGateway = async (env: Env = {}) => {
-      const gateway = await startGateway(sims, { ...gatewayEnv, ...env });
+      const gateway = await startGateway(sims, { ...gatewayEnv, ...env }, options.root);
       started.push(gateway);
       gateways.push(gateway);
       return gateway;

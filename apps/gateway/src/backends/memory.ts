@@ -9,6 +9,7 @@ import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
 import { MemoryPlaylistStore } from '@acestream-proxy/playlist';
 import { MemoryMetadataStore } from '@acestream-proxy/stream';
 import { LocalMetrics } from '../metrics.js';
+import { MemoryEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends } from './types.js';
 
 export function memoryBackends(prefix: string, settings: BackendSettings): Backends {
@@ -26,7 +27,8 @@ export function memoryBackends(prefix: string, settings: BackendSettings): Backe
     presence: new MemoryWorkerPresence(),
     engineLoad: new MemoryEngineLoad(),
     eventQueue: (client) => new MemoryEventQueue(client),
-    metrics: (streams) => new LocalMetrics(settings.workerId, streams),
+    metrics: (local) => new LocalMetrics(local),
+    eventLog: new MemoryEventLog(settings.workerId),
     playlistStore: new MemoryPlaylistStore(),
     healthy: async () => true,
     ready: () => true,

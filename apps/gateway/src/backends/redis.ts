@@ -11,6 +11,7 @@ import { RedisPlaylistStore } from '@acestream-proxy/playlist';
 import { type ConnectionLog, type RedisConnector, waitReady, watchConnection } from '@acestream-proxy/redis';
 import { RedisMetadataStore } from '@acestream-proxy/stream';
 import { RedisMetrics } from '../metrics.js';
+import { RedisEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends } from './types.js';
 
 export async function redisBackends(
@@ -54,17 +55,19 @@ export async function redisBackends(
     engineLoad: new RedisEngineLoad(worker, keys),
     eventQueue: (client) =>
       new BullmqEventQueue({ connection: () => connector.bullmq(`${workerId}:queue`), prefix: keys.queuePrefix(), client }),
-    metrics: (streams) =>
+    metrics: (local, host) =>
       new RedisMetrics({
         redis: request,
         keys,
         workerId,
-        streams,
+        host,
+        local,
         intervalMs: settings.metricsIntervalMs,
         staleMs: settings.ghostTimeoutMs,
       }),
     playlistStore: new RedisPlaylistStore({ reads: request, writes: worker, keys }),
     ready: () => connections.every((c) => c.status === 'ready'),
+    eventLog: new RedisEventLog(request, keys, workerId),
     async healthy() {
       try {
         return (await request.ping()) === 'PONG';

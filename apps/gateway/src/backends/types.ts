@@ -7,8 +7,9 @@ import type { EngineLoad } from '@acestream-proxy/engine';
 import type { Keys } from '@acestream-proxy/keys';
 import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
 import type { PlaylistStore } from '@acestream-proxy/playlist';
-import type { MetadataStore, StreamManager } from '@acestream-proxy/stream';
-import type { MetricsSource } from '../metrics.js';
+import type { MetadataStore } from '@acestream-proxy/stream';
+import type { MetricsSource, WorkerMetrics } from '../metrics.js';
+import type { EventLog } from '../status/event-log.js';
 
 export type BackendMode = 'embedded' | 'redis' | 'cluster';
 
@@ -27,8 +28,10 @@ export interface Backends {
   engineLoad: EngineLoad;
   /** Delivers orchestrator events: through BullMQ on Redis, retried in process when embedded. */
   eventQueue(client: OrchestratorClient): EventQueue;
-  /** Worker reports for /metrics: the whole fleet's on Redis. */
-  metrics(streams: StreamManager): MetricsSource;
+  /** /metrics: this worker's figures, shared with the workers of its host (`host`) on Redis. */
+  metrics(local: WorkerMetrics, host: string | null): MetricsSource;
+  /** The status page's event log: the whole fleet's on Redis. */
+  eventLog: EventLog;
   /** Where the merged PLAYLIST_SOURCES copy is kept (shared by every worker and host on Redis). */
   playlistStore: PlaylistStore;
   /** Resolves true when the backend answers (always true when embedded). */

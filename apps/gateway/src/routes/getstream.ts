@@ -34,6 +34,7 @@ export function headStream(): RequestHandler {
 
 export function getStream(ctx: GatewayContext): RequestHandler {
   return async (req, res) => {
+    const requestedAt = performance.now();
     let id: ReturnType<typeof parseStreamId>;
     try {
       id = parseStreamId(rawId(req));
@@ -67,6 +68,8 @@ export function getStream(ctx: GatewayContext): RequestHandler {
         membership.leave().catch((err) => log.warn('client leave failed', { ...meta, error: (err as Error).message }));
         log.debug('client disconnected', { ...meta, bytes_sent: membership.client.bytesSent });
       };
+      // The fanout writes a joining player's first bytes (a picture or keepalives) inside join().
+      if (membership.client.bytesSent > 0) ctx.metrics.local.playerTtfb.observe((performance.now() - requestedAt) / 1000);
       if (res.destroyed) return leave();
       res.once('close', leave);
       // At debug: at info, a kick-off's thousands of joins a second would be as many log lines.

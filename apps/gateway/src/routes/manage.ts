@@ -48,6 +48,11 @@ export function dropClient(ctx: GatewayContext): RequestHandler {
         return;
       }
       await ctx.streams.dropClient(id, clientId);
+      ctx.eventLog.record({
+        kind: 'player_dropped',
+        stream_id: id,
+        detail: `player ${clientId} dropped through the management API`,
+      });
       res.status(202).json({ stream_id: id, client_id: clientId, status: 'disconnecting' });
     } catch (err) {
       next(err);

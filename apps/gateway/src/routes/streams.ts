@@ -4,7 +4,7 @@ import { parseStreamId, type StreamId } from '@acestream-proxy/keys';
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
 
-async function describeStream(ctx: GatewayContext, id: StreamId) {
+export async function describeStream(ctx: GatewayContext, id: StreamId) {
   const [meta, clients, index] = await Promise.all([ctx.metadata.get(id), ctx.registry.list(id), ctx.store.lastIndex(id)]);
   if (!meta) return null;
   return {
@@ -12,6 +12,8 @@ async function describeStream(ctx: GatewayContext, id: StreamId) {
     state: meta.state ?? 'unknown',
     owner: meta.owner ?? null,
     engine: meta.engine_host ? { host: meta.engine_host, port: Number(meta.engine_port) } : null,
+    peers: meta.peers === undefined ? null : Number(meta.peers),
+    speed_down: meta.speed_down === undefined ? null : Number(meta.speed_down),
     playback_session_id: meta.playback_session_id ?? null,
     started_at: meta.started_at ? Number(meta.started_at) : null,
     error_message: meta.error_message ?? null,
@@ -25,6 +27,7 @@ async function describeStream(ctx: GatewayContext, id: StreamId) {
       connected_at: c.connectedAt,
       bytes_sent: c.bytesSent,
       skips: c.skips,
+      lag_chunks: c.lag,
     })),
   };
 }

@@ -1,4 +1,4 @@
-// GET /metrics: Prometheus text an operator's scraper can read, for the whole cluster from any worker.
+// GET /metrics: Prometheus text a scraper can read, for every worker of the host from any worker.
 
 import {
   type Capture,
@@ -10,36 +10,9 @@ import {
 } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGateway, startSim, stopAll, waitFor } from './helpers.js';
+import { scrape, total } from './prometheus.js';
 
 const ID = '6'.repeat(40);
-
-/** Samples by series (`name{labels}`), after checking every line is valid exposition format. */
-async function scrape(gw: StartedProcess): Promise<Map<string, number>> {
-  const res = await fetch(`${gw.url}/metrics`);
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-  const samples = new Map<string, number>();
-  const typed = new Set<string>();
-  for (const line of (await res.text()).trimEnd().split('\n')) {
-    const meta = /^# (HELP|TYPE) ([a-z_]+) (.+)$/.exec(line);
-    if (meta) {
-      if (meta[1] === 'TYPE') typed.add(meta[2]!);
-      continue;
-    }
-    const sample = /^([a-z_]+)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+]+)$/.exec(line);
-    if (!sample) throw new Error(`not a Prometheus sample line: ${JSON.stringify(line)}`);
-    expect(typed.has(sample[1]!)).toBe(true);
-    samples.set(`${sample[1]}${sample[2] ?? ''}`, Number(sample[3]));
-  }
-  return samples;
-}
-
-/** Sum of a family over its label sets. */
-function total(samples: Map<string, number>, name: string): number {
-  let sum = 0;
-  for (const [series, value] of samples) if (series === name || series.startsWith(`${name}{`)) sum += value;
-  return sum;
-}
 
 describe('GET /metrics on a two-worker gateway', () => {
   let t: TestRedis;
@@ -73,7 +46,12 @@ describe('GET /metrics on a two-worker gateway', () => {
     await waitFor(
       async () => {
         samples = await scrape(gateway);
-        return samples.get('acestream_proxy_workers') === 2 && total(samples, 'acestream_proxy_clients') === 3;
+        return (
+          samples.get('acestream_proxy_workers') === 2 &&
+          total(samples, 'acestream_proxy_clients') === 3 &&
+          // Per-stream figures come from the owner's report too.
+          samples.get(`acestream_proxy_stream_clients{stream_id="${ID}"}`) === 3
+        );
       },
       { what: 'both workers to report three players', timeoutMs: 10_000 },
     );

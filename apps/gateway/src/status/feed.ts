@@ -1,0 +1,108 @@
+// What the status page shows, built once per second per worker while anyone watches, and pushed
+// to every watcher of that worker as one server-sent event (the same string for all).
+
+import type { ServerResponse } from 'node:http';
+import type { GatewayContext } from '../context.js';
+import { describeStream } from '../routes/streams.js';
+import type { EventLog, LogEntry } from './event-log.js';
+
+/** Points of a stream's throughput sparkline (one per owner report: ~2 min at 2 s). */
+const HISTORY = 60;
+/** Samples closer than this (a watcher's first tick beside the timer's) would make a noisy rate. */
+const MIN_SAMPLE_MS = 500;
+
+type Described = NonNullable<Awaited<ReturnType<typeof describeStream>>>;
+
+export interface StreamStatus extends Described {
+  /** Bits per second read from the engine, latest, or null before two samples. */
+  bitrate_in: number | null;
+  /** [epoch seconds, bits per second] pairs, oldest first. */
+  throughput: Array<[number, number]>;
+  /** PROXY_FLUSH_INTERVAL_MS: a lag in chunks is about this many ms each. */
+  chunk_ms: number;
+}
+
+export interface StatusSnapshot {
+  at: number;
+  /** The worker that answered. */
+  worker: string;
+  streams: StreamStatus[];
+  log: LogEntry[];
+}
+
+interface Sampled {
+  last: { bytes: number; at: number };
+  points: Array<[number, number]>;
+}
+
+export class StatusFeed {
+  private readonly watchers = new Set<ServerResponse>();
+  private readonly samples = new Map<string, Sampled>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly log: EventLog,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  /** Sends the current view at once, then every interval until the response closes. */
+  watch(res: ServerResponse): void {
+    this.watchers.add(res);
+    res.once('close', () => {
+      this.watchers.delete(res);
+      if (this.watchers.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = null;
+      }
+    });
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.tick(), this.intervalMs);
+      this.timer.unref();
+    }
+    void this.tick();
+  }
+
+  async snapshot(): Promise<StatusSnapshot> {
+    const { ctx } = this;
+    const [ids, bytes, log] = await Promise.all([ctx.metadata.list(), ctx.metrics.engineBytes(), this.log.recent()]);
+    const described = (await Promise.all(ids.map((id) => describeStream(ctx, id)))).filter((s) => s !== null);
+    const streams = described
+      .map((s) => ({ ...s, ...this.throughput(s.id, bytes.get(s.id)), chunk_ms: ctx.config.flushIntervalMs }))
+      .sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0) || a.id.localeCompare(b.id));
+    for (const id of this.samples.keys()) if (!ids.includes(id as (typeof ids)[number])) this.samples.delete(id);
+    return { at: Date.now(), worker: ctx.workerId, streams, log };
+  }
+
+  // A new point whenever the owner's byte count is newer than the last one used.
+  private throughput(id: string, sample: { bytes: number; at: number } | undefined) {
+    let sampled = this.samples.get(id);
+    if (sample && !sampled) {
+      sampled = { last: sample, points: [] };
+      this.samples.set(id, sampled);
+    } else if (sample && sampled && sample.at - sampled.last.at >= MIN_SAMPLE_MS) {
+      const bps =
+        sample.bytes >= sampled.last.bytes ? ((sample.bytes - sampled.last.bytes) * 8000) / (sample.at - sampled.last.at) : 0;
+      sampled.points.push([sample.at / 1000, Math.round(bps)]);
+      if (sampled.points.length > HISTORY) sampled.points.shift();
+      sampled.last = sample;
+    }
+    const points = sampled?.points ?? [];
+    return { bitrate_in: points.at(-1)?.[1] ?? null, throughput: [...points] };
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.watchers.size === 0) return;
+    this.ticking = true;
+    try {
+      const event = `event: snapshot\ndata: ${JSON.stringify(await this.snapshot())}\n\n`;
+      for (const res of this.watchers) res.write(event);
+    } catch (err) {
+      const event = `event: trouble\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`;
+      for (const res of this.watchers) res.write(event);
+    } finally {
+      this.ticking = false;
+    }
+  }
+}
