@@ -35,6 +35,10 @@ export interface ProxyConfig {
   readonly apiKey: string | null;
   readonly orchestratorUrl: string | null;
   readonly orchestratorApiKey: string | null;
+  /** Seconds (PROXY_HLS_TARGET_DURATION). */
+  readonly hlsTargetDuration: number;
+  /** Segments per playlist (PROXY_HLS_WINDOW). */
+  readonly hlsWindow: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
 }
