@@ -15,6 +15,7 @@ import {
   type WorkerPresence,
 } from '@acestream-proxy/coordination';
 import { type EngineLoad, MemoryEngineLoad, RedisEngineLoad, StaticEngineSource } from '@acestream-proxy/engine';
+import { MemorySegmentStore, RedisSegmentStore, type SegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import {
   BullmqEventQueue,
@@ -26,6 +27,7 @@ import {
 } from '@acestream-proxy/orchestrator';
 import { connectRedis, type Redis, Subscriptions, waitReady, watchConnection } from '@acestream-proxy/redis';
 import { type Logger, MemoryMetadataStore, type MetadataStore, RedisMetadataStore, StreamManager } from '@acestream-proxy/stream';
+import { createHlsService, type HlsService, hlsRecorders, keptSegments } from './hls.js';
 import { LocalMetrics, type MetricsSource, RedisMetrics } from './metrics.js';
 
 export interface GatewayContext {
@@ -38,6 +40,8 @@ export interface GatewayContext {
   registry: ClientRegistry;
   metadata: MetadataStore;
   streams: StreamManager;
+  /** HLS output: this worker's segment cache and player sessions. */
+  hls: HlsService;
   /** Worker reports for /metrics: the whole cluster's in Redis mode. */
   metrics: MetricsSource;
   /** Resolves true when the backend answers (always true in embedded mode). */
@@ -51,7 +55,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   let registry: ClientRegistry;
   let metadata: MetadataStore;
   /** What HTTP routes read: on the request connection in Redis mode, so an outage fails fast. */
-  let reads: { store: ChunkStore; metadata: MetadataStore };
+  let reads: { store: ChunkStore; metadata: MetadataStore; segments: SegmentStore };
+  let segments: SegmentStore;
   let election: OwnerElection;
   let bus: EventBus;
   let presence: WorkerPresence;
@@ -71,9 +76,12 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     store = new RedisChunkStore({ redis: worker, subscriptions, keys, ttlSeconds: config.bufferTtl });
     registry = new RedisClientRegistry({ redis: request, keys, ghostTimeoutMs: config.ghostTimeoutMs });
     metadata = new RedisMetadataStore(worker, keys);
+    const hlsStore = { keys, keep: keptSegments(config), ttlSeconds: config.bufferTtl };
+    segments = new RedisSegmentStore({ redis: worker, ...hlsStore });
     reads = {
       store: new RedisChunkStore({ redis: request, subscriptions, keys, ttlSeconds: config.bufferTtl }),
       metadata: new RedisMetadataStore(request, keys),
+      segments: new RedisSegmentStore({ redis: request, ...hlsStore }),
     };
     election = new RedisOwnerElection(worker, keys, config.ownerTtlMs);
     bus = new RedisEventBus(worker, subscriptions, keys);
@@ -88,7 +96,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     store = new MemoryChunkStore(config.bufferTtl);
     registry = new MemoryClientRegistry();
     metadata = new MemoryMetadataStore();
-    reads = { store, metadata };
+    segments = new MemorySegmentStore(keptSegments(config));
+    reads = { store, metadata, segments };
     election = new MemoryOwnerElection(config.ownerTtlMs);
     bus = new MemoryEventBus();
     presence = new MemoryWorkerPresence();
@@ -143,12 +152,14 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       // Two seconds covers the keyframe interval of nearly every live channel.
       entryWaitChunks: Math.ceil(2000 / flush),
     },
+    chunkObservers: hlsRecorders(config, segments, logger),
     gracePeriodSeconds: config.gracePeriod,
     heartbeatIntervalMs: config.heartbeatInterval * 1000,
     logger,
   });
 
   await streams.start();
+  const hls = createHlsService(config, { segments: reads.segments, chunks: reads.store }, streams, registry, workerId, logger);
   const metrics: MetricsSource =
     config.redisUrl && request
       ? new RedisMetrics({
@@ -171,6 +182,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     registry,
     metadata: reads.metadata,
     streams,
+    hls,
     metrics,
     async backendHealthy() {
       if (!request) return true;
@@ -182,6 +194,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     },
     async close() {
       await metrics.close();
+      hls.close();
       await streams.close();
       await events.close();
       for (const c of connections) c.disconnect();

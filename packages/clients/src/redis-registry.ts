@@ -28,8 +28,9 @@ export class RedisClientRegistry implements ClientRegistry {
         last_active: String(info.connectedAt),
         bytes_sent: '0',
         skips: '0',
+        kind: info.kind ?? 'ts',
       })
-      .pexpire(key, ghostTimeoutMs)
+      .pexpire(key, info.ttlMs ?? ghostTimeoutMs)
       .exec();
   }
 
@@ -61,6 +62,7 @@ export class RedisClientRegistry implements ClientRegistry {
       if (!hash || Object.keys(hash).length === 0) return;
       records.push({
         clientId,
+        kind: hash.kind === 'hls' ? 'hls' : 'ts',
         ip: hash.ip ?? '',
         userAgent: hash.user_agent ?? '',
         workerId: hash.worker_id ?? '',
@@ -81,7 +83,7 @@ export class RedisClientRegistry implements ClientRegistry {
     for (const a of activity) {
       const key = keys.client(a.streamId, a.clientId);
       pipeline.hset(key, 'last_active', now, 'bytes_sent', String(a.bytesSent), 'skips', String(a.skips));
-      pipeline.pexpire(key, ghostTimeoutMs);
+      pipeline.pexpire(key, a.ttlMs ?? ghostTimeoutMs);
     }
     await pipeline.exec();
   }

@@ -1,4 +1,5 @@
 // Public surface of @acestream-proxy/hls: segments cut on pictures, their records, playlists, cache.
+export { BadHlsRequestError, SegmentNotFoundError } from './errors.js';
 export { MemorySegmentStore } from './memory-segment-store.js';
 export { type MediaPlaylistOptions, renderMasterPlaylist, renderMediaPlaylist } from './playlist.js';
 export { SegmentRecorder, type SegmentRecorderOptions } from './recorder.js';
