@@ -1,6 +1,6 @@
 // Decides HLS segment boundaries as the owner appends chunks: on video random access points, by PTS.
 
-import { findRandomAccess, PsiTracker, readPts, TS_PACKET_SIZE } from '@acestream-proxy/ts';
+import { findRandomAccess, PsiTracker, payloadOffset, payloadUnitStart, readPts, TS_PACKET_SIZE } from '@acestream-proxy/ts';
 import type { SegmentRecord } from './segment.js';
 
 export interface SegmenterOptions {
@@ -25,6 +25,20 @@ interface OpenSegment {
 }
 
 const PTS_WRAP = 2 ** 33;
+/** Chunks whose lengths are remembered: a picture spans a few at most. */
+const LENGTHS_KEPT = 64;
+
+/** Offset of the last packet in `chunk` that starts a video PES, or -1. */
+function lastVideoPes(chunk: Buffer): number {
+  for (let off = chunk.length - TS_PACKET_SIZE; off >= 0; off -= TS_PACKET_SIZE) {
+    if (!payloadUnitStart(chunk, off)) continue;
+    const p = payloadOffset(chunk, off);
+    if (p >= 0 && p + 4 <= off + TS_PACKET_SIZE && chunk[p] === 0 && chunk[p + 1] === 0 && chunk[p + 2] === 1 && (chunk[p + 3]! & 0xf0) === 0xe0) {
+      return off;
+    }
+  }
+  return -1;
+}
 
 /**
  * A segment starts at a video random access point at least `targetMs` (by PTS) after the previous
@@ -43,7 +57,11 @@ export class Segmenter {
   /** Wall clock since when a first picture has been awaited (null: not waiting yet). */
   private waitingSince: number | null = null;
   private sawRandomAccess = false;
+  /** Where the newest video PES starts: a segment closed at a break ends there, not mid-picture. */
+  private lastPicture: { index: number; offset: number; pts: number | null } | null = null;
   private lastIndex = 0;
+  /** Lengths of the newest chunks, to take an unfinished picture off a segment at a break. */
+  private readonly lengths = new Map<number, number>();
   private lastLength = 0;
   private lastAt = 0;
 
@@ -82,18 +100,41 @@ export class Segmenter {
       from = off;
     }
     if (this.open) this.open.bytes += chunk.length - from;
+    const picture = lastVideoPes(chunk);
+    if (picture >= 0) this.lastPicture = { index, offset: picture, pts: readPts(chunk, picture) };
     this.lastIndex = index;
     this.lastLength = chunk.length;
+    this.lengths.set(index, chunk.length);
+    this.lengths.delete(index - LENGTHS_KEPT);
     this.lastAt = at;
   }
 
-  /** What follows is not continuous with what came before: close the open segment where it is. */
+  /**
+   * What follows is not continuous with what came before. The open segment is closed before its
+   * last picture, which the old engine session may have cut short (a player would show it broken).
+   */
   discontinuity(): void {
     const open = this.open;
-    if (open && this.lastIndex > 0) this.close(open, this.lastIndex + 1, 0, Math.max(1, this.lastAt - open.startAt));
+    const picture = this.lastPicture;
+    if (open && picture && (picture.index > open.firstChunk || picture.offset > open.firstOffset)) {
+      // Bytes from the picture to the end of the last chunk are not part of the segment.
+      open.bytes -= this.bytesFrom(picture.index, picture.offset);
+      const elapsed = picture.pts !== null && open.startPts !== null ? this.elapsed(open, picture.pts, this.lastAt) : this.lastAt - open.startAt;
+      this.close(open, picture.index, picture.offset, Math.max(1, elapsed));
+    } else if (open && !picture && this.lastIndex > 0) {
+      this.close(open, this.lastIndex + 1, 0, Math.max(1, this.lastAt - open.startAt));
+    }
+    this.lastPicture = null;
     this.open = null;
     this.waitingSince = null;
     this.pendingDiscontinuity = true;
+  }
+
+  /** Bytes from (index, offset) to the end of the newest chunk; only the newest few are remembered. */
+  private bytesFrom(index: number, offset: number): number {
+    let bytes = 0;
+    for (let n = index; n <= this.lastIndex; n++) bytes += (this.lengths.get(n) ?? 0) - (n === index ? offset : 0);
+    return bytes;
   }
 
   private elapsed(open: OpenSegment, pts: number | null, at: number): number {
@@ -132,7 +173,7 @@ export class Segmenter {
   private close(open: OpenSegment, endIndex: number, endOffset: number, durationMs: number): void {
     // A cut on a chunk boundary ends the segment with the whole previous chunk.
     const lastChunk = endOffset === 0 ? endIndex - 1 : endIndex;
-    const end = endOffset === 0 ? this.lastLength : endOffset;
+    const end = endOffset === 0 ? (this.lengths.get(endIndex - 1) ?? this.lastLength) : endOffset;
     if (lastChunk < open.firstChunk || (lastChunk === open.firstChunk && end <= open.firstOffset)) return;
     if (open.discontinuity) this.discontinuitySequence++;
     // Continuous segments follow each other exactly; after a break, the wall clock (never back).

@@ -62,7 +62,7 @@ export function getManifest(ctx: GatewayContext): RequestHandler {
       await ctx.hls.sessions.seen(id, sessionId, sessionRequest(req));
       const segments = await windowOf(ctx, id, requestSignal(res));
       setPlaylistHeaders(res);
-      res.send(renderMasterPlaylist(segments, `hls/${id}/${sessionId}/index.m3u8`));
+      res.end(renderMasterPlaylist(segments, `hls/${id}/${sessionId}/index.m3u8`));
     } catch (err) {
       next(err);
     }
@@ -84,9 +84,8 @@ export function getHlsFile(ctx: GatewayContext): RequestHandler {
       if (!segment) {
         const segments = await windowOf(ctx, id, requestSignal(res));
         setPlaylistHeaders(res);
-        res.send(
-          renderMediaPlaylist(segments, { targetSeconds: ctx.config.hlsTargetDuration, segmentUrl: (n) => `${n}.ts` }),
-        );
+        // end(), not send(): the playlist type goes out as registered, without a charset.
+        res.end(renderMediaPlaylist(segments, { targetSeconds: ctx.config.hlsTargetDuration, segmentUrl: (n) => `${n}.ts` }));
         return;
       }
       const bytes = await ctx.hls.cache.segment(id, Number(segment[1]));
