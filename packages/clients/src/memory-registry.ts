@@ -16,7 +16,14 @@ export class MemoryClientRegistry implements ClientRegistry {
       this.streams.set(id, clients);
     }
     const expiresAt = info.ttlMs === undefined ? undefined : Date.now() + info.ttlMs;
-    clients.set(info.clientId, { ...info, kind: info.kind ?? 'ts', lastActive: info.connectedAt, bytesSent: 0, skips: 0, expiresAt });
+    clients.set(info.clientId, {
+      ...info,
+      kind: info.kind ?? 'ts',
+      lastActive: info.connectedAt,
+      bytesSent: 0,
+      skips: 0,
+      expiresAt,
+    });
   }
 
   async unregister(id: StreamId, clientId: string): Promise<number> {
@@ -65,7 +72,8 @@ export class MemoryClientRegistry implements ClientRegistry {
     const clients = this.streams.get(id);
     if (!clients) return;
     const now = Date.now();
-    for (const [clientId, record] of clients) if (record.expiresAt !== undefined && record.expiresAt <= now) clients.delete(clientId);
+    for (const [clientId, record] of clients)
+      if (record.expiresAt !== undefined && record.expiresAt <= now) clients.delete(clientId);
     if (clients.size === 0) this.streams.delete(id);
   }
 

@@ -33,7 +33,14 @@ function lastVideoPes(chunk: Buffer): number {
   for (let off = chunk.length - TS_PACKET_SIZE; off >= 0; off -= TS_PACKET_SIZE) {
     if (!payloadUnitStart(chunk, off)) continue;
     const p = payloadOffset(chunk, off);
-    if (p >= 0 && p + 4 <= off + TS_PACKET_SIZE && chunk[p] === 0 && chunk[p + 1] === 0 && chunk[p + 2] === 1 && (chunk[p + 3]! & 0xf0) === 0xe0) {
+    if (
+      p >= 0 &&
+      p + 4 <= off + TS_PACKET_SIZE &&
+      chunk[p] === 0 &&
+      chunk[p + 1] === 0 &&
+      chunk[p + 2] === 1 &&
+      (chunk[p + 3]! & 0xf0) === 0xe0
+    ) {
       return off;
     }
   }
@@ -119,7 +126,10 @@ export class Segmenter {
     if (open && picture && (picture.index > open.firstChunk || picture.offset > open.firstOffset)) {
       // Bytes from the picture to the end of the last chunk are not part of the segment.
       open.bytes -= this.bytesFrom(picture.index, picture.offset);
-      const elapsed = picture.pts !== null && open.startPts !== null ? this.elapsed(open, picture.pts, this.lastAt) : this.lastAt - open.startAt;
+      const elapsed =
+        picture.pts !== null && open.startPts !== null
+          ? this.elapsed(open, picture.pts, this.lastAt)
+          : this.lastAt - open.startAt;
       this.close(open, picture.index, picture.offset, Math.max(1, elapsed));
     } else if (open && !picture && this.lastIndex > 0) {
       this.close(open, this.lastIndex + 1, 0, Math.max(1, this.lastAt - open.startAt));
@@ -139,7 +149,7 @@ export class Segmenter {
 
   private elapsed(open: OpenSegment, pts: number | null, at: number): number {
     if (pts === null || open.startPts === null) return at - open.startAt;
-    const ms = (((pts - open.startPts) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP / 90;
+    const ms = ((((pts - open.startPts) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP) / 90;
     // A PTS jump inside one session (a broken source): trust the wall clock instead.
     return ms > 10 * this.options.targetMs ? at - open.startAt : ms;
   }

@@ -6,8 +6,8 @@ import {
   checkReload,
   parseMediaPlaylist,
   renderMediaPlaylist,
-  type SegmentRecord,
   Segmenter,
+  type SegmentRecord,
 } from '@acestream-proxy/hls';
 import { findRandomAccess, readPts } from '@acestream-proxy/ts';
 import { describe, expect, it } from '@jest/globals';
@@ -39,7 +39,12 @@ function bytesOf(segment: SegmentRecord, chunks: ReturnType<typeof channel>): Bu
   const parts = [segment.header];
   for (let n = segment.firstChunk; n <= segment.lastChunk; n++) {
     const chunk = chunks[n - 1]!.bytes;
-    parts.push(chunk.subarray(n === segment.firstChunk ? segment.firstOffset : 0, n === segment.lastChunk ? segment.endOffset : chunk.length));
+    parts.push(
+      chunk.subarray(
+        n === segment.firstChunk ? segment.firstOffset : 0,
+        n === segment.lastChunk ? segment.endOffset : chunk.length,
+      ),
+    );
   }
   return Buffer.concat(parts);
 }
@@ -73,7 +78,10 @@ describe('the segmenter', () => {
       // Back to back: each segment ends where the next begins.
       const next = segments[i + 1];
       if (next) {
-        const end = s.endOffset === chunks[s.lastChunk - 1]!.bytes.length ? { c: s.lastChunk + 1, o: 0 } : { c: s.lastChunk, o: s.endOffset };
+        const end =
+          s.endOffset === chunks[s.lastChunk - 1]!.bytes.length
+            ? { c: s.lastChunk + 1, o: 0 }
+            : { c: s.lastChunk, o: s.endOffset };
         expect(next.firstOffset === 0 ? { c: next.firstChunk, o: 0 } : { c: next.firstChunk, o: next.firstOffset }).toEqual(end);
         expect(readPts(bytesOf(next, chunks), next.header.length)! - readPts(bytes, s.header.length)!).toBe(180_000);
       }
@@ -111,7 +119,8 @@ describe('the segmenter', () => {
     expect(bytesOf(closed, [...first, ...second]).length).toBe(closed.bytes);
     const all = [...first, ...second];
     const tail = all[closed.lastChunk - 1]!.bytes;
-    const endsAt = closed.endOffset === tail.length ? { chunk: all[closed.lastChunk]!.bytes, off: 0 } : { chunk: tail, off: closed.endOffset };
+    const endsAt =
+      closed.endOffset === tail.length ? { chunk: all[closed.lastChunk]!.bytes, off: 0 } : { chunk: tail, off: closed.endOffset };
     expect(endsAt.chunk.readUInt8(endsAt.off + 1) & 0x40).toBe(0x40);
     expect(after.discontinuity).toBe(true);
     expect(after.discontinuitySequence).toBe(1);
@@ -157,7 +166,10 @@ describe('the live playlist', () => {
   it('the checks catch what a broken playlist gets wrong', () => {
     const { segments } = record(channel(11));
     const broken = segments.map((s, i) => (i === 2 ? { ...s, durationMs: 3600, startedAt: s.startedAt - 5000 } : s));
-    const text = renderMediaPlaylist(broken, { targetSeconds: 2, segmentUrl: url }).replace('#EXT-X-TARGETDURATION:4', '#EXT-X-TARGETDURATION:2');
+    const text = renderMediaPlaylist(broken, { targetSeconds: 2, segmentUrl: url }).replace(
+      '#EXT-X-TARGETDURATION:4',
+      '#EXT-X-TARGETDURATION:2',
+    );
     const problems = checkMediaPlaylist(parseMediaPlaylist(text));
     expect(problems.join('\n')).toMatch(/rounds above the target duration/);
     expect(problems.join('\n')).toMatch(/program date-time goes back/);

@@ -1,8 +1,8 @@
 // HLS: /ace/manifest.m3u8 (the engine's route name), a player session's media playlist, its segments.
 
 import { randomUUID } from 'node:crypto';
-import { BadHlsRequestError, renderMasterPlaylist, renderMediaPlaylist, SegmentNotFoundError } from '@acestream-proxy/hls';
 import { EngineError } from '@acestream-proxy/engine';
+import { BadHlsRequestError, renderMasterPlaylist, renderMediaPlaylist, SegmentNotFoundError } from '@acestream-proxy/hls';
 import { parseStreamId, type StreamId } from '@acestream-proxy/keys';
 import type { Request, RequestHandler, Response } from 'express';
 import type { GatewayContext } from '../context.js';
@@ -29,7 +29,10 @@ async function windowOf(ctx: GatewayContext, id: StreamId, signal: AbortSignal) 
     if (segments.length > 0) return segments;
     if (signal.aborted) throw new Error('the player went away');
     if (Date.now() > deadline) {
-      throw new EngineError('engine_timeout', `the stream has no HLS segment after PROXY_INIT_TIMEOUT=${ctx.config.initTimeout} s`);
+      throw new EngineError(
+        'engine_timeout',
+        `the stream has no HLS segment after PROXY_INIT_TIMEOUT=${ctx.config.initTimeout} s`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -37,7 +40,9 @@ async function windowOf(ctx: GatewayContext, id: StreamId, signal: AbortSignal) 
 
 function parseSession(value: unknown): string {
   if (typeof value !== 'string' || !SESSION.test(value)) {
-    throw new BadHlsRequestError('the player session id must be one this proxy handed out (a UUID); start from /ace/manifest.m3u8');
+    throw new BadHlsRequestError(
+      'the player session id must be one this proxy handed out (a UUID); start from /ace/manifest.m3u8',
+    );
   }
   return value;
 }
