@@ -15,6 +15,7 @@ import {
   startStack,
   stopAll,
   tempDir,
+  waitFor,
 } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
@@ -195,4 +196,38 @@ describe('HLS through engine trouble', () => {
       await stopAll(lonely);
     }
   });
+});
+
+describe('HLS sessions are players', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      label: 'hls-sessions',
+      redis: 'none',
+      env: { PROXY_HLS_TARGET_DURATION: '1', PROXY_HEARTBEAT_INTERVAL: '1' },
+    });
+  });
+  afterAll(() => stack?.stop());
+
+  it('keep the engine session while they poll, and let it stop a few target durations after they stop', async () => {
+    const id = 'a5'.repeat(20);
+    const media = await openSession(stack.gateway, id);
+    // Polling for longer than the session timeout (4 target durations) keeps the session and the stream.
+    const until = Date.now() + 6000;
+    while (Date.now() < until) {
+      await playlist(media);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const { body } = await getJson<{ clients: Array<{ kind: string }> }>(`${stack.gateway.url}/proxy/streams/${id}`);
+    expect(body.clients).toEqual([expect.objectContaining({ kind: 'hls' })]);
+    expect((await simSessions(stack.sim)).active).toBe(1);
+    const stoppedAt = Date.now();
+    await waitFor(async () => (await simSessions(stack.sim)).stopped === 1, {
+      what: 'the engine session to stop',
+      timeoutMs: 15_000,
+    });
+    // Not before the session timed out (4 s) and the grace period passed.
+    expect(Date.now() - stoppedAt).toBeGreaterThan(3500);
+    expect((await fetch(`${stack.gateway.url}/proxy/streams/${id}`)).status).toBe(404);
+  }, 40_000);
 });
