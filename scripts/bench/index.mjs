@@ -1,8 +1,9 @@
 // `pnpm bench`: runs the scenarios as separate processes and prints one table (+ bench/results/*.json).
-// Flags: --scenarios fanout,join,failover,many,startup  --clients N --seconds S --streams N --kills N --every S
+// Flags: --scenarios fanout,join,failover,many,startup,hls  --clients N --seconds S --streams N --kills N --every S
 //        --workers W --quick (tiny sizes, for a smoke run)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { hls } from './hls.mjs';
 import * as scenarios from './scenarios.mjs';
 import { stopAll } from './stack.mjs';
 
@@ -24,6 +25,7 @@ const workers = Number(values.workers);
 const seconds = num(values.seconds, 60, 3);
 
 const plans = {
+  hls: () => hls({ players: num(values.clients, 500, 20), seconds: quick ? 10 : seconds, bitrate: 4_000_000, workers }),
   fanout: () => scenarios.fanout({ clients: num(values.clients, 1000, 20), seconds, bitrate: 8_000_000, workers }),
   many: () =>
     scenarios.many({

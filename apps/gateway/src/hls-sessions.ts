@@ -19,8 +19,8 @@ interface LocalSession {
   id: StreamId;
   sessionId: string;
   seenAt: number;
-  /** Seen since the last refresh of its record. */
-  dirty: boolean;
+  /** When its registry record was last refreshed (or registered). */
+  refreshedAt: number;
   bytesSent: number;
   /** The registration of this session on this worker (once per worker). */
   registered: Promise<void>;
@@ -34,8 +34,8 @@ export interface SessionRequest {
 /**
  * Requests of one session land on any worker. Each worker registers a session the first time it
  * sees it (which also starts the stream) and refreshes the records of the sessions it saw in one
- * registry call per flush, not one per request; a record nobody refreshes expires with its TTL and
- * the owner's sweep stops counting it.
+ * registry call per flush, each at most every half timeout, not once per request; a record nobody
+ * refreshes expires with its TTL and the owner's sweep stops counting it.
  */
 export class HlsSessions {
   private readonly sessions = new Map<string, LocalSession>();
@@ -64,7 +64,7 @@ export class HlsSessions {
         workerId,
         connectedAt: now,
       };
-      session = { id, sessionId, seenAt: now, dirty: false, bytesSent: 0, registered: streams.register(id, info) };
+      session = { id, sessionId, seenAt: now, refreshedAt: now, bytesSent: 0, registered: streams.register(id, info) };
       this.sessions.set(key, session);
       this.ensuredAt.set(id, now);
       session.registered.then(
@@ -73,7 +73,6 @@ export class HlsSessions {
       );
     } else {
       session.seenAt = now;
-      session.dirty = true;
       // The owner may have died: a worker with no TS player of the stream would not notice otherwise.
       if (now - (this.ensuredAt.get(id) ?? 0) > 1000) {
         this.ensuredAt.set(id, now);
@@ -108,8 +107,10 @@ export class HlsSessions {
         this.sessions.delete(key);
         continue;
       }
-      if (!s.dirty) continue;
-      s.dirty = false;
+      // Refreshed at half the timeout: a record then outlives its session's last request by
+      // between half the timeout and the whole of it, at one refresh per two target durations.
+      if (s.seenAt <= s.refreshedAt || now - s.refreshedAt < timeoutMs / 2) continue;
+      s.refreshedAt = now;
       activity.push({ streamId: s.id, clientId: s.sessionId, bytesSent: s.bytesSent, skips: 0, ttlMs: timeoutMs });
     }
     for (const [id, at] of this.ensuredAt) if (now - at > timeoutMs) this.ensuredAt.delete(id);
