@@ -1,18 +1,28 @@
 // The bench's hls scenario: many HLS players polling one channel over the workers (issue 12).
 import http from 'node:http';
 import { decodeProbe, PROBE_PID } from '../../apps/engine-sim/dist/index.js';
+import { startNodeProcess } from '../../packages/test-utils/dist/index.js';
 import { Player } from './client.mjs';
 import { children, sample, usage } from './procstat.mjs';
 import { median, percentile, sleep, startStack } from './stack.mjs';
 
-/** GET over the player's own keep-alive connection; resolves with status, body and time to the last byte. */
-function get(agent, url) {
+/**
+ * GET over the player's own keep-alive connection; resolves with status, length, time to the last
+ * byte and (unless `countOnly`, for segments) the body.
+ */
+function get(agent, url, countOnly = false) {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent }, (res) => {
       const parts = [];
-      res.on('data', (d) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(parts), ms: performance.now() - started }));
+      let length = 0;
+      res.on('data', (d) => {
+        length += d.length;
+        if (!countOnly) parts.push(d);
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode, length, body: Buffer.concat(parts), ms: performance.now() - started }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -35,21 +45,22 @@ function firstProbe(bytes) {
  * target duration and fetches each segment it has not fetched yet, starting three from the end.
  */
 class HlsPlayer {
-  constructor(base, manifestUrl, stats) {
+  constructor(manifestUrl, stats) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     this.stats = stats;
     this.stopped = false;
-    this.running = this.run(base, manifestUrl).catch((err) => {
+    this.running = this.run(manifestUrl).catch((err) => {
       stats.failures.push(err.message);
     });
   }
 
-  async run(base, manifestUrl) {
+  async run(manifestUrl) {
     const master = await get(this.agent, manifestUrl);
     if (master.status !== 200) throw new Error(`manifest answered ${master.status}`);
     const media = new URL(master.body.toString().trim().split('\n').at(-1), manifestUrl).href;
     let next = -1;
     while (!this.stopped) {
+      this.stats.reloads++;
       const reloadAt = performance.now() + 2000;
       const list = await get(this.agent, media);
       this.stats.playlistMs.push(list.ms);
@@ -61,10 +72,10 @@ class HlsPlayer {
       if (next < 0) next = sequences.at(-3) ?? sequences[0];
       for (const n of sequences) {
         if (n < next || this.stopped) continue;
-        const seg = await get(this.agent, new URL(`${n}.ts`, media).href);
+        const seg = await get(this.agent, new URL(`${n}.ts`, media).href, true);
         if (seg.status === 200) {
           this.stats.segmentMs.push(seg.ms);
-          this.stats.segmentBytes += seg.body.length;
+          this.stats.segmentBytes += seg.length;
         } else this.stats.segmentErrors++;
         next = n + 1;
       }
@@ -93,7 +104,10 @@ async function watchAvailability(manifestUrl, until) {
   while (performance.now() < until) {
     const list = await get(agent, media);
     const listedAt = performance.timeOrigin + performance.now();
-    for (const uri of list.body.toString().split('\n').filter((l) => l.endsWith('.ts'))) {
+    for (const uri of list.body
+      .toString()
+      .split('\n')
+      .filter((l) => l.endsWith('.ts'))) {
       if (known.has(uri)) continue;
       known.add(uri);
       if (first) continue; // listed before the watcher started: its availability time is unknown
@@ -108,13 +122,43 @@ async function watchAvailability(manifestUrl, until) {
   return delays;
 }
 
+function freshStats() {
+  return { playlistMs: [], segmentMs: [], segmentBytes: 0, segmentErrors: 0, failures: [], reloads: 0 };
+}
+
+async function startPlayers(count, manifest, stats) {
+  const players = [];
+  // Players arrive over 2 s (one reload interval), as a crowd would, not all in one instant.
+  for (let i = 0; i < count; i++) {
+    players.push(new HlsPlayer(manifest, stats));
+    if (i % 25 === 24) await sleep(100);
+  }
+  await sleep(6000);
+  return players;
+}
+
+/** The same players against the static-file baseline server, over the same window. */
+async function baseline(count, seconds, bitrate) {
+  const server = await startNodeProcess('scripts/bench/hls-baseline.mjs', { env: { SEGMENT_BYTES: String((bitrate / 8) * 2) } });
+  const stats = freshStats();
+  const players = await startPlayers(count, `${server.url}/manifest.m3u8`, stats);
+  stats.segmentMs.length = 0;
+  stats.playlistMs.length = 0;
+  await sleep(seconds * 1000);
+  const result = { segmentMs: [...stats.segmentMs], playlistMs: [...stats.playlistMs] };
+  await Promise.all(players.map((p) => p.stop()));
+  await server.stop();
+  return result;
+}
+
 export async function hls({ players: count, seconds, bitrate, workers }) {
+  const base = await baseline(count, seconds, bitrate);
   const stack = await startStack({ bitrate, workers });
   const id = 'ab'.repeat(20);
   const manifest = `${stack.gateway.url}/ace/manifest.m3u8?id=${id}`;
   // A TS player of the same channel: the delay behind live HLS is compared with.
   const tsPlayer = new Player(stack.streamUrl(id), { sampleEvery: 1 });
-  const stats = { playlistMs: [], segmentMs: [], segmentBytes: 0, segmentErrors: 0, failures: [] };
+  const stats = freshStats();
   await sleep(2000);
   // Redis commands of the channel without HLS players (owner appends, the TS player's fetches),
   // so the HLS players' own share can be told apart.
@@ -123,13 +167,7 @@ export async function hls({ players: count, seconds, bitrate, workers }) {
   await sleep(5000);
   const before1 = await stack.redis.commandCalls();
   const beforeS = (performance.now() - beforeFrom) / 1000;
-  const players = [];
-  // Players arrive over 2 s (one reload interval), as a crowd would, not all in one instant.
-  for (let i = 0; i < count; i++) {
-    players.push(new HlsPlayer(stack.gateway.url, manifest, stats));
-    if (i % 25 === 24) await sleep(100);
-  }
-  await sleep(6000);
+  const players = await startPlayers(count, manifest, stats);
   // The window: every figure below counts only what happened inside it.
   stats.playlistMs.length = 0;
   stats.segmentMs.length = 0;
@@ -161,8 +199,13 @@ export async function hls({ players: count, seconds, bitrate, workers }) {
     delivered_vs_expected: stats.segmentBytes / ((count * bitrate * seconds) / 8),
     segment_response_p50_ms: median(stats.segmentMs),
     segment_response_p99_ms: percentile(stats.segmentMs, 99),
+    baseline_segment_response_p50_ms: median(base.segmentMs),
+    baseline_segment_response_p99_ms: percentile(base.segmentMs, 99),
+    segment_p50_ratio_to_baseline: median(stats.segmentMs) / median(base.segmentMs),
+    segment_p99_ratio_to_baseline: percentile(stats.segmentMs, 99) / percentile(base.segmentMs, 99),
     playlist_response_p50_ms: median(stats.playlistMs),
     playlist_response_p99_ms: percentile(stats.playlistMs, 99),
+    baseline_playlist_response_p50_ms: median(base.playlistMs),
     // Chunk reads (MGET) and segment-list reads (LRANGE): the segment path's Redis work.
     redis_chunk_reads_per_segment_request: diff('mget') / segmentRequests,
     redis_list_reads_per_segment_request: diff('lrange') / segmentRequests,
