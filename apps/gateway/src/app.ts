@@ -5,7 +5,7 @@ import type { GatewayContext } from './context.js';
 import { errorHandler } from './errors.js';
 import { getStream, headStream } from './routes/getstream.js';
 import { health } from './routes/health.js';
-import { getHlsFile, getManifest } from './routes/hls.js';
+import { getHlsFile, getManifest, headManifest } from './routes/hls.js';
 import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
 import { metrics } from './routes/metrics.js';
 import { getStreamInfo, listStreams } from './routes/streams.js';
@@ -18,6 +18,7 @@ export function createApp(ctx: GatewayContext): express.Express {
 
   app.head('/ace/getstream', headStream());
   app.get('/ace/getstream', getStream(ctx));
+  app.head('/ace/manifest.m3u8', headManifest());
   app.get('/ace/manifest.m3u8', getManifest(ctx));
   app.get('/ace/hls/:id/:session/:file', getHlsFile(ctx));
   app.get('/health', health(ctx));

@@ -73,10 +73,13 @@ export class HlsSessions {
       );
     } else {
       session.seenAt = now;
-      // The owner may have died: a worker with no TS player of the stream would not notice otherwise.
+      // The owner may have died: a worker with no TS player of the stream would not notice
+      // otherwise. Checked beside the request, not in its way.
       if (now - (this.ensuredAt.get(id) ?? 0) > 1000) {
         this.ensuredAt.set(id, now);
-        await streams.ensure(id);
+        streams
+          .ensure(id)
+          .catch((err) => logger.warn('hls stream check failed', { stream_id: id, error: (err as Error).message }));
       }
     }
     await session.registered;
@@ -85,13 +88,6 @@ export class HlsSessions {
   sent(id: StreamId, sessionId: string, bytes: number): void {
     const session = this.sessions.get(`${id}/${sessionId}`);
     if (session) session.bytesSent += bytes;
-  }
-
-  /** Sessions this worker has seen within the timeout, per stream. */
-  count(id: StreamId): number {
-    let n = 0;
-    for (const s of this.sessions.values()) if (s.id === id) n++;
-    return n;
   }
 
   close(): void {

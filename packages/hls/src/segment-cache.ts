@@ -58,8 +58,10 @@ export class SegmentCache {
    */
   async segment(id: StreamId, sequence: number): Promise<SegmentBytes | null> {
     let records = await this.records(id);
-    // Another worker may have listed a segment this worker's copy of the list is too old for.
-    if (sequence > (records.at(-1)?.sequence ?? 0)) records = await this.records(id, true);
+    // Another worker may have listed a segment this worker's copy of the list is too old for
+    // (the next one or two; a sequence further ahead is not complete anywhere).
+    const newest = records.at(-1)?.sequence ?? 0;
+    if (sequence > newest && sequence <= newest + 2) records = await this.records(id, true);
     const record = this.listable(records).find((r) => r.sequence === sequence);
     if (!record) return null;
     const view = this.view(id);

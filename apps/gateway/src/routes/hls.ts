@@ -74,6 +74,19 @@ export function getManifest(ctx: GatewayContext): RequestHandler {
   };
 }
 
+/** HEAD answers what GET would, without starting anything (IPTV managers probe). */
+export function headManifest(): RequestHandler {
+  return (req, res, next) => {
+    try {
+      parseStreamId(req.query.id ?? req.query.infohash ?? req.query.content_id);
+      setPlaylistHeaders(res);
+      res.end();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
 /** GET /ace/hls/:id/:session/index.m3u8 and /ace/hls/:id/:session/<sequence>.ts */
 export function getHlsFile(ctx: GatewayContext): RequestHandler {
   return async (req, res, next) => {
