@@ -113,7 +113,9 @@ export function getHlsFile(ctx: GatewayContext): RequestHandler {
       res.setHeader('Content-Length', String(bytes.length));
       res.setHeader('Cache-Control', 'private, max-age=60');
       res.setHeader('Access-Control-Allow-Origin', '*');
-      // Views into the worker's cached chunks, written as they are: no copy per player.
+      // Views into the worker's cached chunks, written as they are (no copy per player), corked
+      // so the socket gets them in one writev rather than one write per chunk.
+      res.cork();
       for (const part of bytes.parts) res.write(part);
       res.end();
       ctx.hls.sessions.sent(id, sessionId, bytes.length);
