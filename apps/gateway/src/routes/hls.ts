@@ -119,6 +119,7 @@ export function getHlsFile(ctx: GatewayContext): RequestHandler {
       for (const part of bytes.parts) res.write(part);
       res.end();
       ctx.hls.sessions.sent(id, sessionId, bytes.length);
+      ctx.streams.stats.bytesSent += bytes.length;
     } catch (err) {
       next(err);
     }
