@@ -137,6 +137,25 @@ describe('HLS from the shared buffer, across two workers and two hosts', () => {
     expect(await decodeErrors(a)).toBe('');
   });
 
+  it('an owner killed under HLS-only players is taken over: a discontinuity, and ffmpeg keeps decoding', async () => {
+    const only = 'c1'.repeat(20);
+    const played = ffmpegPlays(`${stack.gateway.url}/ace/manifest.m3u8?id=${only}`, 20);
+    // Watched through the other host, which the kill does not touch.
+    const own = (await openSession(stack.gateway, only)).replace(stack.gateway.url, host2.url);
+    const watching = watchPlaylist(own, played);
+    await waitFor(async () => (await playlist(own)).segments.length >= 3, { what: 'three segments', timeoutMs: 20_000 });
+    const owner = await stack.redis!.get(stack.key('stream', only, 'owner'));
+    process.kill(Number(owner!.split(':').pop()), 'SIGKILL');
+    const watched = await watching;
+    const { code, errors } = await played;
+    expect(code).toBe(0);
+    // A request in flight on the killed worker may fail (ffmpeg says so and retries); no decode error.
+    expect(errors.split('\n').filter((l) => /h264|aac|decod/i.test(l))).toEqual([]);
+    expect(watched.problems).toEqual([]);
+    expect(watched.seen.some((p) => p.segments.some((s) => s.discontinuity))).toBe(true);
+    expect(await stack.redis!.get(stack.key('stream', only, 'owner'))).not.toBe(owner);
+  }, 90_000);
+
   it('answers 404 for a segment not in the buffer and 400 for what it never handed out', async () => {
     const media = await openSession(stack.gateway, id);
     const missing = await fetch(media.replace('index.m3u8', '99999.ts'));
@@ -213,7 +232,7 @@ describe('HLS sessions are players', () => {
     const id = 'a5'.repeat(20);
     const media = await openSession(stack.gateway, id);
     // Polling for longer than the session timeout (4 target durations) keeps the session and the stream.
-    const until = Date.now() + 6000;
+    const until = Date.now() + 4500;
     while (Date.now() < until) {
       await playlist(media);
       await new Promise((resolve) => setTimeout(resolve, 500));
