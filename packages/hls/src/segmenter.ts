@@ -28,6 +28,11 @@ const PTS_WRAP = 2 ** 33;
 /** Chunks whose lengths are remembered: a picture spans a few at most. */
 const LENGTHS_KEPT = 64;
 
+/** Whether the picture at (index, offset) lies after the segment's first byte. */
+function isAfter(picture: { index: number; offset: number }, open: OpenSegment): boolean {
+  return picture.index > open.firstChunk || (picture.index === open.firstChunk && picture.offset > open.firstOffset);
+}
+
 /** Offset of the last packet in `chunk` that starts a video PES, or -1. */
 function lastVideoPes(chunk: Buffer): number {
   for (let off = chunk.length - TS_PACKET_SIZE; off >= 0; off -= TS_PACKET_SIZE) {
@@ -123,7 +128,7 @@ export class Segmenter {
   discontinuity(): void {
     const open = this.open;
     const picture = this.lastPicture;
-    if (open && picture && (picture.index > open.firstChunk || picture.offset > open.firstOffset)) {
+    if (open && picture && isAfter(picture, open)) {
       // Bytes from the picture to the end of the last chunk are not part of the segment.
       open.bytes -= this.bytesFrom(picture.index, picture.offset);
       const elapsed =
