@@ -1,5 +1,5 @@
 // `pnpm bench`: runs the scenarios as separate processes and prints one table (+ bench/results/*.json).
-// Flags: --scenarios fanout,join,failover,many,startup,kickoff,joins,cpu  --clients N --seconds S --streams N
+// Flags: --scenarios fanout,join,failover,many,startup,kickoff,joins,cpu,hls  --clients N --seconds S --streams N
 //        --kills N --every S --workers W --readers R (load-generator processes of the crowd scenarios)
 //        --joins N --runs N (repeat each scenario; the table shows medians, the JSON every run)
 //        --quick (tiny sizes, for a smoke run)
@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { manyOn, masterFailover } from './cluster.mjs';
 import * as crowd from './crowd-scenarios.mjs';
+import { hls } from './hls.mjs';
 import * as scenarios from './scenarios.mjs';
 import { stopAll } from './stack.mjs';
 
@@ -35,6 +36,7 @@ const seconds = num(values.seconds, 60, 3);
 const readers = Number(values.readers);
 
 const plans = {
+  hls: () => hls({ players: num(values.clients, 500, 20), seconds: quick ? 10 : seconds, bitrate: 4_000_000, workers }),
   fanout: () => scenarios.fanout({ clients: num(values.clients, 1000, 20), seconds, bitrate: 8_000_000, workers }),
   many: () =>
     scenarios.many({

@@ -9,6 +9,7 @@ import { errorHandler, requireRedis } from './errors.js';
 import { events } from './routes/events.js';
 import { getStream, headStream } from './routes/getstream.js';
 import { health } from './routes/health.js';
+import { getHlsFile, getManifest, headManifest } from './routes/hls.js';
 import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
 import { metrics } from './routes/metrics.js';
 import { getPlaylist, getPlaylistJson, rewritePlaylist } from './routes/playlist.js';
@@ -29,6 +30,9 @@ export function createApp(ctx: GatewayContext): express.Express {
   // Routes that send Redis commands answer 503 at once while it is away.
   const redis = requireRedis(() => ctx.redisReady());
   app.get('/ace/getstream', getStream(ctx));
+  app.head('/ace/manifest.m3u8', headManifest());
+  app.get('/ace/manifest.m3u8', getManifest(ctx));
+  app.get('/ace/hls/:id/:session/:file', getHlsFile(ctx));
   app.get('/health', health(ctx));
   app.get('/metrics', metrics(ctx));
   app.get('/proxy/streams', redis, listStreams(ctx));

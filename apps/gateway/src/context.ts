@@ -8,6 +8,7 @@ import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngine
 import { DEFAULT_SOURCE_LIMITS, PlaylistService } from '@acestream-proxy/playlist';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
 import { type BackendMode, createBackends } from './backends/index.js';
+import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
 import { type MetricsSource, WorkerMetrics } from './metrics.js';
 import type { EventLog } from './status/event-log.js';
 import { recordingEvents } from './status/event-log.js';
@@ -23,6 +24,8 @@ export interface GatewayContext {
   metadata: MetadataStore;
   streams: StreamManager;
   /** prom-client figures: this worker's, and its host's for a scrape. */
+  /** HLS output: this worker's segment cache and player sessions. */
+  hls: HlsService;
   metrics: MetricsSource;
   /** PLAYLIST_SOURCES merged and kept fresh (issue 13). */
   playlist: PlaylistService;
@@ -91,6 +94,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       // A player catching up gets its backlog in writes of up to 1 MB (views of shared chunks).
       catchUpWriteBytes: 2 ** 20,
     },
+    chunkObservers: hlsRecorders(config, backends.segments, logger),
     gracePeriodSeconds: config.gracePeriod,
     heartbeatIntervalMs: config.heartbeatInterval * 1000,
     // Its log lines about stream lifecycles also feed the status page's event log.
@@ -101,6 +105,14 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   const local = new WorkerMetrics({ workerId, streams, registry, metadata: backends.reads.metadata });
   streams.stats.timings = local.timings;
   await streams.start();
+  const hls = createHlsService(
+    config,
+    { segments: backends.reads.segments, chunks: backends.reads.store },
+    streams,
+    registry,
+    workerId,
+    logger,
+  );
   const metrics = backends.metrics(local, config.metricsHost);
 
   const playlist = new PlaylistService({
@@ -121,6 +133,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     registry,
     metadata: backends.reads.metadata,
     streams,
+    hls,
     metrics,
     playlist,
     eventLog,
@@ -129,6 +142,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     async close() {
       await metrics.close();
       playlist.close();
+      hls.close();
       await streams.close();
       await events.close();
       await backends.close();

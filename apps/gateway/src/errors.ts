@@ -1,6 +1,7 @@
 // The one place that turns typed errors into HTTP statuses and JSON bodies (DESIGN §8).
 
 import { EngineError } from '@acestream-proxy/engine';
+import { BadHlsRequestError, SegmentNotFoundError } from '@acestream-proxy/hls';
 import { BadStreamIdError } from '@acestream-proxy/keys';
 import {
   BadPlaylistOptionError,
@@ -31,6 +32,8 @@ const RETRY_AFTER_SECONDS = 5;
 
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof BadStreamIdError) return { status: 400, code: err.code, message: err.message };
+  if (err instanceof BadHlsRequestError) return { status: 400, code: err.code, message: err.message };
+  if (err instanceof SegmentNotFoundError) return { status: 404, code: err.code, message: err.message };
   if (err instanceof EngineError) {
     switch (err.code) {
       case 'engine_refused':

@@ -60,8 +60,9 @@ export class RedisClientRegistry implements ClientRegistry {
             last_active: String(info.connectedAt),
             bytes_sent: '0',
             skips: '0',
+            kind: info.kind ?? 'ts',
           })
-          .pexpire(key, ghostTimeoutMs);
+          .pexpire(key, info.ttlMs ?? ghostTimeoutMs);
       }
       multi.sadd(keys.clients(id), ...registrations.map((r) => r.info.clientId));
       multi.exec().then(
@@ -103,6 +104,7 @@ export class RedisClientRegistry implements ClientRegistry {
       if (!hash || Object.keys(hash).length === 0) return;
       records.push({
         clientId,
+        kind: hash.kind === 'hls' ? 'hls' : 'ts',
         ip: hash.ip ?? '',
         userAgent: hash.user_agent ?? '',
         workerId: hash.worker_id ?? '',
@@ -143,7 +145,7 @@ export class RedisClientRegistry implements ClientRegistry {
             'lag',
             String(a.lag ?? 0),
           );
-          pipeline.pexpire(key, ghostTimeoutMs);
+          pipeline.pexpire(key, a.ttlMs ?? ghostTimeoutMs);
           // Puts back a client a Redis that restarted empty forgot (a no-op otherwise).
           pipeline.sadd(keys.clients(a.streamId), a.clientId);
         }

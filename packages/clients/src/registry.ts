@@ -2,8 +2,15 @@
 
 import type { StreamId } from '@acestream-proxy/keys';
 
+/** ts: one endless MPEG-TS response; hls: a session of playlist and segment requests. */
+export type ClientKind = 'ts' | 'hls';
+
 export interface ClientInfo {
   clientId: string;
+  /** 'ts' when not given. */
+  kind?: ClientKind;
+  /** The record expires this long after its last refresh (HLS sessions); else the ghost timeout. */
+  ttlMs?: number;
   ip: string;
   userAgent: string;
   workerId: string;
@@ -12,6 +19,7 @@ export interface ClientInfo {
 }
 
 export interface ClientRecord extends ClientInfo {
+  kind: ClientKind;
   lastActive: number;
   bytesSent: number;
   skips: number;
@@ -27,6 +35,8 @@ export interface ClientActivity {
   skips: number;
   /** Chunks behind its worker's live edge (0 when unknown). */
   lag?: number;
+  /** As in ClientInfo: the record's lifetime from this refresh. */
+  ttlMs?: number;
 }
 
 export interface ClientRegistry {

@@ -226,6 +226,18 @@ export const KNOBS = {
     default: null,
     check: pattern(/^\S+$/, 'a non-empty string without spaces'),
   },
+  hlsTargetDuration: {
+    env: 'PROXY_HLS_TARGET_DURATION',
+    doc: 'Shortest HLS segment, seconds: a segment starts at the first picture this long after the previous one',
+    default: '2',
+    check: decimal(0.5, { unit: 'of seconds' }),
+  },
+  hlsWindow: {
+    env: 'PROXY_HLS_WINDOW',
+    doc: 'Segments listed in a live HLS playlist',
+    default: '6',
+    check: integer(2, 100),
+  },
   logLevel: { env: 'LOG_LEVEL', doc: 'Log level', default: 'info', check: oneOf(LOG_LEVELS) },
   logFormat: {
     env: 'LOG_FORMAT',

@@ -57,6 +57,10 @@ export interface ProxyConfig {
   readonly publicUrl: string | null;
   readonly trustProxy: boolean;
   readonly metricsHost: string | null;
+  /** Seconds (PROXY_HLS_TARGET_DURATION). */
+  readonly hlsTargetDuration: number;
+  /** Segments per playlist (PROXY_HLS_WINDOW). */
+  readonly hlsWindow: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly joinBacklogBudgetMb: number;

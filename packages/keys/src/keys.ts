@@ -48,6 +48,10 @@ export class Keys {
   chunk(id: StreamId, index: number): string {
     return `${this.chunkPrefix(id)}${index}`;
   }
+  /** List of the stream's HLS segment records, oldest first (DESIGN §13). */
+  hlsSegments(id: StreamId): string {
+    return `${this.stream(id)}:hls:segments`;
+  }
   clients(id: StreamId): string {
     return `${this.stream(id)}:clients`;
   }

@@ -10,10 +10,11 @@ export {
   type StreamState,
 } from './metadata.js';
 export {
+  type ChunkObserver,
   type EndReason,
   OwnedStream,
   type OwnedStreamOptions,
   type OwnedStreamSettings,
 } from './owned-stream.js';
-export { OwnerRole, type OwnerRoleOptions } from './owner-role.js';
+export { type ChunkObservers, OwnerRole, type OwnerRoleOptions } from './owner-role.js';
 export { countersOf, NO_TIMINGS, type Timings, type WorkerCounters, type WorkerSnapshot, WorkerStats } from './stats.js';

@@ -118,6 +118,25 @@ export class StreamManager {
     };
   }
 
+  /**
+   * Registers a player this worker does not hold a socket of (an HLS session, `info.ttlMs` set)
+   * and makes sure the stream runs. Rejects with EngineError like `join`.
+   */
+  async register(id: StreamId, info: ClientInfo): Promise<void> {
+    this.owner.cancelGrace(id);
+    await this.ensureRunning(id);
+    await this.options.registry.register(id, info);
+    this.stats.clientsJoined++;
+    void this.options.bus
+      .publish({ type: 'client_connected', stream_id: id, client_id: info.clientId, worker_id: info.workerId })
+      .catch(() => {});
+  }
+
+  /** Makes sure the stream runs (claims it when its owner is gone), for players without a socket here. */
+  ensure(id: StreamId): Promise<void> {
+    return this.ensureRunning(id);
+  }
+
   /** Stops a stream cluster-wide: here if this worker owns it, otherwise by asking its owner. */
   async stop(id: StreamId): Promise<boolean> {
     if (this.owner.owns(id)) {

@@ -24,6 +24,16 @@ export interface OwnedStreamSettings {
   bufferTtlMs: number;
 }
 
+/** Watches the chunks an owner appends, in index order (the HLS segmenter, DESIGN §13). */
+export interface ChunkObserver {
+  /** Before the first chunk (reads what an earlier owner left). */
+  open(): Promise<void>;
+  appended(index: number, chunk: Buffer): void;
+  /** What follows is not continuous with what came before: a new engine session. */
+  discontinuity(): void;
+  close(): void;
+}
+
 /** normal: grace period over; stopped: asked to; fenced: another worker owns it now; error: engine failed. */
 export type EndReason = 'normal' | 'error' | 'fenced' | 'stopped';
 
@@ -39,6 +49,8 @@ export interface OwnedStreamOptions {
   fence?: Fence;
   /** Called once when reading ends for good (not on reconnects). */
   onEnd: (reason: EndReason, message: string) => void;
+  /** Told of every chunk appended and of every new engine session after the first. */
+  observer?: ChunkObserver;
   /** The engine to move to after `maxRetries` failures on `current`; null when there is none. */
   nextEngine?: (current: EngineClient) => Promise<EngineClient | null>;
   /**
@@ -123,6 +135,7 @@ export class OwnedStream {
     await metadata.update(id, { state: 'initializing', owner: workerId, started_at: String(Date.now()), ...this.engineFields() });
     this.nextIndex = (await store.lastIndex(id)) + 1;
     this.sessionAskedAt = performance.now();
+    await this.options.observer?.open();
     this.session = await this.engine.startSession(id, this.abort.signal);
     await this.setState('connecting', this.sessionFields(this.session));
     this.statTimer = setInterval(() => void this.pollStat(), this.options.settings.statIntervalMs);
@@ -144,6 +157,8 @@ export class OwnedStream {
     let failures = 0;
     while (!this.abort.signal.aborted) {
       const outcome = await this.readPlayback(this.session!);
+      // Queued behind the appends of the session that just ended, before the next one's.
+      this.appending = this.appending.then(() => this.options.observer?.discontinuity());
       if (this.abort.signal.aborted) break;
       if (outcome.servedMs > HEALTHY_RUN_MS) failures = 0;
       failures++;
@@ -339,6 +354,7 @@ export class OwnedStream {
         return;
       }
       if (result === 'ok') {
+        this.options.observer?.appended(this.nextIndex, chunk);
         this.appended.push({ index: this.nextIndex++, at: now });
         this.options.stats.chunksAppended++;
         if (this.droppedChunks > 0) {
@@ -358,6 +374,7 @@ export class OwnedStream {
     if (this.statTimer) clearInterval(this.statTimer);
     this.chunker.flush();
     this.chunker.close();
+    void this.appending.then(() => this.options.observer?.close());
     this.state = reason === 'error' ? 'error' : 'stopping';
     this.options.logger.info('stream reader ended', { reason, detail: message });
     this.options.onEnd(reason, message);

@@ -18,7 +18,7 @@ import type { StreamId } from '@acestream-proxy/keys';
 import type { EventQueue } from '@acestream-proxy/orchestrator';
 import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata.js';
-import { type EndReason, OwnedStream, type OwnedStreamSettings } from './owned-stream.js';
+import { type ChunkObserver, type EndReason, OwnedStream, type OwnedStreamSettings } from './owned-stream.js';
 import type { WorkerStats } from './stats.js';
 
 export interface OwnerRoleOptions {
@@ -40,6 +40,8 @@ export interface OwnerRoleOptions {
   /** stream_started / stream_ended to the orchestrator (a no-op queue without one). */
   events: EventQueue;
   stream: OwnedStreamSettings;
+  /** What else the owner records from the chunks (HLS segments): one observer per ownership. */
+  chunkObservers?: ChunkObservers;
   gracePeriodSeconds: number;
   logger: Logger;
   stats: WorkerStats;
@@ -47,6 +49,12 @@ export interface OwnerRoleOptions {
   onOwnershipLost: (id: StreamId) => void;
   /** Told when a stream this worker owned has been stopped and its keys deleted. */
   onStopped: (id: StreamId, reason: EndReason, message: string) => void;
+}
+
+export interface ChunkObservers {
+  create(id: StreamId, fence: Fence): ChunkObserver;
+  /** The stream stopped: delete what the observers recorded. */
+  drop(id: StreamId): Promise<void>;
 }
 
 /** How often an unreachable engine's version is checked before new streams may use it again. */
@@ -140,6 +148,7 @@ export class OwnerRole {
             this.health.whenUp(eid, () => void unreachable.stopSession(abandoned).catch(() => {}));
           }
         },
+        observer: this.options.chunkObservers?.create(id, fence),
       });
       try {
         await stream.start();
@@ -407,7 +416,12 @@ export class OwnerRole {
       })
       .catch((err: Error) => logger.warn('could not queue stream_ended', { stream_id: id, error: err.message }));
     await bus.publish({ type: 'stream_stopped', stream_id: id, reason: streamReason, message }).catch(() => {});
-    await Promise.all([store.drop(id), metadata.drop(id), registry.drop(id)]);
+    await Promise.all([
+      store.drop(id),
+      metadata.drop(id),
+      registry.drop(id),
+      this.options.chunkObservers?.drop(id).catch(() => {}),
+    ]);
     await election.release(id, owned.fence).catch(() => {});
     await election.drop(id).catch(() => {});
     logger.info('stream stopped', { stream_id: id, reason, detail: message });

@@ -3,6 +3,7 @@
 
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { type ConnectionLog, type RedisConnector, redisCluster, singleRedis } from '@acestream-proxy/redis';
+import { keptSegments } from '../hls.js';
 import { memoryBackends } from './memory.js';
 import { redisBackends } from './redis.js';
 import type { Backends } from './types.js';
@@ -29,6 +30,7 @@ export function createBackends(config: ProxyConfig, workerId: string, log: Conne
     ownerTtlMs: config.ownerTtlMs,
     // Every 2 s at most, so the workers' figures in one scrape agree with each other.
     metricsIntervalMs: Math.min(config.heartbeatInterval * 1000, 2000),
+    hlsKeep: keptSegments(config),
   };
   const connector = redisConnector(config);
   return connector

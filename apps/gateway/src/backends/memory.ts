@@ -4,6 +4,7 @@ import { MemoryChunkStore } from '@acestream-proxy/buffer';
 import { MemoryClientRegistry } from '@acestream-proxy/clients';
 import { MemoryEventBus, MemoryOwnerElection, MemoryWorkerPresence } from '@acestream-proxy/coordination';
 import { MemoryEngineLoad } from '@acestream-proxy/engine';
+import { MemorySegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
 import { MemoryPlaylistStore } from '@acestream-proxy/playlist';
@@ -15,12 +16,14 @@ import type { BackendSettings, Backends } from './types.js';
 export function memoryBackends(prefix: string, settings: BackendSettings): Backends {
   const store = new MemoryChunkStore(settings.bufferTtl);
   const metadata = new MemoryMetadataStore();
+  const segments = new MemorySegmentStore(settings.hlsKeep);
   return {
     mode: 'embedded',
     keys: new Keys(prefix),
     store,
     metadata,
-    reads: { store, metadata },
+    segments,
+    reads: { store, metadata, segments },
     registry: new MemoryClientRegistry(),
     election: new MemoryOwnerElection(settings.ownerTtlMs),
     bus: new MemoryEventBus(),

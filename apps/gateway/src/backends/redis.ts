@@ -5,6 +5,7 @@ import { RedisChunkStore } from '@acestream-proxy/buffer';
 import { RedisClientRegistry } from '@acestream-proxy/clients';
 import { RedisEventBus, RedisOwnerElection, RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { RedisEngineLoad } from '@acestream-proxy/engine';
+import { RedisSegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import { BullmqEventQueue } from '@acestream-proxy/orchestrator';
 import { RedisPlaylistStore } from '@acestream-proxy/playlist';
@@ -32,15 +33,18 @@ export async function redisBackends(
   const subscriptions = connector.subscriptions(subscriber);
   const store = new RedisChunkStore({ redis: worker, subscriptions, keys, ttlSeconds: settings.bufferTtl });
   const metadata = new RedisMetadataStore(worker, keys);
+  const hlsStore = { keys, keep: settings.hlsKeep, ttlSeconds: settings.bufferTtl };
 
   return {
     mode: connector.hashTags ? 'cluster' : 'redis',
     keys,
     store,
     metadata,
+    segments: new RedisSegmentStore({ redis: worker, ...hlsStore }),
     reads: {
       store: new RedisChunkStore({ redis: request, subscriptions, keys, ttlSeconds: settings.bufferTtl }),
       metadata: new RedisMetadataStore(request, keys),
+      segments: new RedisSegmentStore({ redis: request, ...hlsStore }),
     },
     registry: new RedisClientRegistry({ redis: request, keys, ghostTimeoutMs: settings.ghostTimeoutMs }),
     election: new RedisOwnerElection(worker, keys, settings.ownerTtlMs),

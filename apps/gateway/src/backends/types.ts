@@ -4,6 +4,7 @@ import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, WorkerPresence } from '@acestream-proxy/coordination';
 import type { EngineLoad } from '@acestream-proxy/engine';
+import type { SegmentStore } from '@acestream-proxy/hls';
 import type { Keys } from '@acestream-proxy/keys';
 import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
 import type { PlaylistStore } from '@acestream-proxy/playlist';
@@ -19,8 +20,10 @@ export interface Backends {
   /** The owner's and fanout's views (on the worker connection in Redis modes). */
   store: ChunkStore;
   metadata: MetadataStore;
+  /** HLS segment records, written by the owner (on the worker connection in Redis modes). */
+  segments: SegmentStore;
   /** What HTTP routes read: on the request connection, so a Redis outage fails fast. */
-  reads: { store: ChunkStore; metadata: MetadataStore };
+  reads: { store: ChunkStore; metadata: MetadataStore; segments: SegmentStore };
   registry: ClientRegistry;
   election: OwnerElection;
   bus: EventBus;
@@ -52,4 +55,6 @@ export interface BackendSettings {
   ownerTtlMs: number;
   /** How often a worker refreshes its /metrics report, ms. */
   metricsIntervalMs: number;
+  /** HLS segment records kept per stream. */
+  hlsKeep: number;
 }

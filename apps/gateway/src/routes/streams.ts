@@ -19,8 +19,10 @@ export async function describeStream(ctx: GatewayContext, id: StreamId) {
     error_message: meta.error_message ?? null,
     buffer_index: index,
     client_count: clients.length,
+    hls_session_count: clients.filter((c) => c.kind === 'hls').length,
     clients: clients.map((c) => ({
       id: c.clientId,
+      kind: c.kind,
       ip: c.ip,
       user_agent: c.userAgent,
       worker_id: c.workerId,
