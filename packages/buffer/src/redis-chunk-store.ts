@@ -32,7 +32,7 @@ export interface RedisChunkStoreOptions {
   /** Seconds a chunk lives (PROXY_BUFFER_TTL). */
   ttlSeconds: number;
   /**
-   * A subscriber that has heard nothing for this long re-reads the index (default 1000 ms): a
+   * A subscriber that has heard nothing for this long re-reads the index (default 750 ms): a
    * subscription lost in a failover or a slot move costs at most this much, whatever the client
    * library does. A live stream announces a chunk every flush interval, so this costs nothing then.
    */
@@ -95,7 +95,7 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   async subscribe(id: StreamId, listener: IndexListener): Promise<() => Promise<void>> {
-    const { subscriptions, keys, silenceMs = 1000 } = this.options;
+    const { subscriptions, keys, silenceMs = 750 } = this.options;
     let heardAt = Date.now();
     const stop = await subscriptions.listen(keys.chunksChannel(id), (message) => {
       heardAt = Date.now();
@@ -110,9 +110,18 @@ export class RedisChunkStore implements ChunkStore {
       );
     };
     const offResubscribe = subscriptions.onResubscribe(reread);
-    const silence = setInterval(() => {
-      if (Date.now() - heardAt >= silenceMs) reread();
-    }, silenceMs);
+    // Checked three times per period, so a silence is noticed at most a third late; re-read at
+    // most once per period while it lasts.
+    let rereadAt = 0;
+    const silence = setInterval(
+      () => {
+        const now = Date.now();
+        if (now - heardAt < silenceMs || now - rereadAt < silenceMs) return;
+        rereadAt = now;
+        reread();
+      },
+      Math.max(10, Math.floor(silenceMs / 3)),
+    );
     silence.unref();
     return async () => {
       clearInterval(silence);

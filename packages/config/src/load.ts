@@ -76,6 +76,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     values.bufferChunkSize = aligned;
   }
   values.redisMode = raw.redisClusterNodes !== null ? 'cluster' : raw.redisUrl !== null ? 'single' : 'embedded';
+  if (values.redisMode === 'cluster' && (values.ownerTtlMs as number) < 5000) {
+    warnings.push(
+      `PROXY_OWNER_TTL_MS=${values.ownerTtlMs} is shorter than a Redis Cluster master failover (cluster-node-timeout + 1-2 s): ` +
+        'owners on the failed shard will hand their streams over (restarting engine sessions); 6000 or more keeps them',
+    );
+  }
   values.ghostTimeoutMs = (values.heartbeatInterval as number) * (values.ghostMultiplier as number) * 1000;
   return { config: Object.freeze(values) as unknown as ProxyConfig, warnings };
 }

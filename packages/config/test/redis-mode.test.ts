@@ -18,6 +18,12 @@ describe('Redis mode', () => {
     ]);
   });
 
+  it('warns when ownership would not outlive a cluster failover', () => {
+    expect(load({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }).warnings.join('\n')).toMatch(/PROXY_OWNER_TTL_MS=3000.*failover/);
+    expect(load({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', PROXY_OWNER_TTL_MS: '6000' }).warnings).toEqual([]);
+    expect(load({ REDIS_URL: 'redis://127.0.0.1:6379' }).warnings).toEqual([]);
+  });
+
   it('refuses REDIS_CLUSTER_NODES together with REDIS_URL, naming both', () => {
     const both = () => load({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: '127.0.0.1:7000' });
     expect(both).toThrow(ConfigError);

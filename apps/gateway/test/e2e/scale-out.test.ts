@@ -93,6 +93,13 @@ describe('two gateway hosts behind HAProxy on a Redis Cluster', () => {
     expect(all().every((p) => p.status === 200)).toBe(true);
     const health = (await (await fetch(`${lb.url}/health`)).json()) as { mode: string; redis: string };
     expect(health).toMatchObject({ mode: 'cluster', redis: 'ok' });
+    // Listing scans every master: all 20 streams, wherever their slot lives.
+    const listed = (await (await fetch(`${lb.url}/proxy/streams`)).json()) as { streams: Array<{ id: string }> };
+    expect(listed.streams.map((s) => s.id).sort()).toEqual([...ids].sort());
+    // /metrics reads every worker's heartbeat in one MGET: one slot, `{worker}`.
+    const metrics = await fetch(`${lb.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('acestream_proxy_');
     await waitForSessions(STREAMS);
     const masters = new Set(await Promise.all(ids.map(async (id) => (await cluster.masterOf(slotOf(id))).port)));
     expect(masters.size).toBe(3);
