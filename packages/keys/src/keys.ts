@@ -72,7 +72,7 @@ export class Keys {
   }
   /** Set while a worker finds the engine unreachable, so no worker of the cluster waits on it. */
   engineDown(engineId: string): string {
-    return `${this.prefix}:engine:${engineId}:down`;
+    return `${this.prefix}:${this.tag('engine')}:${engineId}:down`;
   }
   workerHeartbeat(workerId: string): string {
     return `${this.prefix}:${this.tag('worker')}:${workerId}:heartbeat`;
