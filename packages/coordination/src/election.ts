@@ -26,6 +26,7 @@ const LUA = {
   renew: script('renew-2'),
   release: script('release-2'),
   takeover: script('takeover-2'),
+  drop: script('drop-2'),
 };
 
 type TwoKeyCommand = (owner: string, epoch: string, ...args: Array<string | number>) => Promise<number>;
@@ -35,6 +36,7 @@ export class RedisOwnerElection implements OwnerElection {
   private readonly renewCommand: TwoKeyCommand;
   private readonly releaseCommand: TwoKeyCommand;
   private readonly takeoverCommand: TwoKeyCommand;
+  private readonly dropCommand: TwoKeyCommand;
 
   constructor(
     private readonly redis: Redis,
@@ -48,10 +50,12 @@ export class RedisOwnerElection implements OwnerElection {
       redis.defineCommand('aceReleaseOwner', { numberOfKeys: 2, lua: LUA.release });
       redis.defineCommand('aceTakeoverOwner', { numberOfKeys: 2, lua: LUA.takeover });
     }
+    if (!('aceDropOwner' in redis)) redis.defineCommand('aceDropOwner', { numberOfKeys: 2, lua: LUA.drop });
     this.claimCommand = commands.aceClaimOwner!.bind(redis);
     this.renewCommand = commands.aceRenewOwner!.bind(redis);
     this.releaseCommand = commands.aceReleaseOwner!.bind(redis);
     this.takeoverCommand = commands.aceTakeoverOwner!.bind(redis);
+    this.dropCommand = commands.aceDropOwner!.bind(redis);
   }
 
   async claim(id: StreamId, workerId: string): Promise<Fence | null> {
@@ -79,7 +83,8 @@ export class RedisOwnerElection implements OwnerElection {
   }
 
   async drop(id: StreamId): Promise<void> {
-    await this.redis.unlink(this.keys.ownerEpoch(id));
+    // Not an unconditional delete: a worker that claimed the stream since would lose its token.
+    await this.dropCommand(this.keys.owner(id), this.keys.ownerEpoch(id));
   }
 }
 
@@ -127,6 +132,7 @@ export class MemoryOwnerElection implements OwnerElection {
   }
 
   async drop(id: StreamId): Promise<void> {
+    if ((await this.owner(id)) !== null) return;
     this.epochs.delete(id);
   }
 

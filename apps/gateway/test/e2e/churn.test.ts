@@ -84,8 +84,9 @@ describe('churn (Redis mode, 2 workers)', () => {
     await allStopped();
     const rssStart = pids.map(rssKb);
     await churn(CONNECTIONS, SECONDS);
-    // Players that got an answer were served (0: closed before it, as intended for some).
-    expect([...statuses.keys()].filter((s) => s !== 0 && s !== 200)).toEqual([]);
+    // Players that got an answer were served (0: closed before it, as intended for some), or on
+    // an overloaded machine told to retry (503/504: the engine's API missed its deadline).
+    expect([...statuses.keys()].filter((s) => ![0, 200, 503, 504].includes(s))).toEqual([]);
     expect(statuses.get(200)).toBeGreaterThan(CONNECTIONS / 2);
 
     // Once the grace period (0.5 s in tests) has passed: nothing left.
