@@ -1,5 +1,21 @@
 // Byte helpers for end-to-end tests; processes are started by test-utils' startStack fixture.
 
+import { ProbeScanner } from '@acestream-proxy/engine-sim';
+import { type Capture, waitFor } from '@acestream-proxy/test-utils';
+
+/** Debian's Chromium, as the page tests drive it through playwright-core (no browser download here). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Flags for a quiet, throwaway headless Chromium (no sandbox: CI runs as root). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
 export { type SimSessions, setFault, simSessions, startGateway, startSim, stopAll, waitFor } from '@acestream-proxy/test-utils';
 
 /** Drops null (keepalive) packets so captures of different clients can be compared. */
@@ -29,4 +45,24 @@ export function overlap(a: Buffer, b: Buffer): { equalBytes: number; comparedByt
   let equal = 0;
   while (equal < compared && a[at + equal] === b[start + equal]) equal++;
   return { equalBytes: equal, comparedBytes: compared };
+}
+
+/**
+ * Resolves with the arrival time (ms since the epoch) of the first probe the engine sent after
+ * `since` (ms since the epoch): when a player received data again after a fault.
+ */
+export async function firstProbeSentAfter(player: Capture, since: number, what: string, timeoutMs: number): Promise<number> {
+  const scanner = new ProbeScanner();
+  let offset = player.length - (player.length % 188);
+  let arrived = 0;
+  await waitFor(
+    () => {
+      const end = player.length - (player.length % 188);
+      if (scanner.push(player.bytes().subarray(offset, end)).some((p) => p.sentAt > since)) arrived = Date.now();
+      offset = end;
+      return arrived > 0;
+    },
+    { what, timeoutMs, intervalMs: 50 },
+  );
+  return arrived;
 }

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { makeSampleTs, type Stack, startStack, tempDir } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './helpers.js';
 
 const HLS_JS = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
 
@@ -36,18 +37,7 @@ describe('hls.js in headless Chromium', () => {
     const sample = await makeSampleTs(tempDir('hls-browser'), 4);
     [stack, browser] = await Promise.all([
       startStack({ label: 'hls-browser', redis: 'none', simEnv: { SOURCE: 'file', SOURCE_FILE: sample } }),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--autoplay-policy=no-user-gesture-required',
-        ],
-      }),
+      chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'] }),
     ]);
   });
   afterAll(async () => {

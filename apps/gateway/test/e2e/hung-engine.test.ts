@@ -1,32 +1,14 @@
 // A frozen engine (accepts connections, never answers, as `kill -STOP` leaves it): players move on.
 
-import { ProbeScanner } from '@acestream-proxy/engine-sim';
-import { type Capture, capture, getJson, type Stack, simSessions, startStack, waitFor } from '@acestream-proxy/test-utils';
+import { capture, getJson, type Stack, simSessions, startStack, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { firstProbeSentAfter } from './helpers.js';
 
 const NO_DATA_TIMEOUT_S = 2;
 
 async function hang(url: string, hung: boolean): Promise<void> {
   const res = await fetch(`${url}/sim/hang`, { method: hung ? 'PUT' : 'DELETE' });
   if (!res.ok) throw new Error(`engine-sim refused /sim/hang: ${res.status}`);
-}
-
-/** Resolves with the arrival time (ms since the epoch) of the first probe sent after `since`. */
-async function firstProbeSentAfter(player: Capture, since: number): Promise<number> {
-  const scanner = new ProbeScanner();
-  let offset = player.length - (player.length % 188);
-  let arrived = 0;
-  await waitFor(
-    () => {
-      const end = player.length - (player.length % 188);
-      const probes = scanner.push(player.bytes().subarray(offset, end));
-      offset = end;
-      if (probes.some((p) => p.sentAt > since)) arrived = Date.now();
-      return arrived > 0;
-    },
-    { what: "the next engine's data", timeoutMs: (NO_DATA_TIMEOUT_S + 15) * 1000, intervalMs: 50 },
-  );
-  return arrived;
 }
 
 describe('an engine that hangs mid-stream', () => {
@@ -59,7 +41,9 @@ describe('an engine that hangs mid-stream', () => {
     // only come from the next engine.
     const frozenAt = Date.now();
     await hang(frozen.url, true);
-    const arrivals = players.map((p) => firstProbeSentAfter(p, frozenAt));
+    const arrivals = players.map((p) =>
+      firstProbeSentAfter(p, frozenAt, "the next engine's data", (NO_DATA_TIMEOUT_S + 15) * 1000),
+    );
     const movedMs = Math.max(...(await Promise.all(arrivals))) - frozenAt;
     expect(movedMs).toBeLessThan((NO_DATA_TIMEOUT_S + 6) * 1000);
     expect(players.every((p) => !p.ended)).toBe(true);

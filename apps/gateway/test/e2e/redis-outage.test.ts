@@ -2,17 +2,9 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { ProbeScanner } from '@acestream-proxy/engine-sim';
-import {
-  type Capture,
-  capture,
-  type PrivateRedis,
-  type Stack,
-  startPrivateRedis,
-  startStack,
-  waitFor,
-} from '@acestream-proxy/test-utils';
+import { capture, type PrivateRedis, type Stack, startPrivateRedis, startStack } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { firstProbeSentAfter } from './helpers.js';
 
 /** Outage length in the default suite; `pnpm test:soak` runs the issue's 30 s (OUTAGE_S=30). */
 const OUTAGE_S = Number(process.env.OUTAGE_S ?? 8);
@@ -29,23 +21,6 @@ function workerPids(primary: number): number[] {
 function rssKb(pid: number): number {
   const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(match?.[1] ?? 0);
-}
-
-/** Resolves with the arrival time of the first probe the engine sent after `since` (ms since epoch). */
-async function firstProbeSentAfter(player: Capture, since: number, timeoutMs: number): Promise<number> {
-  const scanner = new ProbeScanner();
-  let offset = player.length - (player.length % 188);
-  let arrived = 0;
-  await waitFor(
-    () => {
-      const end = player.length - (player.length % 188);
-      if (scanner.push(player.bytes().subarray(offset, end)).some((p) => p.sentAt > since)) arrived = Date.now();
-      offset = end;
-      return arrived > 0;
-    },
-    { what: 'data sent after Redis came back', timeoutMs, intervalMs: 50 },
-  );
-  return arrived;
 }
 
 describe('a Redis outage (private redis-server, 2 workers)', () => {
@@ -100,7 +75,7 @@ describe('a Redis outage (private redis-server, 2 workers)', () => {
 
     revived = await startPrivateRedis(stack.privateRedis!.port);
     const backAt = Date.now();
-    const resumed = await firstProbeSentAfter(player, backAt, 15_000);
+    const resumed = await firstProbeSentAfter(player, backAt, 'data sent after Redis came back', 15_000);
     expect(resumed - backAt).toBeLessThan(5000);
     expect(player.ended).toBe(false);
     // No worker was restarted, and none grew with the outage (buffered chunks, queued commands).

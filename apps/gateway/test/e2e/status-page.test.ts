@@ -10,20 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { type Capture, capture, type Stack, startStack } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './helpers.js';
 
 const ID = 'c'.repeat(40);
 const API_KEY = 'status-page-test-key';
 const OUTPUT = fileURLToPath(new URL('../output', import.meta.url));
-
-/** Flags for a quiet, throwaway headless Chromium (no sandbox: CI runs as root). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** Whether the sparkline's canvas has any painted pixel. */
 function sparklineDrawn(page: Page, id: string): Promise<boolean> {
@@ -59,7 +50,7 @@ describe('the status page in headless Chromium', () => {
       }),
       // A persistent context is how playwright takes a fresh --user-data-dir of our own.
       chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
+        executablePath: CHROMIUM_PATH,
         headless: true,
         args: CHROMIUM_ARGS,
         viewport: { width: 1440, height: 720 },
