@@ -1,7 +1,12 @@
 // A load-generator process for crowd scenarios: opens its share of players at set moments and
 // counts what each one receives, so several of them together can read faster than the proxy sends.
 // Forked by crowd-scenarios.mjs; speaks over the IPC channel (messages below).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Player } from './client.mjs';
+
+// This process's own event-loop delay: a load generator that lags late-stamps every first byte.
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
 
 /** Players of this process, with the moment each was opened (epoch ms). */
 const players = [];
@@ -59,6 +64,7 @@ function report() {
       later,
     })),
     marks: Object.fromEntries(marks),
+    lagMs: { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
   };
 }
 

@@ -1,160 +1,145 @@
-// The cluster primary's listening socket. Each connection goes to the ready worker with the
-// fewest open connections (players are long-lived: a restarted worker takes the next ones), and
-// the primary keeps its copy until that worker confirms it took it: a worker that dies first gets
-// its connections handed to another one. (node:cluster's own round robin leaves a connection
-// sent to a dying worker open in the primary for ever: the player hangs instead of playing.)
+// Who accepts connections in a node:cluster gateway. The primary binds the listening socket and
+// gives each worker a copy; workers accept from it themselves, so a flash crowd costs no IPC per
+// connection (handing each connection over from the primary moved one socket per IPC round trip,
+// a few hundred a second). The primary still chooses which workers accept: a worker with more
+// open connections than the least loaded one closes its copy until the others catch up, so the
+// players of a crashed worker, reconnecting, fill its restarted replacement.
 
-import type { Worker } from 'node:cluster';
-import type net from 'node:net';
-import type { Logger } from '@acestream-proxy/stream';
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import type { ProxyConfig } from '@acestream-proxy/config';
 
-/** Messages between the primary and its workers about connections. */
-export const CONNECTION = 'acestream-proxy:connection';
-export const TAKEN = 'acestream-proxy:taken';
-export const READY = 'acestream-proxy:ready';
+/** Primary → worker, with a copy of the listening socket: accept from it (sent ACCEPTORS_PER_WORKER times). */
+export const LISTEN = 'acestream-proxy:listen';
+/** Primary → worker: close your copy, you have more than your share of connections. */
+export const PAUSE = 'acestream-proxy:pause';
+/** Worker → primary: its open connections, sent when the number changes (once per tick at most). */
 export const LOAD = 'acestream-proxy:load';
+/** Worker → primary: its HTTP app is up (before, it holds the connections it accepts). */
+export const READY = 'acestream-proxy:ready';
 
-/** How long a connection waits for a ready worker (all starting or restarting) before a 503. */
-const NO_WORKER_WAIT_MS = 5000;
-
-const NOT_READY_BODY = JSON.stringify({
-  error: 'not_ready',
-  message: 'no gateway worker is ready yet (they are starting, or waiting for Redis at REDIS_URL); retry shortly',
-});
-const NOT_READY = [
-  'HTTP/1.1 503 Service Unavailable',
-  'Content-Type: application/json; charset=utf-8',
-  'Retry-After: 5',
-  'Connection: close',
-  `Content-Length: ${Buffer.byteLength(NOT_READY_BODY)}`,
-  '',
-  NOT_READY_BODY,
-].join('\r\n');
-
-export interface ConnectionMessage {
-  type: typeof CONNECTION;
-  id: number;
-}
-/** The connections a worker took in one tick (one message, not one per connection), and its count after. */
-export interface TakenMessage {
-  type: typeof TAKEN;
-  ids: number[];
-  connections: number;
-}
-/** A worker's open connections, sent when the number changes. */
 export interface LoadMessage {
   type: typeof LOAD;
   connections: number;
 }
 
-export class ConnectionDispatcher {
-  private readonly ready: Worker[] = [];
-  /** Open connections per worker, as it last reported plus those sent since. */
-  private readonly load = new Map<Worker, number>();
-  private turn = 0;
-  private lastId = 0;
-  /** Connections sent to each worker that it has not confirmed yet. */
-  private readonly pending = new Map<Worker, Map<number, net.Socket>>();
-  /** Connections that arrived while no worker was ready, each with its deadline. */
-  private readonly waiting = new Map<net.Socket, NodeJS.Timeout>();
+/**
+ * Copies of the listening socket each worker accepts from. Node 20's libuv accepts one connection
+ * per listening descriptor per turn of the event loop, and a worker writing to a thousand players
+ * turns its loop a hundred or two times a second: with one copy a kick-off waited seconds in the
+ * kernel's accept queue (measured: ~300 accepts/s per worker with the queue at 1,600). Each copy
+ * is its own descriptor, polled on its own, so a turn takes up to this many.
+ */
+export const ACCEPTORS_PER_WORKER = 16;
 
-  constructor(private readonly logger: Logger) {}
+/**
+ * A kick-off brings thousands of connections within a second: a deep accept queue (the kernel
+ * caps it at net.core.somaxconn) keeps them from being dropped and retried a second later.
+ */
+export const ACCEPT_BACKLOG = 4096;
 
-  /** A worker's HTTP server is up: it takes connections from now on. */
-  addWorker(worker: Worker): void {
-    if (this.ready.includes(worker)) return;
-    this.ready.push(worker);
-    this.pending.set(worker, new Map());
-    this.load.set(worker, 0);
-    for (const [socket, deadline] of [...this.waiting]) {
-      clearTimeout(deadline);
-      this.waiting.delete(socket);
-      this.dispatch(socket);
+/**
+ * A worker may have this share more connections than the least loaded one before it stops
+ * accepting, and starts again once within half of it: none among a few players (least connections
+ * exactly), some slack in a storm so the workers do not take turns closing and reopening their
+ * copies.
+ */
+const MARGIN_SHARE = 0.1;
+
+/** The listening socket's handle, as node's cluster passes it between processes. */
+export type SocketHandle = object & { close(): void };
+
+/**
+ * Binds HOST:PORT without listening: the first worker's listen() puts the socket into the listen
+ * state, and the primary never polls it (it would take its share of connections and have to hand
+ * them over one by one). The primary's copy keeps the socket listening while every worker is
+ * dead: connections then wait in the kernel's queue for the restarted worker. This is how
+ * node:cluster's SCHED_NONE policy shares a socket, except that the primary keeps the socket for
+ * its whole life (node's closes it when the last worker goes, refusing players until one is back).
+ */
+export async function bindSharedSocket(
+  config: Pick<ProxyConfig, 'port' | 'host'>,
+): Promise<{ handle: SocketHandle; port: number }> {
+  const { address, family } = net.isIP(config.host)
+    ? { address: config.host, family: net.isIP(config.host) }
+    : await dns.lookup(config.host);
+  // node's own helper for SCHED_NONE (exported, not documented): a bound TCP handle or an errno.
+  const create = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+  const handle = create(address, config.port, family, undefined, 0);
+  if (typeof handle === 'number') throw errnoError(handle, 'bind');
+  const name: { port?: number } = {};
+  handle.getsockname(name);
+  return { handle, port: name.port ?? config.port };
+}
+
+type CreateServerHandle = (
+  address: string,
+  port: number,
+  addressType: number,
+  fd: undefined,
+  flags: number,
+) => (SocketHandle & { getsockname(out: { port?: number }): number }) | number;
+
+function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
+  const code = getSystemErrorName(errno);
+  return Object.assign(new Error(`${syscall} ${code}`), { code, errno, syscall });
+}
+
+/**
+ * Decides which workers accept: the ready ones whose open connections are within the margin of
+ * the least loaded ready one; while no worker is ready, every live one (it holds what it accepts
+ * until it is ready, then answers, or answers 503 not_ready). `tell` is called on every change.
+ */
+export class AcceptBalancer<W> {
+  private readonly workers = new Map<W, { load: number; ready: boolean }>();
+  private readonly accepting = new Set<W>();
+
+  constructor(private readonly tell: (worker: W, accept: boolean) => void) {}
+
+  /** A worker's open connections (its first report says it is listening for our messages). */
+  report(worker: W, connections: number): void {
+    const entry = this.workers.get(worker);
+    if (entry) entry.load = connections;
+    else this.workers.set(worker, { load: connections, ready: false });
+    this.rebalance();
+  }
+
+  ready(worker: W): void {
+    const entry = this.workers.get(worker);
+    if (!entry || entry.ready) return;
+    entry.ready = true;
+    this.rebalance();
+  }
+
+  /** A worker died or is stopping. */
+  remove(worker: W): void {
+    this.workers.delete(worker);
+    this.accepting.delete(worker);
+    this.rebalance();
+  }
+
+  isAccepting(worker: W): boolean {
+    return this.accepting.has(worker);
+  }
+
+  private rebalance(): void {
+    const anyReady = [...this.workers.values()].some((w) => w.ready);
+    const eligible = [...this.workers].filter(([, w]) => w.ready || !anyReady);
+    const least = Math.min(...eligible.map(([, w]) => w.load));
+    const margin = Math.floor(least * MARGIN_SHARE);
+    const changes: Array<[W, boolean]> = [];
+    for (const [worker, entry] of this.workers) {
+      const limit = least + (this.accepting.has(worker) ? margin : Math.floor(margin / 2));
+      const accept = (entry.ready || !anyReady) && entry.load <= limit;
+      if (accept !== this.accepting.has(worker)) changes.push([worker, accept]);
     }
-  }
-
-  /** A worker died or is stopping: what it had not taken goes to the others. */
-  removeWorker(worker: Worker): void {
-    const at = this.ready.indexOf(worker);
-    if (at >= 0) this.ready.splice(at, 1);
-    this.load.delete(worker);
-    const orphans = this.pending.get(worker);
-    this.pending.delete(worker);
-    if (orphans && orphans.size > 0) {
-      this.logger.warn('handing connections of a dead worker to another', { connections: orphans.size });
-      for (const socket of orphans.values()) this.dispatch(socket);
+    // Those that start accepting first, so the socket is never left without a worker polling it.
+    changes.sort(([, a], [, b]) => Number(b) - Number(a));
+    for (const [worker, accept] of changes) {
+      if (accept) this.accepting.add(worker);
+      else this.accepting.delete(worker);
+      this.tell(worker, accept);
     }
-  }
-
-  reportLoad(worker: Worker, connections: number): void {
-    if (this.load.has(worker)) this.load.set(worker, connections);
-  }
-
-  /** The worker has these connections: the primary's copies can go. */
-  taken(worker: Worker, ids: number[]): void {
-    const pending = this.pending.get(worker);
-    if (!pending) return;
-    for (const id of ids) {
-      const socket = pending.get(id);
-      if (!socket) continue;
-      pending.delete(id);
-      // Closes only the primary's descriptor; the connection lives on in the worker.
-      socket.destroy();
-    }
-  }
-
-  dispatch(socket: net.Socket): void {
-    if (socket.destroyed) return;
-    const worker = this.nextWorker();
-    if (!worker) {
-      this.wait(socket);
-      return;
-    }
-    const id = ++this.lastId;
-    this.pending.get(worker)!.set(id, socket);
-    this.load.set(worker, (this.load.get(worker) ?? 0) + 1);
-    const message: ConnectionMessage = { type: CONNECTION, id };
-    worker.send(message, socket, { keepOpen: true }, (err: Error | null) => {
-      if (!err) return;
-      // The channel closed under us (the worker is going away): another worker takes it now.
-      if (this.pending.get(worker)?.delete(id)) this.dispatch(socket);
-    });
-  }
-
-  /** Stops taking connections: closes those not yet handed to a worker. */
-  close(): void {
-    for (const [socket, deadline] of this.waiting) {
-      clearTimeout(deadline);
-      socket.destroy();
-    }
-    this.waiting.clear();
-  }
-
-  // A player kept waiting with no answer would hang until its own timeout: after a while it gets
-  // a 503 with Retry-After, which players and IPTV managers retry.
-  private wait(socket: net.Socket): void {
-    const deadline = setTimeout(() => {
-      if (!this.waiting.delete(socket)) return;
-      this.logger.warn('no worker ready: answered 503', { waited_ms: NO_WORKER_WAIT_MS });
-      // Read (and drop) the request so that closing sends FIN, not a reset.
-      socket.on('error', () => {});
-      socket.resume();
-      socket.end(NOT_READY);
-    }, NO_WORKER_WAIT_MS);
-    deadline.unref();
-    this.waiting.set(socket, deadline);
-  }
-
-  /** The least loaded live worker; among equals, the next in turn. */
-  private nextWorker(): Worker | undefined {
-    const live = this.ready.filter((w) => w.isConnected());
-    if (live.length === 0) return undefined;
-    this.turn = (this.turn + 1) % live.length;
-    let best: Worker | undefined;
-    for (let i = 0; i < live.length; i++) {
-      const worker = live[(this.turn + i) % live.length]!;
-      if (!best || this.load.get(worker)! < this.load.get(best)!) best = worker;
-    }
-    return best;
   }
 }

@@ -1,8 +1,7 @@
-// The node:cluster primary: owns the listening socket, forks workers, restarts crashed ones with
+// The node:cluster primary: binds the listening socket the workers accept from, forks workers, restarts crashed ones with
 // backoff, announces deaths.
 
 import cluster, { type Worker } from 'node:cluster';
-import net from 'node:net';
 import { hostname } from 'node:os';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { RedisWorkerPresence } from '@acestream-proxy/coordination';
@@ -10,7 +9,16 @@ import { Keys } from '@acestream-proxy/keys';
 import { watchConnection } from '@acestream-proxy/redis';
 import type { Logger } from '@acestream-proxy/stream';
 import { redisConnector } from './backends/index.js';
-import { ConnectionDispatcher, LOAD, type LoadMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
+import {
+  ACCEPTORS_PER_WORKER,
+  AcceptBalancer,
+  bindSharedSocket,
+  LISTEN,
+  LOAD,
+  type LoadMessage,
+  PAUSE,
+  READY,
+} from './dispatch.js';
 import { exitOnListenError } from './listen-error.js';
 
 /** A worker that lived this long is healthy again: its next crash restarts it at once. */
@@ -37,32 +45,31 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
   let stopping = false;
   let reported = false;
   const ready = new Set<number>();
-  const dispatcher = new ConnectionDispatcher(logger);
 
-  // Workers do not listen: the primary accepts and hands each connection over (see dispatch.ts).
-  const server = net.createServer({ pauseOnConnect: true }, (socket) => dispatcher.dispatch(socket));
-  server.on('error', (err) => exitOnListenError(err, config));
-  // A kick-off brings thousands of connections within a second: a deep accept queue (the kernel
-  // caps it at net.core.somaxconn) keeps them from being dropped and retried a second later.
-  await new Promise<void>((resolve) => server.listen({ port: config.port, host: config.host, backlog: 4096 }, resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  // Bound here, listened on and accepted from by the workers (see dispatch.ts).
+  const { handle: socket, port } = await bindSharedSocket(config).catch((err: NodeJS.ErrnoException) =>
+    exitOnListenError(err, config),
+  );
+  const balancer = new AcceptBalancer<Worker>((worker, accept) => {
+    if (!worker.isConnected()) return;
+    // A send fails only when the worker is going away; its exit removes it from the balancer.
+    if (accept) for (let i = 0; i < ACCEPTORS_PER_WORKER; i++) worker.send({ type: LISTEN }, socket as never, () => {});
+    else worker.send({ type: PAUSE }, undefined, () => {});
+  });
 
   const fork = () => {
-    const worker = cluster.fork({ ACESTREAM_PROXY_DISPATCHED: '1' });
+    const worker = cluster.fork({ ACESTREAM_PROXY_SHARED_SOCKET: '1' });
     startedAt.set(worker, Date.now());
     worker.on('message', (message: { type?: string }) => {
-      if (message?.type === TAKEN) {
-        dispatcher.taken(worker, (message as TakenMessage).ids);
-        dispatcher.reportLoad(worker, (message as TakenMessage).connections);
-      } else if (message?.type === LOAD) dispatcher.reportLoad(worker, (message as LoadMessage).connections);
+      if (message?.type === LOAD) balancer.report(worker, (message as LoadMessage).connections);
       else if (message?.type === READY) onReady(worker);
     });
-    worker.on('disconnect', () => dispatcher.removeWorker(worker));
+    worker.on('disconnect', () => balancer.remove(worker));
   };
 
   const onReady = (worker: Worker) => {
     ready.add(worker.id);
-    dispatcher.addWorker(worker);
+    balancer.ready(worker);
     if (!reported && ready.size >= config.workers) {
       reported = true;
       process.stdout.write(
@@ -74,7 +81,7 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
 
   cluster.on('exit', (worker, code, signal) => {
     ready.delete(worker.id);
-    dispatcher.removeWorker(worker);
+    balancer.remove(worker);
     const pid = worker.process.pid;
     const lived = Date.now() - (startedAt.get(worker) ?? 0);
     startedAt.delete(worker);
@@ -95,8 +102,7 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
     if (stopping) return;
     stopping = true;
     logger.info('stopping cluster', { signal });
-    server.close();
-    dispatcher.close();
+    socket.close();
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
     const exited = workers.map((w) => new Promise((resolve) => w.once('exit', resolve)));
     for (const w of workers) w.process.kill('SIGTERM');

@@ -2,13 +2,12 @@
 
 import cluster from 'node:cluster';
 import http from 'node:http';
-import type net from 'node:net';
 import { hostname } from 'node:os';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import type { Logger } from '@acestream-proxy/stream';
+import { SharedSocketAcceptor } from './acceptor.js';
 import { createApp } from './app.js';
 import { createContext } from './context.js';
-import { CONNECTION, type ConnectionMessage, LOAD, type LoadMessage, READY, TAKEN, type TakenMessage } from './dispatch.js';
 import { exitOnListenError } from './listen-error.js';
 
 /** How long a stopping worker waits for engines and Redis before it exits anyway. */
@@ -20,6 +19,10 @@ export function workerId(): string {
 
 export async function runWorker(config: ProxyConfig, logger: Logger): Promise<void> {
   const id = workerId();
+  // Forked by our primary: accept from its shared socket, holding connections until the app is
+  // up (see dispatch.ts). Under pm2 (or alone) the process listens itself.
+  const acceptor =
+    cluster.isWorker && process.env.ACESTREAM_PROXY_SHARED_SOCKET === '1' ? new SharedSocketAcceptor(logger) : null;
   const ctx = await createContext(config, id, logger).catch((err: Error) => {
     logger.error('cannot start', { error: err.message });
     process.exit(1);
@@ -28,48 +31,8 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
   server.keepAliveTimeout = 65_000;
   let stopping = false;
 
-  // Forked by our primary: connections arrive from it, confirmed one by one (see dispatch.ts).
-  // Under pm2 (or alone) the process listens itself.
-  if (cluster.isWorker && process.env.ACESTREAM_PROXY_DISPATCHED === '1') {
-    // Confirmations of one tick go in one message with this worker's connection count: in a
-    // flash crowd, IPC per connection adds up.
-    let taken: number[] = [];
-    let open = 0;
-    const confirm = () => {
-      const message: TakenMessage = { type: TAKEN, ids: taken, connections: open };
-      taken = [];
-      if (process.connected) process.send?.(message);
-    };
-    process.on('message', (message: ConnectionMessage, socket?: net.Socket) => {
-      if (message?.type !== CONNECTION || !socket) return;
-      // A stopping worker leaves it unconfirmed: the primary gives it to another worker.
-      if (stopping) return;
-      if (taken.length === 0) setImmediate(confirm);
-      taken.push(message.id);
-      server.emit('connection', socket);
-      socket.resume();
-    });
-    // The primary sends new players to the worker with the fewest connections: tell it this
-    // worker's count when connections close (once per tick however many); new ones are counted
-    // in the confirmations.
-    let reportQueued = false;
-    const report = () => {
-      if (reportQueued) return;
-      reportQueued = true;
-      setImmediate(() => {
-        reportQueued = false;
-        const load: LoadMessage = { type: LOAD, connections: open };
-        if (process.connected) process.send?.(load);
-      });
-    };
-    server.on('connection', (socket: net.Socket) => {
-      open++;
-      socket.once('close', () => {
-        open--;
-        report();
-      });
-    });
-    process.send?.({ type: READY });
+  if (acceptor) {
+    acceptor.serve(server);
     logger.info('gateway ready', { mode: ctx.mode, engines: config.engines });
   } else {
     listen();
@@ -104,6 +67,7 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
       server.closeAllConnections();
       process.exit(0);
     }, WORKER_STOP_DEADLINE_MS).unref();
+    acceptor?.close();
     if (server.listening) server.close();
     await ctx.close().catch((err: Error) => logger.error('error while stopping', { error: err.message }));
     server.closeAllConnections();

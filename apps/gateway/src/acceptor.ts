@@ -1,0 +1,138 @@
+// A cluster worker's side of the shared listening socket (see dispatch.ts): accepts from its copy
+// while the primary lets it, holds connections until its HTTP app is up, and tells the primary
+// how many connections it has open.
+
+import type http from 'node:http';
+import net from 'node:net';
+import type { Logger } from '@acestream-proxy/stream';
+import { ACCEPT_BACKLOG, ACCEPTORS_PER_WORKER, LISTEN, LOAD, type LoadMessage, PAUSE, READY } from './dispatch.js';
+
+/** Longest delay of a connection-count report to the primary. */
+const REPORT_EVERY_MS = 20;
+
+/** How long a connection accepted before the worker is ready waits for it before a 503. */
+const NOT_READY_WAIT_MS = 5000;
+
+const NOT_READY_BODY = JSON.stringify({
+  error: 'not_ready',
+  message: 'no gateway worker is ready yet (they are starting, or waiting for Redis at REDIS_URL); retry shortly',
+});
+const NOT_READY = [
+  'HTTP/1.1 503 Service Unavailable',
+  'Content-Type: application/json; charset=utf-8',
+  'Retry-After: 5',
+  'Connection: close',
+  `Content-Length: ${Buffer.byteLength(NOT_READY_BODY)}`,
+  '',
+  NOT_READY_BODY,
+].join('\r\n');
+
+export class SharedSocketAcceptor {
+  /** This worker's copies of the listening socket (see ACCEPTORS_PER_WORKER). */
+  private readonly acceptors: net.Server[] = [];
+  private server: http.Server | null = null;
+  /** Connections accepted before the HTTP app was up, each with its deadline. */
+  private readonly held = new Map<net.Socket, NodeJS.Timeout>();
+  private open = 0;
+  private reportQueued = false;
+  private stopped = false;
+
+  /** Starts listening for the primary's messages: call before anything slow (Redis, engines). */
+  constructor(private readonly logger: Logger) {
+    process.on('message', (message: { type?: string }, handle?: unknown) => {
+      if (message?.type === LISTEN && handle) this.listen(handle);
+      else if (message?.type === PAUSE) this.pause();
+    });
+    // The first report tells the primary this worker can take the socket.
+    this.report();
+  }
+
+  /** The HTTP app is up: held connections go to it, and so does every new one. */
+  serve(server: http.Server): void {
+    this.server = server;
+    for (const [socket, deadline] of this.held) {
+      clearTimeout(deadline);
+      this.handOver(socket);
+    }
+    this.held.clear();
+    process.send?.({ type: READY });
+  }
+
+  /** Stops accepting (the other workers take the new connections); held ones get a 503. */
+  close(): void {
+    this.stopped = true;
+    this.pause();
+    for (const [socket, deadline] of this.held) {
+      clearTimeout(deadline);
+      this.refuse(socket);
+    }
+    this.held.clear();
+  }
+
+  private listen(handle: unknown): void {
+    if (this.acceptors.length >= ACCEPTORS_PER_WORKER || this.stopped) {
+      // A copy this worker does not need (told twice, or stopping): only this descriptor closes.
+      (handle as { close(): void }).close();
+      return;
+    }
+    const acceptor = net.createServer({ pauseOnConnect: true }, (socket) => this.take(socket));
+    acceptor.on('error', (err) => this.logger.error('shared listening socket failed', { error: err.message }));
+    acceptor.listen(handle as net.Server, ACCEPT_BACKLOG);
+    this.acceptors.push(acceptor);
+  }
+
+  /** Closes this worker's copies only: the socket stays open in the primary and the other workers. */
+  private pause(): void {
+    for (const acceptor of this.acceptors.splice(0)) acceptor.close();
+  }
+
+  private take(socket: net.Socket): void {
+    this.open++;
+    socket.once('close', () => {
+      this.open--;
+      this.report();
+    });
+    this.report();
+    if (this.server) this.handOver(socket);
+    else this.hold(socket);
+  }
+
+  private handOver(socket: net.Socket): void {
+    this.server!.emit('connection', socket);
+    socket.resume();
+  }
+
+  // A player kept waiting with no answer would hang until its own timeout: after a while it gets
+  // a 503 with Retry-After, which players and IPTV managers retry.
+  private hold(socket: net.Socket): void {
+    const deadline = setTimeout(() => {
+      if (!this.held.delete(socket)) return;
+      this.logger.warn('worker not ready: answered 503', { waited_ms: NOT_READY_WAIT_MS });
+      this.refuse(socket);
+    }, NOT_READY_WAIT_MS);
+    deadline.unref();
+    this.held.set(socket, deadline);
+  }
+
+  private refuse(socket: net.Socket): void {
+    // Read (and drop) the request so that closing sends FIN, not a reset.
+    socket.on('error', () => {});
+    socket.resume();
+    socket.end(NOT_READY);
+  }
+
+  /**
+   * The open-connection count, at most once per REPORT_EVERY_MS however many connections came and
+   * went: in a kick-off, a message per event-loop turn cost the worker and the primary more than
+   * the balance needs.
+   */
+  private report(): void {
+    if (this.reportQueued) return;
+    this.reportQueued = true;
+    setTimeout(() => {
+      this.reportQueued = false;
+      const load: LoadMessage = { type: LOAD, connections: this.open };
+      if (process.connected) process.send?.(load);
+    }, REPORT_EVERY_MS).unref();
+  }
+}
