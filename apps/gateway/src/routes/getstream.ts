@@ -5,7 +5,6 @@ import { parseStreamId } from '@acestream-proxy/keys';
 import type { Request, RequestHandler, Response } from 'express';
 import type { GatewayContext } from '../context.js';
 import { RedisUnavailableError, sendError, toHttpError } from '../errors.js';
-import { LiveBody } from '../live-body.js';
 
 /** Headers for a live MPEG-TS body: no length, no ranges, never cached. */
 function setStreamHeaders(res: Response): void {
@@ -63,7 +62,7 @@ export function getStream(ctx: GatewayContext): RequestHandler {
           workerId: ctx.workerId,
           connectedAt: Date.now(),
         },
-        new LiveBody(res),
+        res,
       );
       const leave = () => {
         membership.leave().catch((err) => log.warn('client leave failed', { ...meta, error: (err as Error).message }));
