@@ -22,7 +22,8 @@ const server = http.createServer((_req, res) => {
   clients.add(res);
   res.on('close', () => clients.delete(res));
 });
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+// The same accept queue as the gateway's, so a storm is not dropped and retried a second later.
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', 4096, () => {
   process.stdout.write(`${JSON.stringify({ event: 'listening', port: server.address().port })}\n`);
 });
 process.once('SIGTERM', () => process.exit(0));

@@ -54,6 +54,7 @@ class Crowd {
     return {
       players: parts.flatMap((p) => p.players.map((player) => ({ ...player, reportedAt: p.at }))),
       readers: parts.map((p) => p.marks),
+      lags: parts.map((p) => p.lagMs),
     };
   }
 
@@ -154,6 +155,8 @@ async function storm(url, { clients, spreadMs, readers, bitrate, pids }) {
     slowest_player_mb_per_s: Math.min(...win.perPlayer) / 2 ** 20,
     server_cpu_s_per_gb: cpuS / (win.total / 2 ** 30),
     load_generator_cpu_pct: readerCpu(report.readers, 'w0', 'w1'),
+    // A reader that lags stamps first bytes late: this much of a TTFB is the load generator's.
+    load_generator_lag_p99_ms: late.lags.map((l) => Math.round(l.p99)).join('/'),
   };
   await crowd.close();
   await anchor.close();
