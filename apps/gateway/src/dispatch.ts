@@ -19,6 +19,15 @@ export const LOAD = 'acestream-proxy:load';
 /** Worker → primary: its HTTP app is up (before, it holds the connections it accepts). */
 export const READY = 'acestream-proxy:ready';
 
+/** Worker → primary: listening on its copy failed (EADDRINUSE shows here, not at the bind). */
+export const LISTEN_FAILED = 'acestream-proxy:listen-failed';
+
+export interface ListenFailedMessage {
+  type: typeof LISTEN_FAILED;
+  code?: string;
+  message: string;
+}
+
 export interface LoadMessage {
   type: typeof LOAD;
   connections: number;
@@ -70,6 +79,12 @@ export async function bindSharedSocket(
   if (typeof handle === 'number') throw errnoError(handle, 'bind');
   const name: { port?: number } = {};
   handle.getsockname(name);
+  // libuv keeps a bind's EADDRINUSE for the listen, which happens in the workers, on a copy that
+  // does not carry the error (it would listen on a random port): an unbound socket tells it here.
+  if (config.port !== 0 && name.port !== config.port) {
+    handle.close();
+    throw Object.assign(new Error(`bind EADDRINUSE ${address}:${config.port}`), { code: 'EADDRINUSE', syscall: 'bind' });
+  }
   return { handle, port: name.port ?? config.port };
 }
 
