@@ -112,7 +112,7 @@ async function anchorOn(url) {
  * One storm on `url`: `clients` players within `spreadMs`, the window from 2 s to 10 s after the
  * first connect; `pids` are the server's processes whose CPU counts.
  */
-async function storm(url, { clients, spreadMs, readers, bitrate, pids }) {
+async function storm(url, { clients, spreadMs, readers, bitrate, pids, metricsUrl }) {
   const anchor = await anchorOn(url);
   const crowd = await Crowd.start(readers);
   const t0 = epoch() + 500;
@@ -121,6 +121,8 @@ async function storm(url, { clients, spreadMs, readers, bitrate, pids }) {
   crowd.mark('w0', t0 + 2000);
   crowd.mark('w1', t0 + 10_000);
   const cpuS = await cpuBetween(pids, t0 + 2000, t0 + 10_000);
+  // How the storm was shared out over the workers, at the window's end.
+  const split = metricsUrl ? await perWorker(metricsUrl, ['acestream_proxy_clients', 'acestream_proxy_client_skips_total']) : {};
   await sleep(300);
   const report = await crowd.report();
   // Time to first byte and picture of players the window left waiting: up to 30 s after the storm.
@@ -155,6 +157,9 @@ async function storm(url, { clients, spreadMs, readers, bitrate, pids }) {
     slowest_player_mb_per_s: Math.min(...win.perPlayer) / 2 ** 20,
     server_cpu_s_per_gb: cpuS / (win.total / 2 ** 30),
     load_generator_cpu_pct: readerCpu(report.readers, 'w0', 'w1'),
+    ...(metricsUrl
+      ? { players_per_worker: split.acestream_proxy_clients, jumps_per_worker: split.acestream_proxy_client_skips_total }
+      : {}),
     // A reader that lags stamps first bytes late: this much of a TTFB is the load generator's.
     load_generator_lag_p99_ms: late.lags.map((l) => Math.round(l.p99)).join('/'),
   };
@@ -172,7 +177,14 @@ export async function kickoff({ clients, bitrate, workers, readers }) {
   await base.stop();
   const stack = await startStack({ bitrate, workers });
   const pids = [stack.primaryPid, ...children(stack.primaryPid)];
-  const o = await storm(stack.streamUrl(id(14)), { clients, spreadMs: 1000, readers, bitrate, pids });
+  const o = await storm(stack.streamUrl(id(14)), {
+    clients,
+    spreadMs: 1000,
+    readers,
+    bitrate,
+    pids,
+    metricsUrl: stack.gateway.url,
+  });
   const skips = await counter(stack.gateway.url, 'acestream_proxy_client_skips_total');
   await stack.stop();
   return {
@@ -280,6 +292,17 @@ async function counter(url, name) {
   let total = 0;
   for (const line of text.split('\n')) if (line.startsWith(name)) total += Number(line.split(' ').pop());
   return total;
+}
+
+/** Each named metric's per-worker values, joined by '/'. */
+async function perWorker(url, names) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = Object.fromEntries(names.map((n) => [n, []]));
+  for (const line of text.split('\n')) {
+    const name = line.split('{')[0];
+    if (name in out && line.includes('worker=')) out[name].push(Number(line.split(' ').pop()));
+  }
+  return Object.fromEntries(Object.entries(out).map(([n, v]) => [n, v.join('/')]));
 }
 
 async function loadAverage() {

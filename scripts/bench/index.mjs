@@ -21,7 +21,7 @@ const { values } = parseArgs({
     streams: { type: 'string' },
     kills: { type: 'string' },
     every: { type: 'string' },
-    readers: { type: 'string', default: '2' },
+    readers: { type: 'string', default: '4' },
     joins: { type: 'string' },
     runs: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
