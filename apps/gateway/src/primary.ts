@@ -1,5 +1,5 @@
-// The node:cluster primary: binds the listening socket the workers accept from, forks workers, restarts crashed ones with
-// backoff, announces deaths.
+// The node:cluster primary: binds the listening socket the workers accept from, forks workers,
+// restarts crashed ones with backoff, announces deaths.
 
 import cluster, { type Worker } from 'node:cluster';
 import { hostname } from 'node:os';
