@@ -158,7 +158,10 @@ async function storm(url, { clients, spreadMs, readers, bitrate, pids, metricsUr
     server_cpu_s_per_gb: cpuS / (win.total / 2 ** 30),
     load_generator_cpu_pct: readerCpu(report.readers, 'w0', 'w1'),
     ...(metricsUrl
-      ? { players_per_worker: split.acestream_proxy_clients, jumps_per_worker: split.acestream_proxy_client_skips_total }
+      ? {
+          players_per_worker: split.acestream_proxy_clients.join('/'),
+          jumps_per_worker: split.acestream_proxy_client_skips_total.join('/'),
+        }
       : {}),
     // A reader that lags stamps first bytes late: this much of a TTFB is the load generator's.
     load_generator_lag_p99_ms: late.lags.map((l) => Math.round(l.p99)).join('/'),
@@ -185,13 +188,13 @@ export async function kickoff({ clients, bitrate, workers, readers }) {
     pids,
     metricsUrl: stack.gateway.url,
   });
-  const skips = await counter(stack.gateway.url, 'acestream_proxy_client_skips_total');
+  const skips = (await perWorker(stack.gateway.url, ['acestream_proxy_client_skips_total'])).acestream_proxy_client_skips_total;
   await stack.stop();
   return {
     scenario: 'kickoff',
     clients,
     ...o,
-    live_edge_jumps: skips,
+    live_edge_jumps: skips.reduce((a, b) => a + b, 0),
     window_vs_baseline: o.window_mb_per_s / b.window_mb_per_s,
     ttfb_p99_vs_baseline: o.ttfb_p99_ms / b.ttfb_p99_ms,
     ...flat('baseline_', b),
@@ -287,14 +290,7 @@ export async function cpu({ clients, seconds, bitrate, workers, readers }) {
   };
 }
 
-async function counter(url, name) {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name)) total += Number(line.split(' ').pop());
-  return total;
-}
-
-/** Each named metric's per-worker values, joined by '/'. */
+/** Each named metric's values, one per worker (the per-worker lines of a /metrics scrape). */
 async function perWorker(url, names) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const out = Object.fromEntries(names.map((n) => [n, []]));
@@ -302,7 +298,7 @@ async function perWorker(url, names) {
     const name = line.split('{')[0];
     if (name in out && line.includes('worker=')) out[name].push(Number(line.split(' ').pop()));
   }
-  return Object.fromEntries(Object.entries(out).map(([n, v]) => [n, v.join('/')]));
+  return out;
 }
 
 async function loadAverage() {

@@ -5,17 +5,7 @@
 import type http from 'node:http';
 import net from 'node:net';
 import type { Logger } from '@acestream-proxy/stream';
-import {
-  ACCEPT_BACKLOG,
-  ACCEPTORS_PER_WORKER,
-  LISTEN,
-  LISTEN_FAILED,
-  type ListenFailedMessage,
-  LOAD,
-  type LoadMessage,
-  PAUSE,
-  READY,
-} from './dispatch.js';
+import { ACCEPT_BACKLOG, ACCEPTORS_PER_WORKER, LISTEN, LOAD, type LoadMessage, PAUSE, READY } from './dispatch.js';
 
 /** Longest delay of a connection-count report to the primary. */
 const REPORT_EVERY_MS = 20;
@@ -86,12 +76,8 @@ export class SharedSocketAcceptor {
       return;
     }
     const acceptor = net.createServer({ pauseOnConnect: true }, (socket) => this.take(socket));
-    // The primary's bind leaves EADDRINUSE to the first listen: the primary says so and exits.
-    acceptor.on('error', (err: NodeJS.ErrnoException) => {
-      const failed: ListenFailedMessage = { type: LISTEN_FAILED, code: err.code, message: err.message };
-      if (process.connected) process.send?.(failed);
-      else this.logger.error('shared listening socket failed', { error: err.message });
-    });
+    // A failed accept (the socket is bound and checked by the primary): the others go on.
+    acceptor.on('error', (err) => this.logger.error('accepting a connection failed', { error: err.message }));
     acceptor.listen(handle as net.Server, ACCEPT_BACKLOG);
     this.acceptors.push(acceptor);
   }

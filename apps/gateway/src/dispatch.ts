@@ -14,19 +14,10 @@ import type { ProxyConfig } from '@acestream-proxy/config';
 export const LISTEN = 'acestream-proxy:listen';
 /** Primary → worker: close your copy, you have more than your share of connections. */
 export const PAUSE = 'acestream-proxy:pause';
-/** Worker → primary: its open connections, sent when the number changes (once per tick at most). */
+/** Worker → primary: its open connections, sent when the number changes (every 20 ms at most). */
 export const LOAD = 'acestream-proxy:load';
 /** Worker → primary: its HTTP app is up (before, it holds the connections it accepts). */
 export const READY = 'acestream-proxy:ready';
-
-/** Worker → primary: listening on its copy failed (EADDRINUSE shows here, not at the bind). */
-export const LISTEN_FAILED = 'acestream-proxy:listen-failed';
-
-export interface ListenFailedMessage {
-  type: typeof LISTEN_FAILED;
-  code?: string;
-  message: string;
-}
 
 export interface LoadMessage {
   type: typeof LOAD;
@@ -36,7 +27,7 @@ export interface LoadMessage {
 /**
  * Copies of the listening socket each worker accepts from. Node 20's libuv accepts one connection
  * per listening descriptor per turn of the event loop, and a worker writing to a thousand players
- * turns its loop a hundred or two times a second: with one copy a kick-off waited seconds in the
+ * turns its loop only tens to a couple of hundred times a second: with one copy a kick-off waited seconds in the
  * kernel's accept queue (measured: ~300 accepts/s per worker with the queue at 1,600). Each copy
  * is its own descriptor, polled on its own, so a turn takes up to this many.
  */

@@ -14,8 +14,6 @@ import {
   AcceptBalancer,
   bindSharedSocket,
   LISTEN,
-  LISTEN_FAILED,
-  type ListenFailedMessage,
   LOAD,
   type LoadMessage,
   PAUSE,
@@ -65,11 +63,6 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
     worker.on('message', (message: { type?: string }) => {
       if (message?.type === LOAD) balancer.report(worker, (message as LoadMessage).connections);
       else if (message?.type === READY) onReady(worker);
-      else if (message?.type === LISTEN_FAILED) {
-        const { code, message: text } = message as ListenFailedMessage;
-        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
-        exitOnListenError(Object.assign(new Error(text), { code }), config);
-      }
     });
     worker.on('disconnect', () => balancer.remove(worker));
   };
