@@ -37,10 +37,12 @@ describe('an engine that hangs mid-stream', () => {
     // Idle engines: the stream went to the first one listed.
     expect((await simSessions(frozen)).active).toBe(1);
 
-    // engine-sim stamps each probe packet with its send time: data sent after the freeze can
-    // only come from the next engine.
-    const frozenAt = Date.now();
+    // engine-sim stamps each probe packet with its send time: data stamped after the freeze
+    // can only come from the next engine. The freeze takes effect before /sim/hang answers, so
+    // the clock is read after the answer (read before it, a packet the frozen engine stamped
+    // while the request was on its way counted as moved).
     await hang(frozen.url, true);
+    const frozenAt = Date.now();
     const arrivals = players.map((p) =>
       firstProbeSentAfter(p, frozenAt, "the next engine's data", (NO_DATA_TIMEOUT_S + 15) * 1000),
     );
