@@ -204,11 +204,16 @@ export async function kickoff({ clients, bitrate, workers, readers }) {
 
 /** Joins per second into a running channel: `joins` players at once, from the first connect to the last first byte. */
 export async function joins({ joins: count, bitrate, workers, readers }) {
-  const rate = async (url) => {
+  const rate = async (url, pids, metricsUrl) => {
     const anchor = await anchorOn(url);
     const crowd = await Crowd.start(readers);
     const t0 = epoch() + 300;
     crowd.open(url, count, { startAt: t0, spreadMs: 0, firstFrame: false });
+    const readerPids = crowd.procs.map((p) => p.pid);
+    await sleep(t0 - epoch());
+    // Whose CPU the joins took: the proxy's processes, and the load generator's.
+    const cpuAt = () => [pids, readerPids].map((list) => list.reduce((sum, pid) => sum + (sample(pid)?.cpuS ?? 0), 0));
+    const cpu0 = cpuAt();
     let report;
     const deadline = t0 + 30_000;
     do {
@@ -221,6 +226,8 @@ export async function joins({ joins: count, bitrate, workers, readers }) {
     const answered = report.players.filter((p) => p.ttfbMs !== null && !Number.isNaN(p.ttfbMs));
     const first = Math.min(...report.players.map((p) => p.openedAt));
     const last = Math.max(...answered.map((p) => p.openedAt + p.ttfbMs));
+    const [proxyCpuS, readersCpuS] = cpuAt().map((cpuS, i) => cpuS - cpu0[i]);
+    const split = metricsUrl ? await perWorker(metricsUrl, ['acestream_proxy_clients']) : {};
     await crowd.close();
     await anchor.close();
     return {
@@ -230,13 +237,17 @@ export async function joins({ joins: count, bitrate, workers, readers }) {
         answered.map((p) => p.ttfbMs),
         99,
       ),
+      // CPU from the storm until every player was answered (and up to one report interval after).
+      proxy_cpu_ms_per_join: (proxyCpuS * 1000) / answered.length,
+      load_generator_cpu_ms_per_join: (readersCpuS * 1000) / answered.length,
+      ...(metricsUrl && { players_per_worker: split.acestream_proxy_clients.join('/') }),
     };
   };
   const base = await startBaselineStack({ bitrate });
-  const b = await rate(base.url);
+  const b = await rate(base.url, [base.baseline.proc.pid]);
   await base.stop();
   const stack = await startStack({ bitrate, workers });
-  const o = await rate(stack.streamUrl(id(15)));
+  const o = await rate(stack.streamUrl(id(15)), [stack.primaryPid, ...children(stack.primaryPid)], stack.gateway.url);
   await stack.stop();
   return {
     scenario: 'joins',

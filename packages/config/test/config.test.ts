@@ -119,4 +119,32 @@ describe('createLogger', () => {
       client_id: 'c1',
     });
   });
+
+  it('skips a level that is off before building its line, and children keep their fields', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    let read = 0;
+    const meta = {
+      get client_id() {
+        read++;
+        return 'c1';
+      },
+    };
+    const quiet = createLogger({ level: 'info', format: 'json', workerId: 'host:1', stream });
+    quiet.child({ stream_id: 'abc' }).debug('client connected', meta);
+    quiet.debug('client connected', meta);
+    expect(read).toBe(0);
+
+    const verbose = createLogger({ level: 'debug', format: 'json', workerId: 'host:2', stream });
+    verbose.child({ stream_id: 'abc' }).debug('client connected', meta);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 'debug', worker_id: 'host:2', stream_id: 'abc', client_id: 'c1' }),
+    ]);
+  });
 });
