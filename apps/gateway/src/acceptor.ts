@@ -43,8 +43,8 @@ export class SharedSocketAcceptor {
       if (message?.type === LISTEN && handle) this.listen(handle);
       else if (message?.type === PAUSE) this.pause();
     });
-    // The first report tells the primary this worker can take the socket.
-    this.report();
+    // The first report tells the primary this worker can take the socket: sent now, before READY.
+    this.sendReport();
   }
 
   /** The HTTP app is up: held connections go to it, and so does every new one. */
@@ -132,8 +132,12 @@ export class SharedSocketAcceptor {
     this.reportQueued = true;
     setTimeout(() => {
       this.reportQueued = false;
-      const load: LoadMessage = { type: LOAD, connections: this.open };
-      if (process.connected) process.send?.(load);
+      this.sendReport();
     }, REPORT_EVERY_MS).unref();
+  }
+
+  private sendReport(): void {
+    const load: LoadMessage = { type: LOAD, connections: this.open };
+    if (process.connected) process.send?.(load);
   }
 }

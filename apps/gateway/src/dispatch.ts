@@ -111,10 +111,15 @@ export class AcceptBalancer<W> {
     this.rebalance();
   }
 
+  /**
+   * Its HTTP app is up. This may come before its first report: a worker whose set-up took less
+   * than a report's delay was otherwise never let accept (all of a storm went to the other one).
+   */
   ready(worker: W): void {
     const entry = this.workers.get(worker);
-    if (!entry || entry.ready) return;
-    entry.ready = true;
+    if (entry?.ready) return;
+    if (entry) entry.ready = true;
+    else this.workers.set(worker, { load: 0, ready: true });
     this.rebalance();
   }
 

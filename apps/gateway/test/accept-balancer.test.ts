@@ -14,11 +14,24 @@ describe('the accept balancer', () => {
     const { b, told } = balancer();
     b.report('a', 0);
     b.report('b', 3);
-    // Not ready yet: b accepts despite its load (its connections get a 503 if it never gets ready).
+    // None ready: both may accept, the least loaded first (a worker that never gets ready
+    // answers what it holds with a 503).
     expect(told).toEqual(['a:listen']);
     expect(b.isAccepting('b')).toBe(false);
     b.report('b', 0);
     expect(b.isAccepting('b')).toBe(true);
+  });
+
+  it('takes a worker that says it is ready before its first report', () => {
+    const { b } = balancer();
+    b.report('a', 0);
+    b.ready('a');
+    b.report('a', 1);
+    b.ready('quick');
+    expect(b.isAccepting('quick')).toBe(true);
+    expect(b.isAccepting('a')).toBe(false);
+    b.report('quick', 0);
+    expect(b.isAccepting('quick')).toBe(true);
   });
 
   it('sends new players to a restarted worker until it has as many as the others', () => {
