@@ -96,15 +96,21 @@ describe('loadConfig', () => {
   });
 });
 
+/** A stream that keeps what a logger writes, a line per entry. */
+function collectLines(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
 describe('createLogger', () => {
   it('writes JSON lines with the worker id and a child stream id', async () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
+    const { lines, stream } = collectLines();
     const logger = createLogger({ level: 'info', format: 'json', workerId: 'host:42', stream });
     logger.child({ stream_id: 'abc' }).info('client connected', { client_id: 'c1' });
     logger.debug('not shown');
@@ -121,13 +127,7 @@ describe('createLogger', () => {
   });
 
   it('skips a level that is off before building its line, and children keep their fields', async () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
+    const { lines, stream } = collectLines();
     let read = 0;
     const meta = {
       get client_id() {
