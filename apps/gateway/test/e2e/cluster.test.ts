@@ -312,12 +312,17 @@ describe('after a worker restarts', () => {
         },
         { what: 'the restarted worker to answer', timeoutMs: 15_000 },
       );
-      // The TVs of the dead worker reconnect: all of them land on the restarted worker.
-      const again = await openPlayers(gateway, 4 - survivors, id);
+      // The TVs of the dead worker reconnect: they land on the restarted worker until it has as
+      // many as the owner (a tie may go either way). Workers report their counts every 20 ms, so
+      // players opened back to back can split unevenly at first (1 and 3): the restarted worker
+      // then gets at least the owner's count, all of them when the owner had as many.
+      const reconnecting = 4 - survivors;
+      const again = await openPlayers(gateway, reconnecting, id);
       await Promise.all(again.map((p) => p.waitForBytes(50_000)));
       await waitFor(async () => (await workersOfPlayers()).length === 4, { what: 'four player records' });
       const after = await workersOfPlayers();
-      expect(after.filter((w) => w === restarted)).toHaveLength(4 - survivors);
+      const onRestarted = after.filter((w) => w === restarted).length;
+      expect(onRestarted).toBeGreaterThanOrEqual(Math.min(reconnecting, survivors));
       for (const p of [...first, ...again]) p.close();
     } finally {
       await stack.stop();
