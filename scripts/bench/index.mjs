@@ -3,6 +3,7 @@
 //        --kills N --every S --workers W --readers R (load-generator processes of the crowd scenarios)
 //        --joins N --runs N (repeat each scenario; the table shows medians, the JSON every run)
 //        --quick (tiny sizes, for a smoke run)
+//        --env KEY=VALUE (repeatable: a knob for the gateway under test, e.g. --env PROXY_JOIN_BACKLOG_BUDGET_MB=8)
 //        --cluster: many and failover on a local Redis Cluster beside one Redis server (bench/cluster.mjs)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -27,8 +28,20 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
     ttl: { type: 'string' },
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
+const gatewayEnv = {};
+for (const pair of values.env) {
+  const at = pair.indexOf('=');
+  if (at <= 0) {
+    console.error(`--env ${pair}: expected KEY=VALUE`);
+    process.exit(2);
+  }
+  gatewayEnv[pair.slice(0, at)] = pair.slice(at + 1);
+}
+// Read by startStack (stack.mjs) in every scenario.
+process.env.BENCH_GATEWAY_ENV = JSON.stringify(gatewayEnv);
 const quick = values.quick;
 const num = (v, full, small) => Number(v ?? (quick ? small : full));
 const workers = Number(values.workers);
@@ -142,6 +155,6 @@ for (const r of results) {
 }
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), quick, workers, results }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), quick, workers, env: gatewayEnv, results }, null, 2)}\n`);
 console.log(`\nwritten ${file}`);
 process.exit(0);

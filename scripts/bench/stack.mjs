@@ -19,6 +19,11 @@ export async function stopAll() {
   await Promise.allSettled([...running].map((stack) => stack.stop()));
 }
 
+/** `pnpm bench --env KEY=VALUE`: knobs under test, which win over a scenario's own. */
+export function knobsUnderTest() {
+  return JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}');
+}
+
 export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, simEnv = {} } = {}) {
   const redis = await startPrivateRedis();
   const sim = await startNodeProcess('apps/engine-sim/dist/main.js', { env: { BITRATE: String(bitrate), ...simEnv } }).catch(
@@ -35,6 +40,7 @@ export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, s
       ENGINE_MAX_STREAMS: '1000',
       LOG_LEVEL: 'warn',
       ...env,
+      ...knobsUnderTest(),
     },
     // BENCH_CPU_PROF=<dir>: every gateway process (primary and workers) writes a V8 CPU profile there on exit.
     execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],

@@ -247,8 +247,8 @@ export const KNOBS = {
   },
   joinBacklogBudgetMb: {
     env: 'PROXY_JOIN_BACKLOG_BUDGET_MB',
-    doc: 'Backlog a worker may owe its joining players at once, MB; past it a joiner starts at the newest picture (a flash crowd costs bounded memory and never stalls the players already watching)',
-    default: '32',
+    doc: 'Backlog a worker may owe its joining players of a stream at once, MB; past it a joiner starts at the newest picture (a flash crowd costs bounded memory, starts faster and never stalls the players already watching); a joiner when nothing is owed always gets its full backlog',
+    default: '4',
     check: decimal(0, { unit: 'of megabytes' }),
   },
 } satisfies Record<Exclude<keyof ProxyConfig, 'ghostTimeoutMs' | 'redisMode'>, Knob>;

@@ -23,9 +23,13 @@ export class BacklogLedger {
     return this.owed;
   }
 
-  /** Whether a backlog of `bytes` more fits in the budget. */
+  /**
+   * Whether a backlog of `bytes` more fits in the budget. A joiner when nothing is owed always
+   * fits: one player at a time gets its full backlog whatever the stream's bitrate, however small
+   * the budget.
+   */
   fits(bytes: number): boolean {
-    return this.budget === undefined || this.owed + bytes <= this.budget;
+    return this.budget === undefined || this.owed === 0 || this.owed + bytes <= this.budget;
   }
 
   /** A joiner starting at byte `from` is owed everything up to the live edge `to`. */

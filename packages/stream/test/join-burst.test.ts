@@ -116,6 +116,21 @@ describe('join burst budget', () => {
     expect(stats.joinsTrimmed).toBe(2);
   });
 
+  it('gives a joiner the full backlog when nothing is owed, even over the budget', async () => {
+    const stats = new WorkerStats();
+    // 2 chunks of budget, 6 owed by a joiner from the picture at 2: alone, it gets them all.
+    await channel({ joinBacklogBudget: 2 * CHUNK }, stats);
+    const alone = new Player({ stalled: true });
+    fanout!.add('alone', alone);
+    expect(alone.tags()).toEqual([2]);
+    expect(stats.joinsTrimmed).toBe(0);
+    // One at the same moment is over it: the newest picture does not fit either, it waits.
+    const next = new Player({ stalled: true });
+    fanout!.add('next', next);
+    expect(next.tags()).toEqual([]);
+    expect(stats.joinsTrimmed).toBe(1);
+  });
+
   it('forgets what a joiner that leaves was owed', async () => {
     const stats = new WorkerStats();
     await channel({ joinBacklogBudget: 7 * CHUNK }, stats);
