@@ -227,7 +227,7 @@ export async function joins({ joins: count, bitrate, workers, readers }) {
     const first = Math.min(...report.players.map((p) => p.openedAt));
     const last = Math.max(...answered.map((p) => p.openedAt + p.ttfbMs));
     const [proxyCpuS, readersCpuS] = cpuAt().map((cpuS, i) => cpuS - cpu0[i]);
-    const split = metricsUrl ? await perWorker(metricsUrl, ['acestream_proxy_clients']) : {};
+    const split = metricsUrl ? await playersPerWorker(metricsUrl, answered.length + 1) : null;
     await crowd.close();
     await anchor.close();
     return {
@@ -240,7 +240,7 @@ export async function joins({ joins: count, bitrate, workers, readers }) {
       // CPU from the storm until every player was answered (and up to one report interval after).
       proxy_cpu_ms_per_join: (proxyCpuS * 1000) / answered.length,
       load_generator_cpu_ms_per_join: (readersCpuS * 1000) / answered.length,
-      ...(metricsUrl && { players_per_worker: split.acestream_proxy_clients.join('/') }),
+      ...(split && { players_per_worker: split }),
     };
   };
   const base = await startBaselineStack({ bitrate });
@@ -310,6 +310,19 @@ async function perWorker(url, names) {
     if (name in out && line.includes('worker=')) out[name].push(Number(line.split(' ').pop()));
   }
   return out;
+}
+
+/**
+ * Players per worker once the workers' reports count them all (the anchor too): in Redis mode the
+ * other workers' figures in a scrape are up to one report interval (2 s) old. At most 5 s.
+ */
+async function playersPerWorker(url, players) {
+  const deadline = epoch() + 5000;
+  for (;;) {
+    const split = (await perWorker(url, ['acestream_proxy_clients'])).acestream_proxy_clients;
+    if (split.reduce((a, b) => a + b, 0) >= players || epoch() > deadline) return split.join('/');
+    await sleep(250);
+  }
 }
 
 async function loadAverage() {

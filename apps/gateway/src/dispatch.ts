@@ -27,9 +27,9 @@ export interface LoadMessage {
 /**
  * Copies of the listening socket each worker accepts from. Node 20's libuv accepts one connection
  * per listening descriptor per turn of the event loop, and a worker writing to a thousand players
- * turns its loop only tens to a couple of hundred times a second: with one copy a kick-off waited seconds in the
- * kernel's accept queue (measured: ~300 accepts/s per worker with the queue at 1,600). Each copy
- * is its own descriptor, polled on its own, so a turn takes up to this many.
+ * turns its loop only tens to a couple of hundred times a second: with one copy a kick-off waited
+ * seconds in the kernel's accept queue (measured: ~300 accepts/s per worker with the queue at
+ * 1,600). Each copy is its own descriptor, polled on its own, so a turn takes up to this many.
  */
 export const ACCEPTORS_PER_WORKER = 16;
 
