@@ -1,11 +1,23 @@
-// A cluster worker's side of the shared listening socket (see dispatch.ts): accepts from its copy
-// while the primary lets it, holds connections until its HTTP app is up, and tells the primary
-// how many connections it has open.
+// A cluster worker's side of the shared listening socket (see dispatch.ts): accepts from its copies
+// while the primary lets it, keeps spare copies to start again on, holds connections until its
+// HTTP app is up, and tells the primary how many connections it has open.
 
 import type http from 'node:http';
 import net from 'node:net';
 import type { Logger } from '@acestream-proxy/stream';
-import { ACCEPT_BACKLOG, ACCEPTORS_PER_WORKER, LISTEN, LOAD, type LoadMessage, PAUSE, READY } from './dispatch.js';
+import {
+  ACCEPT,
+  ACCEPT_BACKLOG,
+  ACCEPTORS_PER_WORKER,
+  LISTEN,
+  LOAD,
+  type LoadMessage,
+  PAUSE,
+  READY,
+  type SocketHandle,
+  WANT,
+  type WantMessage,
+} from './dispatch.js';
 
 /** Longest delay of a connection-count report to the primary. */
 const REPORT_EVERY_MS = 20;
@@ -28,8 +40,11 @@ const NOT_READY = [
 ].join('\r\n');
 
 export class SharedSocketAcceptor {
-  /** This worker's copies of the listening socket (see ACCEPTORS_PER_WORKER). */
+  /** The copies of the listening socket this worker accepts from (see ACCEPTORS_PER_WORKER). */
   private readonly acceptors: net.Server[] = [];
+  /** Copies held, not listened on: after a pause, the worker starts accepting again on these at once. */
+  private readonly spares: SocketHandle[] = [];
+  private accepting = false;
   private server: http.Server | null = null;
   /** Connections accepted before the HTTP app was up, each with its deadline. */
   private readonly held = new Map<net.Socket, NodeJS.Timeout>();
@@ -40,11 +55,13 @@ export class SharedSocketAcceptor {
   /** Starts listening for the primary's messages: call before anything slow (Redis, engines). */
   constructor(private readonly logger: Logger) {
     process.on('message', (message: { type?: string }, handle?: unknown) => {
-      if (message?.type === LISTEN && handle) this.listen(handle);
+      if (message?.type === LISTEN && handle) this.keep(handle as SocketHandle);
+      else if (message?.type === ACCEPT) this.resume();
       else if (message?.type === PAUSE) this.pause();
     });
     // The first report tells the primary this worker can take the socket: sent now, before READY.
     this.sendReport();
+    this.askForCopies();
   }
 
   /** The HTTP app is up: held connections go to it, and so does every new one. */
@@ -62,6 +79,8 @@ export class SharedSocketAcceptor {
   close(): void {
     this.stopped = true;
     this.pause();
+    for (const spare of this.spares.splice(0)) spare.close();
+    this.askForCopies();
     for (const [socket, deadline] of this.held) {
       clearTimeout(deadline);
       this.refuse(socket);
@@ -69,22 +88,48 @@ export class SharedSocketAcceptor {
     this.held.clear();
   }
 
-  private listen(handle: unknown): void {
-    if (this.acceptors.length >= ACCEPTORS_PER_WORKER || this.stopped) {
-      // A copy this worker does not need (told twice, or stopping): only this descriptor closes.
-      (handle as { close(): void }).close();
-      return;
-    }
+  /** Copies it wants to hold: one set to accept from while accepting, and a spare set for after a pause. */
+  private get copiesWanted(): number {
+    if (this.stopped) return 0;
+    return this.accepting ? 2 * ACCEPTORS_PER_WORKER : ACCEPTORS_PER_WORKER;
+  }
+
+  private askForCopies(): void {
+    const copies = Math.max(0, this.copiesWanted - this.acceptors.length - this.spares.length);
+    const want: WantMessage = { type: WANT, copies };
+    if (process.connected) process.send?.(want);
+  }
+
+  /** A copy from the primary: accepted from at once while accepting, else kept as a spare. */
+  private keep(handle: SocketHandle): void {
+    if (this.acceptors.length + this.spares.length >= this.copiesWanted) {
+      // One more than it wants (sent before its last WANT arrived, or stopping): only this descriptor closes.
+      handle.close();
+    } else if (this.accepting && this.acceptors.length < ACCEPTORS_PER_WORKER) this.listen(handle);
+    else this.spares.push(handle);
+  }
+
+  private resume(): void {
+    if (this.stopped || this.accepting) return;
+    this.accepting = true;
+    while (this.acceptors.length < ACCEPTORS_PER_WORKER && this.spares.length > 0) this.listen(this.spares.pop()!);
+    this.askForCopies();
+  }
+
+  private listen(handle: SocketHandle): void {
     const acceptor = net.createServer({ pauseOnConnect: true }, (socket) => this.take(socket));
     // A failed accept (the socket is bound and checked by the primary): the others go on.
     acceptor.on('error', (err) => this.logger.error('accepting a connection failed', { error: err.message }));
-    acceptor.listen(handle as net.Server, ACCEPT_BACKLOG);
+    acceptor.listen(handle, ACCEPT_BACKLOG);
     this.acceptors.push(acceptor);
   }
 
-  /** Closes this worker's copies only: the socket stays open in the primary and the other workers. */
+  /** Closes the copies it accepts from: the socket stays open in the primary and the other workers. */
   private pause(): void {
+    const wasAccepting = this.accepting;
+    this.accepting = false;
     for (const acceptor of this.acceptors.splice(0)) acceptor.close();
+    if (wasAccepting) this.askForCopies();
   }
 
   private take(socket: net.Socket): void {

@@ -1,21 +1,33 @@
 // Who accepts connections in a node:cluster gateway. The primary binds the listening socket and
-// gives each worker a copy; workers accept from it themselves, so a flash crowd costs no IPC per
-// connection (handing each connection over from the primary moved one socket per IPC round trip,
-// a few hundred a second). The primary still chooses which workers accept: a worker with more
-// open connections than the least loaded one closes its copy until the others catch up, so the
+// gives each worker copies of it; workers accept from them themselves, so a flash crowd costs no
+// IPC per connection (handing each connection over from the primary moved one socket per IPC round
+// trip, a few hundred a second). The primary still chooses which workers accept: a worker with more
+// open connections than the least loaded one stops accepting until the others catch up, so the
 // players of a crashed worker, reconnecting, fill its restarted replacement.
+//
+// Stopping means closing the copies it listens on (libuv cannot stop polling a listening socket
+// otherwise), and a copy comes back only over IPC, one per round trip (node waits for the
+// worker's acknowledgement of each handle before it sends anything else, a turn of a busy
+// worker's event loop). So a worker also holds copies it does not listen on, and starts again on
+// those at once; the primary refills them one at a time, so that a PAUSE or an ACCEPT never waits
+// behind a queue of copies (with 64 copies sent per start, a PAUSE arrived seconds late in a storm
+// and one worker took 60% of it).
 
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { ProxyConfig } from '@acestream-proxy/config';
 
-/** Primary → worker, with a copy of the listening socket: accept from it (sent ACCEPTORS_PER_WORKER times). */
+/** Primary → worker, with a copy of the listening socket: hold it (listen on it while accepting). */
 export const LISTEN = 'acestream-proxy:listen';
-/** Primary → worker: close your copy, you have more than your share of connections. */
+/** Primary → worker: start accepting, on the copies you hold. */
+export const ACCEPT = 'acestream-proxy:accept';
+/** Primary → worker: stop accepting (close the copies you listen on), you have more than your share. */
 export const PAUSE = 'acestream-proxy:pause';
 /** Worker → primary: its open connections, sent when the number changes (every 20 ms at most). */
 export const LOAD = 'acestream-proxy:load';
+/** Worker → primary: how many more copies of the socket it wants (the primary sends them one at a time). */
+export const WANT = 'acestream-proxy:want';
 /** Worker → primary: its HTTP app is up (before, it holds the connections it accepts). */
 export const READY = 'acestream-proxy:ready';
 
@@ -24,14 +36,22 @@ export interface LoadMessage {
   connections: number;
 }
 
+export interface WantMessage {
+  type: typeof WANT;
+  copies: number;
+}
+
 /**
- * Copies of the listening socket each worker accepts from. Node 20's libuv accepts one connection
- * per listening descriptor per turn of the event loop, and a worker writing to a thousand players
- * turns its loop only tens to a couple of hundred times a second: with one copy a kick-off waited
- * seconds in the kernel's accept queue (measured: ~300 accepts/s per worker with the queue at
- * 1,600). Each copy is its own descriptor, polled on its own, so a turn takes up to this many.
+ * Copies of the listening socket a worker accepts from (and as many more it holds to start again
+ * on). Node 20's libuv accepts one connection per listening descriptor per turn of the event loop,
+ * and a worker writing to a thousand players turns its loop only tens of times a second in a storm
+ * (a turn flushes every socket that became writable: 30–50 ms at 1,000 players × 8 Mbit/s). With
+ * one copy a kick-off waited seconds in the kernel's accept queue (~300 accepts/s per worker with
+ * the queue at 1,600); with 16 the first players of a 2,000 storm still waited 0.3 s in it. Each
+ * copy is its own descriptor, polled on its own, so a turn takes up to this many; each held copy
+ * costs a file descriptor of the worker's limit (`ulimit -n`), twice this many in all.
  */
-export const ACCEPTORS_PER_WORKER = 16;
+export const ACCEPTORS_PER_WORKER = 64;
 
 /**
  * A kick-off brings thousands of connections within a second: a deep accept queue (the kernel
@@ -46,6 +66,14 @@ export const ACCEPT_BACKLOG = 4096;
  * copies.
  */
 const MARGIN_SHARE = 0.1;
+
+/**
+ * A storm: the workers' connections grew by at least a turn's accepts (ACCEPTORS_PER_WORKER) within
+ * this window. A worker may then be that many ahead: it takes up to that many in one turn before
+ * its next report, and pausing it for that would halve the accepting while it lasts (measured: in
+ * a 2,000 storm the workers took turns pausing every few hundred ms).
+ */
+const STORM_WINDOW_MS = 200;
 
 /** The listening socket's handle, as node's cluster passes it between processes. */
 export type SocketHandle = object & { close(): void };
@@ -100,8 +128,13 @@ function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
 export class AcceptBalancer<W> {
   private readonly workers = new Map<W, { load: number; ready: boolean }>();
   private readonly accepting = new Set<W>();
+  /** All workers' connections at each report within STORM_WINDOW_MS, oldest first. */
+  private readonly totals: Array<{ at: number; total: number }> = [];
 
-  constructor(private readonly tell: (worker: W, accept: boolean) => void) {}
+  constructor(
+    private readonly tell: (worker: W, accept: boolean) => void,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** A worker's open connections (its first report says it is listening for our messages). */
   report(worker: W, connections: number): void {
@@ -138,7 +171,7 @@ export class AcceptBalancer<W> {
     const anyReady = [...this.workers.values()].some((w) => w.ready);
     const eligible = [...this.workers].filter(([, w]) => w.ready || !anyReady);
     const least = Math.min(...eligible.map(([, w]) => w.load));
-    const margin = Math.floor(least * MARGIN_SHARE);
+    const margin = Math.max(Math.floor(least * MARGIN_SHARE), this.stormSlack());
     const changes: Array<[W, boolean]> = [];
     for (const [worker, entry] of this.workers) {
       const limit = least + (this.accepting.has(worker) ? margin : Math.floor(margin / 2));
@@ -152,5 +185,15 @@ export class AcceptBalancer<W> {
       else this.accepting.delete(worker);
       this.tell(worker, accept);
     }
+  }
+
+  /** ACCEPTORS_PER_WORKER in a storm (see STORM_WINDOW_MS), else 0. */
+  private stormSlack(): number {
+    const at = this.now();
+    let total = 0;
+    for (const w of this.workers.values()) total += w.load;
+    this.totals.push({ at, total });
+    while (this.totals.length > 1 && this.totals[0]!.at < at - STORM_WINDOW_MS) this.totals.shift();
+    return total - this.totals[0]!.total >= ACCEPTORS_PER_WORKER ? ACCEPTORS_PER_WORKER : 0;
   }
 }

@@ -10,7 +10,7 @@ import { watchConnection } from '@acestream-proxy/redis';
 import type { Logger } from '@acestream-proxy/stream';
 import { redisConnector } from './backends/index.js';
 import {
-  ACCEPTORS_PER_WORKER,
+  ACCEPT,
   AcceptBalancer,
   bindSharedSocket,
   LISTEN,
@@ -18,6 +18,8 @@ import {
   type LoadMessage,
   PAUSE,
   READY,
+  WANT,
+  type WantMessage,
 } from './dispatch.js';
 import { exitOnListenError } from './listen-error.js';
 
@@ -53,18 +55,39 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
   const balancer = new AcceptBalancer<Worker>((worker, accept) => {
     if (!worker.isConnected()) return;
     // A send fails only when the worker is going away; its exit removes it from the balancer.
-    if (accept) for (let i = 0; i < ACCEPTORS_PER_WORKER; i++) worker.send({ type: LISTEN }, socket as never, () => {});
-    else worker.send({ type: PAUSE }, undefined, () => {});
+    worker.send({ type: accept ? ACCEPT : PAUSE }, undefined, () => {});
   });
+
+  // Copies of the socket each worker still wants, sent one at a time: node queues every message
+  // behind a handle until the worker acknowledges it, and an ACCEPT or a PAUSE must not wait
+  // behind a batch of copies (see dispatch.ts).
+  const copiesWanted = new Map<Worker, number>();
+  const sendingCopy = new Set<Worker>();
+  const sendCopies = (worker: Worker) => {
+    const wanted = copiesWanted.get(worker) ?? 0;
+    if (wanted <= 0 || sendingCopy.has(worker) || !worker.isConnected()) return;
+    copiesWanted.set(worker, wanted - 1);
+    sendingCopy.add(worker);
+    worker.send({ type: LISTEN }, socket as never, () => {
+      sendingCopy.delete(worker);
+      sendCopies(worker);
+    });
+  };
 
   const fork = () => {
     const worker = cluster.fork({ ACESTREAM_PROXY_SHARED_SOCKET: '1' });
     startedAt.set(worker, Date.now());
     worker.on('message', (message: { type?: string }) => {
       if (message?.type === LOAD) balancer.report(worker, (message as LoadMessage).connections);
-      else if (message?.type === READY) onReady(worker);
+      else if (message?.type === WANT) {
+        copiesWanted.set(worker, (message as WantMessage).copies);
+        sendCopies(worker);
+      } else if (message?.type === READY) onReady(worker);
     });
-    worker.on('disconnect', () => balancer.remove(worker));
+    worker.on('disconnect', () => {
+      balancer.remove(worker);
+      copiesWanted.delete(worker);
+    });
   };
 
   const onReady = (worker: Worker) => {

@@ -3,9 +3,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { AcceptBalancer } from '../src/dispatch.js';
 
-function balancer() {
+function balancer(now?: () => number) {
   const told: string[] = [];
-  const b = new AcceptBalancer<string>((worker, accept) => told.push(`${worker}:${accept ? 'listen' : 'pause'}`));
+  const b = new AcceptBalancer<string>((worker, accept) => told.push(`${worker}:${accept ? 'listen' : 'pause'}`), now);
   return { b, told };
 }
 
@@ -69,6 +69,30 @@ describe('the accept balancer', () => {
     b.report('b', 1050);
     expect(b.isAccepting('b')).toBe(true);
     expect(told.filter((t) => t.startsWith('b:'))).toEqual(['b:listen', 'b:pause', 'b:listen']);
+  });
+
+  it("lets a worker be a turn's accepts ahead while connections pour in, not while they trickle", () => {
+    let clock = 0;
+    const { b } = balancer(() => clock);
+    for (const w of ['a', 'b']) {
+      b.report(w, 0);
+      b.ready(w);
+    }
+    // A storm: 140 connections within 100 ms. 'a' is 60 ahead (10% of 'b' would allow 4).
+    clock = 50;
+    b.report('b', 40);
+    clock = 100;
+    b.report('a', 100);
+    expect(b.isAccepting('a')).toBe(true);
+    // More than a turn's accepts ahead: paused all the same.
+    b.report('a', 110);
+    expect(b.isAccepting('a')).toBe(false);
+    // The same lead a second later, with nobody arriving: least connections again.
+    clock = 2000;
+    b.report('a', 100);
+    expect(b.isAccepting('a')).toBe(false);
+    b.report('a', 42);
+    expect(b.isAccepting('a')).toBe(true);
   });
 
   it('lets the survivors take everything when a worker dies', () => {
