@@ -22,6 +22,17 @@ import {
 /** Longest delay of a connection-count report to the primary. */
 const REPORT_EVERY_MS = 20;
 
+/**
+ * Copies listened on while connections trickle in. Each connection wakes every descriptor
+ * listening on the socket, in every worker (a lone join took ~0.5 ms longer with all 64 of two
+ * workers listening); a turn that takes a connection on each of these means a queue, and the
+ * worker then listens on every copy it holds.
+ */
+const IDLE_ACCEPTORS = 4;
+
+/** A worker goes back to IDLE_ACCEPTORS after this long without a turn that took one on every copy. */
+const QUIET_MS = 5000;
+
 /** How long a connection accepted before the worker is ready waits for it before a 503. */
 const NOT_READY_WAIT_MS = 5000;
 
@@ -45,6 +56,11 @@ export class SharedSocketAcceptor {
   /** Copies held, not listened on: after a pause, the worker starts accepting again on these at once. */
   private readonly spares: SocketHandle[] = [];
   private accepting = false;
+  /** Listening on every copy (a queue was seen within QUIET_MS), else on IDLE_ACCEPTORS. */
+  private pouring = false;
+  private acceptedThisTurn = 0;
+  private lastQueueAt = 0;
+  private quietCheck: NodeJS.Timeout | null = null;
   private server: http.Server | null = null;
   /** Connections accepted before the HTTP app was up, each with its deadline. */
   private readonly held = new Map<net.Socket, NodeJS.Timeout>();
@@ -78,6 +94,7 @@ export class SharedSocketAcceptor {
   /** Stops accepting (the other workers take the new connections); held ones get a 503. */
   close(): void {
     this.stopped = true;
+    if (this.quietCheck) clearInterval(this.quietCheck);
     this.pause();
     for (const spare of this.spares.splice(0)) spare.close();
     this.askForCopies();
@@ -105,14 +122,47 @@ export class SharedSocketAcceptor {
     if (this.acceptors.length + this.spares.length >= this.copiesWanted) {
       // One more than it wants (sent before its last WANT arrived, or stopping): only this descriptor closes.
       handle.close();
-    } else if (this.accepting && this.acceptors.length < ACCEPTORS_PER_WORKER) this.listen(handle);
+    } else if (this.accepting && this.acceptors.length < this.listenTarget) this.listen(handle);
     else this.spares.push(handle);
   }
 
   private resume(): void {
     if (this.stopped || this.accepting) return;
     this.accepting = true;
-    while (this.acceptors.length < ACCEPTORS_PER_WORKER && this.spares.length > 0) this.listen(this.spares.pop()!);
+    this.listenOnSpares();
+    this.askForCopies();
+  }
+
+  private get listenTarget(): number {
+    return this.pouring ? ACCEPTORS_PER_WORKER : IDLE_ACCEPTORS;
+  }
+
+  private listenOnSpares(): void {
+    while (this.acceptors.length < this.listenTarget && this.spares.length > 0) this.listen(this.spares.pop()!);
+  }
+
+  /** After the turn's accepts: one on every copy means connections are queued, so listen on all. */
+  private afterTurn(): void {
+    const queued = this.acceptedThisTurn >= this.acceptors.length && this.acceptors.length > 0;
+    this.acceptedThisTurn = 0;
+    if (!queued) return;
+    this.lastQueueAt = performance.now();
+    if (this.pouring || !this.accepting) return;
+    this.pouring = true;
+    this.listenOnSpares();
+    this.logger.info('connections are queuing: accepting from every copy of the socket', { copies: this.acceptors.length });
+    this.quietCheck = setInterval(() => this.quietDown(), QUIET_MS / 5);
+    this.quietCheck.unref();
+  }
+
+  private quietDown(): void {
+    if (performance.now() - this.lastQueueAt < QUIET_MS) return;
+    this.pouring = false;
+    if (this.quietCheck) clearInterval(this.quietCheck);
+    this.quietCheck = null;
+    for (const acceptor of this.acceptors.splice(IDLE_ACCEPTORS)) acceptor.close();
+    this.logger.info('connections trickle again: accepting from a few copies of the socket', { copies: this.acceptors.length });
+    // What it closed comes back as spares.
     this.askForCopies();
   }
 
@@ -133,6 +183,7 @@ export class SharedSocketAcceptor {
   }
 
   private take(socket: net.Socket): void {
+    if (this.acceptedThisTurn++ === 0) setImmediate(() => this.afterTurn());
     this.open++;
     socket.once('close', () => {
       this.open--;

@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import {
   type Capture,
   capture,
@@ -160,6 +161,39 @@ describe('a two-worker gateway', () => {
       expect(bitsPerSecond).toBeGreaterThan(2_000_000 * 0.8);
     }
     for (const p of [paused!, ...others]) p.close();
+  });
+});
+
+describe('accepting from copies of the listening socket', () => {
+  let t: Stack;
+  // Info: the worker logs when it changes how many copies it listens on.
+  beforeAll(async () => {
+    t = await startStack({ label: 'cluster-accept', workers: 2, env: { LOG_LEVEL: 'info' } });
+  });
+  afterAll(() => t.stop());
+
+  it('listens on every copy of the socket while connections queue, and on a few again once they trickle', async () => {
+    const count = (text: string) => t.gateway.output.filter((line) => line.includes(text)).length;
+    const queuing = 'connections are queuing: accepting from every copy';
+    const trickling = 'connections trickle again';
+    const [queued0, trickled0] = [count(queuing), count(trickling)];
+    // A burst of raw connections opened in one go: more than a few copies take in one turn.
+    const port = Number(new URL(t.gateway.url).port);
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 400 },
+        () =>
+          new Promise<net.Socket>((resolve, reject) => {
+            const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+            socket.once('error', reject);
+          }),
+      ),
+    );
+    await waitFor(() => count(queuing) > queued0, { what: 'a worker to listen on every copy' });
+    for (const socket of sockets) socket.destroy();
+    await waitFor(() => count(trickling) > trickled0, { what: 'a worker back on a few copies', timeoutMs: 15_000 });
+    // Still accepting on those few.
+    expect((await fetch(`${t.gateway.url}/health`)).status).toBe(200);
   });
 });
 
