@@ -30,7 +30,7 @@ const REPORT_EVERY_MS = 20;
  */
 const IDLE_ACCEPTORS = 4;
 
-/** A worker goes back to IDLE_ACCEPTORS after this long without a turn that took one on every copy. */
+/** A worker goes back to IDLE_ACCEPTORS after this long without a turn that took IDLE_ACCEPTORS or more. */
 const QUIET_MS = 5000;
 
 /** How long a connection accepted before the worker is ready waits for it before a 503. */
@@ -141,9 +141,14 @@ export class SharedSocketAcceptor {
     while (this.acceptors.length < this.listenTarget && this.spares.length > 0) this.listen(this.spares.pop()!);
   }
 
-  /** After the turn's accepts: one on every copy means connections are queued, so listen on all. */
+  /**
+   * After the turn's accepts: as many as the few idle copies take in a turn means connections are
+   * queued, so listen on all (and stay on all while turns keep taking that many: judged by the
+   * 64 copies instead, a steady stream of joins flapped between 4 and 64, 60 copies refilled each time).
+   */
   private afterTurn(): void {
-    const queued = this.acceptedThisTurn >= this.acceptors.length && this.acceptors.length > 0;
+    const few = Math.min(this.acceptors.length, IDLE_ACCEPTORS);
+    const queued = few > 0 && this.acceptedThisTurn >= few;
     this.acceptedThisTurn = 0;
     if (!queued) return;
     this.lastQueueAt = performance.now();
