@@ -7,7 +7,7 @@ import express from 'express';
 import type { GatewayContext } from './context.js';
 import { errorHandler, requireRedis } from './errors.js';
 import { events } from './routes/events.js';
-import { getStream, headStream } from './routes/getstream.js';
+import { getStream, headStream, TRUST_PROXY } from './routes/getstream.js';
 import { health } from './routes/health.js';
 import { getHlsFile, getManifest, headManifest } from './routes/hls.js';
 import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
@@ -24,11 +24,12 @@ export function createApp(ctx: GatewayContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', TRUST_PROXY);
 
   app.head('/ace/getstream', headStream());
   // Routes that send Redis commands answer 503 at once while it is away.
   const redis = requireRedis(() => ctx.redisReady());
+  // Served before the app (worker.ts); here for the forms the fast path leaves (`/ace/getstream/`).
   app.get('/ace/getstream', getStream(ctx));
   app.head('/ace/manifest.m3u8', headManifest());
   app.get('/ace/manifest.m3u8', getManifest(ctx));

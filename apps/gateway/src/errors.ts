@@ -1,5 +1,6 @@
 // The one place that turns typed errors into HTTP statuses and JSON bodies (DESIGN §8).
 
+import type { ServerResponse } from 'node:http';
 import { EngineError } from '@acestream-proxy/engine';
 import { BadHlsRequestError, SegmentNotFoundError } from '@acestream-proxy/hls';
 import { BadStreamIdError } from '@acestream-proxy/keys';
@@ -10,7 +11,7 @@ import {
   PlaylistUnavailableError,
 } from '@acestream-proxy/playlist';
 import type { Logger } from '@acestream-proxy/stream';
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 
 export interface HttpError {
   status: number;
@@ -103,13 +104,18 @@ export function requireRedis(ready: () => boolean): RequestHandler {
   };
 }
 
-export function sendError(res: Response, error: HttpError): void {
+/** The JSON error body with its status (a plain node response: the stream route bypasses Express). */
+export function sendError(res: ServerResponse, error: HttpError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   if (error.retryAfterSeconds) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-  res.status(error.status).json({ error: error.code, message: error.message });
+  const body = JSON.stringify({ error: error.code, message: error.message });
+  res.statusCode = error.status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {

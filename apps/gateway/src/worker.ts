@@ -9,6 +9,7 @@ import { SharedSocketAcceptor } from './acceptor.js';
 import { createApp } from './app.js';
 import { createContext } from './context.js';
 import { exitOnListenError } from './listen-error.js';
+import { getStream, isStreamRequest } from './routes/getstream.js';
 
 /** How long a stopping worker waits for engines and Redis before it exits anyway. */
 const WORKER_STOP_DEADLINE_MS = 7_000;
@@ -27,7 +28,13 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
     logger.error('cannot start', { error: err.message });
     process.exit(1);
   });
-  const server = http.createServer(createApp(ctx));
+  const app = createApp(ctx);
+  const stream = getStream(ctx);
+  // A player's GET of a stream skips Express (the hot path of a flash crowd; see getstream.ts).
+  const server = http.createServer((req, res) => {
+    if (isStreamRequest(req.method, req.url)) void stream(req, res);
+    else app(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   let stopping = false;
 

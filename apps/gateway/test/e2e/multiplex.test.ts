@@ -40,6 +40,9 @@ describe('three players on one channel share one engine session', () => {
       expect(p.status).toBe(200);
       expect(p.headers['content-type']).toBe('video/mp2t');
       expect(p.headers['content-length']).toBeUndefined();
+      // The body runs until the connection closes: no chunked framing around every write.
+      expect(p.headers['transfer-encoding']).toBeUndefined();
+      expect(p.headers.connection).toBe('close');
     }
     await Promise.all(players.map((p) => p.waitForBytes(400_000, 15_000)));
 
@@ -98,6 +101,26 @@ describe('three players on one channel share one engine session', () => {
     expect(await t.redis.scard(`${t.prefix}:stream:${id}:clients`)).toBe(2);
     a.close();
     b.close();
+  });
+
+  // GET /ace/getstream is served before Express (the flash-crowd path); these are what the app did.
+  it('serves the path with a trailing slash, and records the address a loopback balancer forwards', async () => {
+    const id = 'f'.repeat(40);
+    const slash = await capture(`${gateway.url}/ace/getstream/?id=${id}`);
+    const forwarded = await capture(streamUrl(gateway, id), { 'x-forwarded-for': '203.0.113.7, 127.0.0.1' });
+    await Promise.all([slash.waitForBytes(50_000), forwarded.waitForBytes(50_000)]);
+    expect(slash.headers['content-type']).toBe('video/mp2t');
+    const members = await t.redis.smembers(`${t.prefix}:stream:${id}:clients`);
+    const ips = await Promise.all(members.map((m) => t.redis.hget(`${t.prefix}:stream:${id}:clients:${m}`, 'ip')));
+    expect(ips.sort()).toEqual(['127.0.0.1', '203.0.113.7']);
+    slash.close();
+    forwarded.close();
+  });
+
+  it('takes the first of an id given twice, as the app did (a bad first one is a 400)', async () => {
+    const { status, body } = await getJson<{ error: string }>(`${gateway.url}/ace/getstream?id=nope&id=${'b'.repeat(40)}`);
+    expect(status).toBe(400);
+    expect(body.error).toBe('bad_stream_id');
   });
 
   it('HEAD answers stream headers and opens no engine session', async () => {
