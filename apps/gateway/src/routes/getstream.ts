@@ -1,7 +1,7 @@
 // GET/HEAD /ace/getstream: validate the id, join the stream's single engine session, stream TS.
 // GET is served straight from node:http, before Express (see `isStreamRequest`): at a kick-off
 // thousands of joins a second come through it, and Express's routing, request and response
-// decoration cost ~10% of a join's CPU. It takes the same query (first parameter of id, infohash,
+// decoration cost ~20% of a join's CPU (joins bench). It takes the same query (first parameter of id, infohash,
 // content_id) and client address (X-Forwarded-For trusted from loopback only) as the app does.
 
 import { randomUUID } from 'node:crypto';
@@ -35,8 +35,8 @@ function setStreamHeaders(res: ServerResponse): void {
 /**
  * The stream's body runs until the connection closes, as HTTP/1.1 allows for a body without a
  * length, instead of chunked framing: every write is then one socket write, not four (size line,
- * data, CRLF). That was ~20% of a join's CPU (a joiner's backlog is ~30 writes) and of each
- * chunk's fan-out. Every player reads such a body, and a live stream has no end to mark anyway.
+ * data, CRLF). That was ~20% of a join's CPU (a joiner's backlog is ~30 writes) and of the
+ * steady fan-out's CPU per GB. Every player reads such a body, and a live stream has no end to mark anyway.
  * An error answer sent instead still has its length (the connection closes after it).
  */
 function bodyUntilClose(res: ServerResponse): void {
