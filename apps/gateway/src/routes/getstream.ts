@@ -1,8 +1,8 @@
 // GET/HEAD /ace/getstream: validate the id, join the stream's single engine session, stream TS.
 // GET is served straight from node:http, before Express (see `isStreamRequest`): at a kick-off
 // thousands of joins a second come through it, and Express's routing, request and response
-// decoration cost ~20% of a join's CPU (joins bench). It takes the same query (first parameter of id, infohash,
-// content_id) and client address (X-Forwarded-For trusted from loopback only) as the app does.
+// decoration cost ~20% of a join's CPU (joins bench). It reads the same query (the first of id,
+// infohash, content_id) and client address (X-Forwarded-For trusted from loopback only) as the app.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,9 +14,13 @@ import { RedisUnavailableError, sendError, toHttpError } from '../errors.js';
 
 const PATH = '/ace/getstream';
 
-/** Client addresses as the app's `trust proxy` setting sees them: forwarded only by loopback. */
-export const TRUST_PROXY = 'loopback';
-const trust = proxyaddr.compile(TRUST_PROXY);
+/**
+ * Who may forward a client's address (X-Forwarded-For): loopback only. The app's `trust proxy`
+ * setting too, so both paths record the same address. (Not the TRUST_PROXY knob, which is about
+ * the forwarded host and scheme of playlist URLs.)
+ */
+export const ADDRESS_FORWARDERS = 'loopback';
+const trust = proxyaddr.compile(ADDRESS_FORWARDERS);
 
 /** A GET the fast path serves: exactly the path, with or without a query (others go to the app). */
 export function isStreamRequest(method: string | undefined, url: string | undefined): boolean {
@@ -35,8 +39,8 @@ function setStreamHeaders(res: ServerResponse): void {
 /**
  * The stream's body runs until the connection closes, as HTTP/1.1 allows for a body without a
  * length, instead of chunked framing: every write is then one socket write, not four (size line,
- * data, CRLF). That was ~20% of a join's CPU (a joiner's backlog is ~30 writes) and of the
- * steady fan-out's CPU per GB. Every player reads such a body, and a live stream has no end to mark anyway.
+ * data, CRLF). That was ~20% of a join's CPU (a joiner's backlog is ~30 writes) and of the steady
+ * fan-out's CPU per GB. Every player reads such a body, and a live stream has no end to mark.
  * An error answer sent instead still has its length (the connection closes after it).
  */
 function bodyUntilClose(res: ServerResponse): void {
