@@ -1,11 +1,18 @@
 // Public surface of @acestream-proxy/config: every knob validated once, and logging.
 export {
   ConfigError,
-  describeConfig,
   type LoadedConfig,
   type LoadOptions,
   loadConfig,
   loadConfigOrExit,
 } from './load.js';
+export {
+  CONFIG_REFERENCE_BEGIN,
+  CONFIG_REFERENCE_END,
+  describeConfig,
+  type KnobDescription,
+  renderConfigReference,
+  spliceConfigReference,
+} from './reference.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export type { EngineAddress, LogFormat, LogLevel, ProxyConfig, RedisMode } from './types.js';

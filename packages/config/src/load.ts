@@ -95,8 +95,3 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, options: 
     process.exit(1);
   }
 }
-
-/** The knobs with their docs, for READMEs and `--help` style output. */
-export function describeConfig(): Array<{ name: string; env: string; default: string | null; doc: string }> {
-  return Object.entries(KNOBS).map(([name, k]) => ({ name, env: k.env, default: k.default, doc: k.doc }));
-}

@@ -21,6 +21,8 @@ interface Knob {
   env: string;
   doc: string;
   default: string | null;
+  /** The default as the configuration reference shows it, when it depends on the machine. */
+  shownDefault?: string;
   check: Check<unknown>;
 }
 
@@ -43,6 +45,7 @@ export const KNOBS = {
     env: 'WORKERS',
     doc: 'Worker processes in Redis mode (node:cluster); embedded mode always runs one',
     default: String(availableParallelism()),
+    shownDefault: 'the CPU count',
     check: integer(1, 256),
   },
   redisUrl: {
