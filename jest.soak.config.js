@@ -1,4 +1,4 @@
-// `pnpm test:soak`: the long runs kept out of the default suite (see README "Reliability").
+// `pnpm test:soak`: the long runs kept out of the default suite (see docs/reliability.md).
 import base from './jest.config.js';
 
 // The default suite's short versions, at the issue's full size.
