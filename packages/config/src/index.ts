@@ -6,6 +6,7 @@ export {
   loadConfig,
   loadConfigOrExit,
 } from './load.js';
+export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   CONFIG_REFERENCE_BEGIN,
   CONFIG_REFERENCE_END,
@@ -14,5 +15,4 @@ export {
   renderConfigReference,
   spliceConfigReference,
 } from './reference.js';
-export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export type { EngineAddress, LogFormat, LogLevel, ProxyConfig, RedisMode } from './types.js';

@@ -62,7 +62,9 @@ export function spliceConfigReference(markdown: string): string {
   const begin = markdown.indexOf(CONFIG_REFERENCE_BEGIN);
   const end = markdown.indexOf(CONFIG_REFERENCE_END);
   if (begin < 0 || end < begin) {
-    throw new Error(`the configuration reference needs the lines\n${CONFIG_REFERENCE_BEGIN}\n${CONFIG_REFERENCE_END}\nin this order`);
+    throw new Error(
+      `the configuration reference needs the lines\n${CONFIG_REFERENCE_BEGIN}\n${CONFIG_REFERENCE_END}\nin this order`,
+    );
   }
   const head = markdown.slice(0, begin + CONFIG_REFERENCE_BEGIN.length);
   return `${head}\n\n${renderConfigReference()}\n${markdown.slice(end)}`;
