@@ -45,6 +45,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 export async function startOrchestratorSim(options: OrchestratorSimOptions = {}): Promise<OrchestratorSim> {
   const events: RecordedEvent[] = [];
+  const refused: RecordedEvent[] = [];
   const engines = options.engines ?? [];
   let failing = false;
 
@@ -57,7 +58,15 @@ export async function startOrchestratorSim(options: OrchestratorSimOptions = {})
       return json(res, 200, { failing });
     }
     if (route === 'GET /sim/events') return json(res, 200, events);
-    if (failing) return json(res, 503, { error: 'orchestrator is down (simulated)' });
+    if (route === 'GET /sim/refused') return json(res, 200, refused);
+    if (failing) {
+      // Each event the proxy tried to deliver while "down": a test sees its retries as they happen.
+      if (route.startsWith('POST /events/')) {
+        const name = url.pathname.slice('/events/'.length) as RecordedEvent['name'];
+        refused.push({ name, body: await readJson(req), receivedAt: Date.now(), authorization: req.headers.authorization ?? null });
+      }
+      return json(res, 503, { error: 'orchestrator is down (simulated)' });
+    }
     if (route === 'GET /engines') return json(res, 200, engines);
     if (route === 'GET /streams') {
       const ended = new Set(events.filter((e) => e.name === 'stream_ended').map((e) => e.body.stream_id));
