@@ -18,6 +18,7 @@ export {
   ENGINE_SIM,
   type Env,
   GATEWAY,
+  type GatewayOptions,
   ORCHESTRATOR_SIM,
   type RedisKind,
   type SimSessions,
