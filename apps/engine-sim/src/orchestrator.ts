@@ -43,6 +43,12 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return parts.length > 0 ? (JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>) : {};
 }
 
+/** An event as the proxy posted it to `/events/<name>`. */
+async function recorded(req: IncomingMessage, url: URL): Promise<RecordedEvent> {
+  const name = url.pathname.slice('/events/'.length) as RecordedEvent['name'];
+  return { name, body: await readJson(req), receivedAt: Date.now(), authorization: req.headers.authorization ?? null };
+}
+
 export async function startOrchestratorSim(options: OrchestratorSimOptions = {}): Promise<OrchestratorSim> {
   const events: RecordedEvent[] = [];
   const refused: RecordedEvent[] = [];
@@ -62,8 +68,7 @@ export async function startOrchestratorSim(options: OrchestratorSimOptions = {})
     if (failing) {
       // Each event the proxy tried to deliver while "down": a test sees its retries as they happen.
       if (route.startsWith('POST /events/')) {
-        const name = url.pathname.slice('/events/'.length) as RecordedEvent['name'];
-        refused.push({ name, body: await readJson(req), receivedAt: Date.now(), authorization: req.headers.authorization ?? null });
+        refused.push(await recorded(req, url));
       }
       return json(res, 503, { error: 'orchestrator is down (simulated)' });
     }
@@ -80,8 +85,7 @@ export async function startOrchestratorSim(options: OrchestratorSimOptions = {})
       );
     }
     if (route === 'POST /events/stream_started' || route === 'POST /events/stream_ended') {
-      const name = url.pathname.slice('/events/'.length) as RecordedEvent['name'];
-      events.push({ name, body: await readJson(req), receivedAt: Date.now(), authorization: req.headers.authorization ?? null });
+      events.push(await recorded(req, url));
       return json(res, 200, { ok: true });
     }
     json(res, 404, { error: `no route ${route}` });
