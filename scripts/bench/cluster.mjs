@@ -1,7 +1,7 @@
 // `pnpm bench --cluster`: the many and failover scenarios on a local Redis Cluster (3 masters +
 // 3 replicas), beside one Redis server measured the same way in the same run.
-import { keySlot, startNodeProcess, startRedisCluster } from '../../packages/test-utils/dist/index.js';
-import { knobsUnderTest, openPlayers, sleep, startStack } from './stack.mjs';
+import { keySlot } from '../../packages/test-utils/dist/index.js';
+import { openPlayers, sleep, startStack } from './stack.mjs';
 
 const id = (n) => n.toString(16).padStart(40, 'c');
 const field = (info, name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
@@ -21,56 +21,32 @@ async function singleBackend({ bitrate, workers, env }) {
 }
 
 async function clusterBackend({ bitrate, workers, env }) {
-  const cluster = await startRedisCluster();
-  try {
-    const sim = await startNodeProcess('apps/engine-sim/dist/main.js', { env: { BITRATE: String(bitrate) } });
-    const gateway = await startNodeProcess('apps/gateway/dist/main.js', {
-      env: {
-        REDIS_CLUSTER_NODES: cluster.seeds,
-        WORKERS: String(workers),
-        ENGINES: `127.0.0.1:${sim.port}`,
-        ENGINE_MAX_STREAMS: '1000',
-        LOG_LEVEL: 'warn',
-        ...env,
-        ...knobsUnderTest(),
-      },
-      timeoutMs: 30_000,
-    }).catch(async (err) => {
-      await sim.stop();
-      throw err;
-    });
-    return {
-      cluster,
-      sim,
-      streamUrl: (stream) => `${gateway.url}/ace/getstream?id=${stream}`,
-      async nodes() {
-        const masters = await cluster.masters();
-        const slotsOf = new Map();
-        for (const m of masters) {
-          const ranges = await m.redis.cluster('SLOTS');
-          slotsOf.set(
-            m,
-            ranges.filter((r) => Number(r[2][1]) === m.port).map((r) => [r[0], r[1]]),
-          );
-        }
-        return masters.map((m) => ({
-          name: `master:${m.port}`,
-          redis: m.redis,
-          owns: (stream) => slotsOf.get(m).some(([a, b]) => keySlot(`{${stream}}`) >= a && keySlot(`{${stream}}`) <= b),
-        }));
-      },
-      indexKey: (stream) => `ace_proxy:stream:{${stream}}:buffer:index`,
-      get: (key) => cluster.redis.get(key),
-      async stop() {
-        await gateway.stop();
-        await sim.stop();
-        await cluster.stop();
-      },
-    };
-  } catch (err) {
-    await cluster.stop();
-    throw err;
-  }
+  const stack = await startStack({ bitrate, workers, env, redis: 'cluster' });
+  const { cluster } = stack;
+  return {
+    cluster,
+    sim: stack.sim,
+    streamUrl: stack.streamUrl,
+    async nodes() {
+      const masters = await cluster.masters();
+      const slotsOf = new Map();
+      for (const m of masters) {
+        const ranges = await m.redis.cluster('SLOTS');
+        slotsOf.set(
+          m,
+          ranges.filter((r) => Number(r[2][1]) === m.port).map((r) => [r[0], r[1]]),
+        );
+      }
+      return masters.map((m) => ({
+        name: `master:${m.port}`,
+        redis: m.redis,
+        owns: (stream) => slotsOf.get(m).some(([a, b]) => keySlot(`{${stream}}`) >= a && keySlot(`{${stream}}`) <= b),
+      }));
+    },
+    indexKey: (stream) => `ace_proxy:stream:{${stream}}:buffer:index`,
+    get: (key) => cluster.redis.get(key),
+    stop: () => stack.stop(),
+  };
 }
 
 /**

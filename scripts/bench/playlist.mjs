@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startNodeProcess, startPrivateRedis, tempDir } from '../../packages/test-utils/dist/index.js';
+import { startStack, tempDir } from '../../packages/test-utils/dist/index.js';
 
 const { values } = parseArgs({
   options: { entries: { type: 'string', default: '5000' }, requests: { type: 'string', default: '200' } },
@@ -34,11 +34,9 @@ async function median(url, n) {
   return times[Math.floor(n / 2)];
 }
 
-const redis = await startPrivateRedis();
-const gateway = await startNodeProcess('apps/gateway/dist/main.js', {
-  env: { REDIS_URL: redis.url, WORKERS: '2', LOG_LEVEL: 'warn', PLAYLIST_SOURCES: file },
-  timeoutMs: 30_000,
-});
+// No engine: the playlist needs none.
+const stack = await startStack({ redis: 'private', sims: 0, workers: 2, testDefaults: false, env: { PLAYLIST_SOURCES: file } });
+const { gateway } = stack;
 try {
   await median(`${gateway.url}/playlist.m3u`, 20);
   const runs = [];
@@ -57,6 +55,5 @@ try {
       `?group= ${mid('group').toFixed(2)} ms, /playlist.json ${mid('json').toFixed(2)} ms`,
   );
 } finally {
-  await gateway.stop();
-  await redis.stop();
+  await stack.stop();
 }

@@ -1,5 +1,6 @@
-// Starts what a scenario needs as separate processes: private Redis, engine-sim, gateway, baseline.
-import { startNodeProcess, startPrivateRedis, waitFor } from '../../packages/test-utils/dist/index.js';
+// Starts what a scenario needs as separate processes: test-utils' stack (Redis, engine-sim,
+// gateway) with the gateway's own defaults, or the baseline server.
+import { startNodeProcess, startSim, startStack as startTestStack, waitFor } from '../../packages/test-utils/dist/index.js';
 import { Player } from './client.mjs';
 
 /** Stacks still running, so a scenario that fails leaves no process behind (see stopAll). */
@@ -24,48 +25,34 @@ export function knobsUnderTest() {
   return JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}');
 }
 
-export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, simEnv = {} } = {}) {
-  const redis = await startPrivateRedis();
-  const sim = await startNodeProcess('apps/engine-sim/dist/main.js', { env: { BITRATE: String(bitrate), ...simEnv } }).catch(
-    async (err) => {
-      await redis.stop();
-      throw err;
-    },
-  );
-  const gateway = await startNodeProcess('apps/gateway/dist/main.js', {
-    env: {
-      REDIS_URL: redis.url,
-      WORKERS: String(workers),
-      ENGINES: `127.0.0.1:${sim.port}`,
-      ENGINE_MAX_STREAMS: '1000',
-      LOG_LEVEL: 'warn',
-      ...env,
-      ...knobsUnderTest(),
-    },
+/**
+ * One gateway (`workers` workers, the knobs under test on top of `env`) on one engine-sim, over a
+ * private Redis server (`redis: 'cluster'`: a Redis Cluster). `redis` is the private server, whose
+ * INFO commandstats the scenarios read.
+ */
+export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, simEnv = {}, redis = 'private' } = {}) {
+  const stack = await startTestStack({
+    redis,
+    workers,
+    testDefaults: false,
+    simEnv: { BITRATE: String(bitrate), ...simEnv },
+    env: { ENGINE_MAX_STREAMS: '1000', ...env, ...knobsUnderTest() },
     // BENCH_CPU_PROF=<dir>: every gateway process (primary and workers) writes a V8 CPU profile there on exit.
     execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
-    timeoutMs: 30_000,
-  }).catch(async (err) => {
-    await Promise.allSettled([sim.stop(), redis.stop()]);
-    throw err;
   });
-  const primaryPid = gateway.proc.pid;
   return track({
-    redis,
-    sim,
-    gateway,
-    primaryPid,
-    streamUrl: (id) => `${gateway.url}/ace/getstream?id=${id}`,
-    async stop() {
-      await gateway.stop();
-      await sim.stop();
-      await redis.stop();
-    },
+    redis: stack.privateRedis,
+    cluster: stack.cluster,
+    sim: stack.sim,
+    gateway: stack.gateway,
+    primaryPid: stack.gateway.proc.pid,
+    streamUrl: (id) => stack.streamUrl(id),
+    stop: () => stack.stop(),
   });
 }
 
 export async function startBaselineStack({ bitrate }) {
-  const sim = await startNodeProcess('apps/engine-sim/dist/main.js', { env: { BITRATE: String(bitrate) } });
+  const sim = await startSim({ BITRATE: String(bitrate) });
   const baseline = await startNodeProcess('scripts/bench/baseline.mjs', { env: { ENGINE_PORT: String(sim.port) } });
   return track({
     sim,

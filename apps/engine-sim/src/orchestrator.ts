@@ -43,8 +43,15 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return parts.length > 0 ? (JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>) : {};
 }
 
+/** An event as the proxy posted it to `/events/<name>`. */
+async function recorded(req: IncomingMessage, url: URL): Promise<RecordedEvent> {
+  const name = url.pathname.slice('/events/'.length) as RecordedEvent['name'];
+  return { name, body: await readJson(req), receivedAt: Date.now(), authorization: req.headers.authorization ?? null };
+}
+
 export async function startOrchestratorSim(options: OrchestratorSimOptions = {}): Promise<OrchestratorSim> {
   const events: RecordedEvent[] = [];
+  const refused: RecordedEvent[] = [];
   const engines = options.engines ?? [];
   let failing = false;
 
@@ -57,7 +64,14 @@ export async function startOrchestratorSim(options: OrchestratorSimOptions = {})
       return json(res, 200, { failing });
     }
     if (route === 'GET /sim/events') return json(res, 200, events);
-    if (failing) return json(res, 503, { error: 'orchestrator is down (simulated)' });
+    if (route === 'GET /sim/refused') return json(res, 200, refused);
+    if (failing) {
+      // Each event the proxy tried to deliver while "down": a test sees its retries as they happen.
+      if (route.startsWith('POST /events/')) {
+        refused.push(await recorded(req, url));
+      }
+      return json(res, 503, { error: 'orchestrator is down (simulated)' });
+    }
     if (route === 'GET /engines') return json(res, 200, engines);
     if (route === 'GET /streams') {
       const ended = new Set(events.filter((e) => e.name === 'stream_ended').map((e) => e.body.stream_id));
@@ -71,8 +85,7 @@ export async function startOrchestratorSim(options: OrchestratorSimOptions = {})
       );
     }
     if (route === 'POST /events/stream_started' || route === 'POST /events/stream_ended') {
-      const name = url.pathname.slice('/events/'.length) as RecordedEvent['name'];
-      events.push({ name, body: await readJson(req), receivedAt: Date.now(), authorization: req.headers.authorization ?? null });
+      events.push(await recorded(req, url));
       return json(res, 200, { ok: true });
     }
     json(res, 404, { error: `no route ${route}` });

@@ -1,12 +1,10 @@
 // ChunkStore on Redis: one Lua call per append, Buffer reads, index-only notifications.
 
-import { readFileSync } from 'node:fs';
 import type { Keys, StreamId } from '@acestream-proxy/keys';
-import { type Redis, type Subscriptions, scanKeys } from '@acestream-proxy/redis';
+import { defineScripts, type Redis, type Subscriptions, scanKeys } from '@acestream-proxy/redis';
 import type { AppendResult, ChunkStore, Fence, IndexListener } from './chunk-store.js';
 
-const APPEND_LUA = readFileSync(new URL('../src/commands/append-5.lua', import.meta.url), 'utf8');
-const RESTORE_INDEX_LUA = readFileSync(new URL('../src/commands/restore-index-1.lua', import.meta.url), 'utf8');
+const COMMANDS = new URL('../src/commands/', import.meta.url);
 
 type AppendCommand = (
   index: string,
@@ -46,17 +44,12 @@ export class RedisChunkStore implements ChunkStore {
 
   constructor(private readonly options: RedisChunkStoreOptions) {
     this.redis = options.redis;
-    // defineCommand loads the script once and calls it by SHA from then on.
-    if (!('aceAppendChunk' in this.redis)) {
-      this.redis.defineCommand('aceAppendChunk', { numberOfKeys: 5, lua: APPEND_LUA });
-    }
-    if (!('aceRestoreIndex' in this.redis)) {
-      this.redis.defineCommand('aceRestoreIndex', { numberOfKeys: 1, lua: RESTORE_INDEX_LUA });
-    }
-    const command = (this.redis as unknown as { aceAppendChunk: AppendCommand }).aceAppendChunk;
-    this.appendChunk = command.bind(this.redis);
-    const restore = (this.redis as unknown as { aceRestoreIndex: RestoreIndexCommand }).aceRestoreIndex;
-    this.restoreIndexCommand = restore.bind(this.redis);
+    const scripts = defineScripts<{ aceAppendChunk: AppendCommand; aceRestoreIndex: RestoreIndexCommand }>(this.redis, COMMANDS, {
+      aceAppendChunk: 'append-5',
+      aceRestoreIndex: 'restore-index-1',
+    });
+    this.appendChunk = scripts.aceAppendChunk;
+    this.restoreIndexCommand = scripts.aceRestoreIndex;
   }
 
   async restoreIndex(id: StreamId, index: number): Promise<void> {

@@ -1,8 +1,8 @@
 import { type ChunkStore, MemoryChunkStore, RedisChunkStore } from '@acestream-proxy/buffer';
-import { Keys, parseStreamId } from '@acestream-proxy/keys';
-import { connectCluster, connectRedis, type Redis, ShardedSubscriptions, Subscriptions } from '@acestream-proxy/redis';
-import { startRedisCluster, TEST_REDIS_URL, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parseStreamId } from '@acestream-proxy/keys';
+import type { Redis } from '@acestream-proxy/redis';
+import { backendSuite, waitFor } from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 
 const id = parseStreamId('0123456789abcdef0123456789abcdef01234567');
 const other = parseStreamId('fedcba9876543210fedcba9876543210fedcba98');
@@ -13,174 +13,124 @@ function packetBytes(seed: number, packets = 2): Buffer {
   return out;
 }
 
-// The same contract for both backends (DESIGN §10): embedded mode must behave like Redis mode.
-function chunkStoreSuite(name: string, setup: () => Promise<{ store: ChunkStore; teardown: () => Promise<void> }>) {
-  describe(`${name} ChunkStore`, () => {
-    let store: ChunkStore;
-    let teardown: () => Promise<void>;
-    beforeAll(async () => {
-      ({ store, teardown } = await setup());
-    });
-    afterAll(async () => {
-      await store.drop(id);
-      await store.drop(other);
-      await teardown();
-    });
-
-    it('starts empty', async () => {
-      expect(await store.lastIndex(id)).toBe(0);
-      expect(await store.read(id, 1, 2)).toEqual([null, null]);
-    });
-
-    it('appends in order and reads the exact bytes back', async () => {
-      const a = packetBytes(1);
-      const b = packetBytes(2, 3);
-      expect(await store.append(id, 1, a)).toBe('ok');
-      expect(await store.append(id, 2, b)).toBe('ok');
-      expect(await store.lastIndex(id)).toBe(2);
-      const [ra, rb] = await store.read(id, 1, 2);
-      expect(Buffer.isBuffer(ra)).toBe(true);
-      expect(ra!.equals(a)).toBe(true);
-      expect(rb!.equals(b)).toBe(true);
-    });
-
-    it('keeps every byte value intact (no string decoding)', async () => {
-      const all = Buffer.alloc(256 * 3);
-      for (let i = 0; i < all.length; i++) all[i] = i & 0xff;
-      expect(await store.append(id, 3, all)).toBe('ok');
-      const [back] = await store.read(id, 3, 3);
-      expect(back!.equals(all)).toBe(true);
-    });
-
-    it('deletes the chunk named as expired in the same append', async () => {
-      const other2 = parseStreamId('0000000000000000000000000000000000000abc');
-      await store.append(other2, 1, packetBytes(1));
-      await store.append(other2, 2, packetBytes(2));
-      expect(await store.append(other2, 3, packetBytes(3), undefined, 1)).toBe('ok');
-      const [one, two, three] = await store.read(other2, 1, 3);
-      expect(one).toBeNull();
-      expect(two!.equals(packetBytes(2))).toBe(true);
-      expect(three!.equals(packetBytes(3))).toBe(true);
-      await store.drop(other2);
-    });
-
-    it('refuses an index that is not the next one', async () => {
-      expect(await store.append(id, 3, packetBytes(9))).toBe('conflict');
-      expect(await store.append(id, 9, packetBytes(9))).toBe('conflict');
-      expect(await store.lastIndex(id)).toBe(3);
-    });
-
-    it('announces each appended index to subscribers of that stream only', async () => {
-      const seen: number[] = [];
-      const seenOther: number[] = [];
-      const off = await store.subscribe(id, (n) => seen.push(n));
-      const offOther = await store.subscribe(other, (n) => seenOther.push(n));
-      await store.append(id, 4, packetBytes(4));
-      await store.append(id, 5, packetBytes(5));
-      await waitFor(() => seen.length >= 2, { what: 'two notifications' });
-      expect(seen).toEqual([4, 5]);
-      expect(seenOther).toEqual([]);
-      await off();
-      await offOther();
-      await store.append(id, 6, packetBytes(6));
-      expect(await store.lastIndex(id)).toBe(6);
-      expect(seen).toEqual([4, 5]);
-    });
-
-    it('drop removes the index and every chunk', async () => {
-      await store.drop(id);
-      expect(await store.lastIndex(id)).toBe(0);
-      expect(await store.read(id, 1, 6)).toEqual([null, null, null, null, null, null]);
-      expect(await store.append(id, 1, packetBytes(1))).toBe('ok');
-    });
-  });
-}
-
-chunkStoreSuite('memory', async () => ({ store: new MemoryChunkStore(60), teardown: async () => {} }));
-
-let t: TestRedis;
-let redis: Redis;
-let subscriber: Redis;
-chunkStoreSuite('redis', async () => {
-  t = await testRedis('buffer');
-  redis = connectRedis(TEST_REDIS_URL, 'worker', 'test');
-  subscriber = connectRedis(TEST_REDIS_URL, 'subscriber', 'test');
-  const store = new RedisChunkStore({
-    redis,
-    subscriptions: new Subscriptions(subscriber),
-    keys: new Keys(t.prefix),
-    ttlSeconds: 60,
-  });
-  return {
-    store,
-    teardown: async () => {
-      expect(await t.keys()).toEqual([]);
-      redis.disconnect();
-      subscriber.disconnect();
-      await t.cleanup();
-    },
-  };
-});
-
-chunkStoreSuite('cluster', async () => {
-  const cluster = await startRedisCluster();
-  const conn = connectCluster(cluster.addresses, 'worker', 'test');
-  const sub = connectCluster(cluster.addresses, 'subscriber', 'test');
-  const store = new RedisChunkStore({
-    redis: conn,
-    subscriptions: new ShardedSubscriptions(sub),
-    keys: new Keys('ace_proxy', { hashTags: true }),
-    ttlSeconds: 60,
-  });
-  return {
-    store,
-    teardown: async () => {
-      conn.disconnect();
-      sub.disconnect();
-      await cluster.stop();
-    },
-  };
-});
-
-describe('redis ChunkStore specifics', () => {
-  let tr: TestRedis;
-  let conn: Redis;
-  let sub: Redis;
-  let store: RedisChunkStore;
-  const keys = () => new Keys(tr.prefix);
+// The same contract on every backend (DESIGN §10): embedded mode must behave like Redis mode.
+backendSuite('ChunkStore', (backend) => {
+  let store: ChunkStore;
   beforeAll(async () => {
-    tr = await testRedis('buffer');
-    conn = connectRedis(TEST_REDIS_URL, 'worker', 'test');
-    sub = connectRedis(TEST_REDIS_URL, 'subscriber', 'test');
-    store = new RedisChunkStore({
-      redis: conn,
-      subscriptions: new Subscriptions(sub),
-      keys: keys(),
-      ttlSeconds: 7,
-    });
+    store =
+      backend.kind === 'memory'
+        ? new MemoryChunkStore(60)
+        : new RedisChunkStore({
+            redis: await backend.connect(),
+            subscriptions: await backend.subscriptions(),
+            keys: backend.keys,
+            ttlSeconds: 60,
+          });
   });
   afterAll(async () => {
-    conn.disconnect();
-    sub.disconnect();
-    await tr.cleanup();
+    await store.drop(id);
+    await store.drop(other);
+    expect(await backend.leftovers()).toEqual([]);
   });
 
-  it('uses the operator-visible key names and sets the chunk TTL', async () => {
-    await store.append(id, 1, packetBytes(1));
-    expect(await tr.redis.get(`${tr.prefix}:stream:${id}:buffer:index`)).toBe('1');
-    const ttl = await tr.redis.ttl(`${tr.prefix}:stream:${id}:buffer:chunk:1`);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(7);
+  it('starts empty', async () => {
+    expect(await store.lastIndex(id)).toBe(0);
+    expect(await store.read(id, 1, 2)).toEqual([null, null]);
   });
 
-  it('refuses an append from a worker that does not hold the owner token (fencing)', async () => {
-    const k = keys();
-    await tr.redis.set(k.owner(id), 'host:1');
-    await tr.redis.set(k.ownerEpoch(id), '4');
-    expect(await store.append(id, 2, packetBytes(2), { workerId: 'host:2', epoch: 4 })).toBe('fenced');
-    expect(await store.append(id, 2, packetBytes(2), { workerId: 'host:1', epoch: 3 })).toBe('fenced');
-    expect(await store.lastIndex(id)).toBe(1);
-    expect(await store.append(id, 2, packetBytes(2), { workerId: 'host:1', epoch: 4 })).toBe('ok');
-    await tr.redis.del(k.owner(id), k.ownerEpoch(id));
+  it('appends in order and reads the exact bytes back', async () => {
+    const a = packetBytes(1);
+    const b = packetBytes(2, 3);
+    expect(await store.append(id, 1, a)).toBe('ok');
+    expect(await store.append(id, 2, b)).toBe('ok');
+    expect(await store.lastIndex(id)).toBe(2);
+    const [ra, rb] = await store.read(id, 1, 2);
+    expect(Buffer.isBuffer(ra)).toBe(true);
+    expect(ra!.equals(a)).toBe(true);
+    expect(rb!.equals(b)).toBe(true);
+  });
+
+  it('keeps every byte value intact (no string decoding)', async () => {
+    const all = Buffer.alloc(256 * 3);
+    for (let i = 0; i < all.length; i++) all[i] = i & 0xff;
+    expect(await store.append(id, 3, all)).toBe('ok');
+    const [back] = await store.read(id, 3, 3);
+    expect(back!.equals(all)).toBe(true);
+  });
+
+  it('deletes the chunk named as expired in the same append', async () => {
+    const other2 = parseStreamId('0000000000000000000000000000000000000abc');
+    await store.append(other2, 1, packetBytes(1));
+    await store.append(other2, 2, packetBytes(2));
+    expect(await store.append(other2, 3, packetBytes(3), undefined, 1)).toBe('ok');
+    const [one, two, three] = await store.read(other2, 1, 3);
+    expect(one).toBeNull();
+    expect(two!.equals(packetBytes(2))).toBe(true);
+    expect(three!.equals(packetBytes(3))).toBe(true);
+    await store.drop(other2);
+  });
+
+  it('refuses an index that is not the next one', async () => {
+    expect(await store.append(id, 3, packetBytes(9))).toBe('conflict');
+    expect(await store.append(id, 9, packetBytes(9))).toBe('conflict');
+    expect(await store.lastIndex(id)).toBe(3);
+  });
+
+  it('announces each appended index to subscribers of that stream only', async () => {
+    const seen: number[] = [];
+    const seenOther: number[] = [];
+    const off = await store.subscribe(id, (n) => seen.push(n));
+    const offOther = await store.subscribe(other, (n) => seenOther.push(n));
+    await store.append(id, 4, packetBytes(4));
+    await store.append(id, 5, packetBytes(5));
+    await waitFor(() => seen.length >= 2, { what: 'two notifications' });
+    expect(seen).toEqual([4, 5]);
+    expect(seenOther).toEqual([]);
+    await off();
+    await offOther();
+    await store.append(id, 6, packetBytes(6));
+    expect(await store.lastIndex(id)).toBe(6);
+    expect(seen).toEqual([4, 5]);
+  });
+
+  it('drop removes the index and every chunk', async () => {
+    await store.drop(id);
+    expect(await store.lastIndex(id)).toBe(0);
+    expect(await store.read(id, 1, 6)).toEqual([null, null, null, null, null, null]);
+    expect(await store.append(id, 1, packetBytes(1))).toBe('ok');
   });
 });
+
+// Names and TTLs operators see on one Redis (the cluster's carry hash tags).
+backendSuite(
+  'ChunkStore key names and fencing',
+  (backend) => {
+    let redis: Redis;
+    let store: RedisChunkStore;
+    const { prefix } = backend;
+    beforeAll(async () => {
+      redis = await backend.connect();
+      store = new RedisChunkStore({ redis, subscriptions: await backend.subscriptions(), keys: backend.keys, ttlSeconds: 7 });
+    });
+
+    it('uses the operator-visible key names and sets the chunk TTL', async () => {
+      await store.append(id, 1, packetBytes(1));
+      expect(await redis.get(`${prefix}:stream:${id}:buffer:index`)).toBe('1');
+      const ttl = await redis.ttl(`${prefix}:stream:${id}:buffer:chunk:1`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(7);
+    });
+
+    it('refuses an append from a worker that does not hold the owner token (fencing)', async () => {
+      const k = backend.keys;
+      await redis.set(k.owner(id), 'host:1');
+      await redis.set(k.ownerEpoch(id), '4');
+      expect(await store.append(id, 2, packetBytes(2), { workerId: 'host:2', epoch: 4 })).toBe('fenced');
+      expect(await store.append(id, 2, packetBytes(2), { workerId: 'host:1', epoch: 3 })).toBe('fenced');
+      expect(await store.lastIndex(id)).toBe(1);
+      expect(await store.append(id, 2, packetBytes(2), { workerId: 'host:1', epoch: 4 })).toBe('ok');
+      await redis.del(k.owner(id), k.ownerEpoch(id));
+    });
+  },
+  { only: ['redis'] },
+);

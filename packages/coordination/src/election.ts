@@ -1,9 +1,8 @@
 // Owner election per stream with fencing tokens (DESIGN §5): the contract and its Redis implementation.
 
-import { readFileSync } from 'node:fs';
 import type { Fence } from '@acestream-proxy/buffer';
 import type { Keys, StreamId } from '@acestream-proxy/keys';
-import type { Redis } from '@acestream-proxy/redis';
+import { defineScripts, type Redis } from '@acestream-proxy/redis';
 
 export interface OwnerElection {
   /** Claims the stream for `workerId`; the fence when won, null when another worker owns it. */
@@ -20,14 +19,7 @@ export interface OwnerElection {
   readonly ttlMs: number;
 }
 
-const script = (name: string) => readFileSync(new URL(`../src/commands/${name}.lua`, import.meta.url), 'utf8');
-const LUA = {
-  claim: script('claim-2'),
-  renew: script('renew-2'),
-  release: script('release-2'),
-  takeover: script('takeover-2'),
-  drop: script('drop-2'),
-};
+const COMMANDS = new URL('../src/commands/', import.meta.url);
 
 type TwoKeyCommand = (owner: string, epoch: string, ...args: Array<string | number>) => Promise<number>;
 
@@ -43,19 +35,20 @@ export class RedisOwnerElection implements OwnerElection {
     private readonly keys: Keys,
     readonly ttlMs: number,
   ) {
-    const commands = redis as unknown as Record<string, TwoKeyCommand>;
-    if (!('aceClaimOwner' in redis)) {
-      redis.defineCommand('aceClaimOwner', { numberOfKeys: 2, lua: LUA.claim });
-      redis.defineCommand('aceRenewOwner', { numberOfKeys: 2, lua: LUA.renew });
-      redis.defineCommand('aceReleaseOwner', { numberOfKeys: 2, lua: LUA.release });
-      redis.defineCommand('aceTakeoverOwner', { numberOfKeys: 2, lua: LUA.takeover });
-    }
-    if (!('aceDropOwner' in redis)) redis.defineCommand('aceDropOwner', { numberOfKeys: 2, lua: LUA.drop });
-    this.claimCommand = commands.aceClaimOwner!.bind(redis);
-    this.renewCommand = commands.aceRenewOwner!.bind(redis);
-    this.releaseCommand = commands.aceReleaseOwner!.bind(redis);
-    this.takeoverCommand = commands.aceTakeoverOwner!.bind(redis);
-    this.dropCommand = commands.aceDropOwner!.bind(redis);
+    const commands = defineScripts<
+      Record<'aceClaimOwner' | 'aceRenewOwner' | 'aceReleaseOwner' | 'aceTakeoverOwner' | 'aceDropOwner', TwoKeyCommand>
+    >(redis, COMMANDS, {
+      aceClaimOwner: 'claim-2',
+      aceRenewOwner: 'renew-2',
+      aceReleaseOwner: 'release-2',
+      aceTakeoverOwner: 'takeover-2',
+      aceDropOwner: 'drop-2',
+    });
+    this.claimCommand = commands.aceClaimOwner;
+    this.renewCommand = commands.aceRenewOwner;
+    this.releaseCommand = commands.aceReleaseOwner;
+    this.takeoverCommand = commands.aceTakeoverOwner;
+    this.dropCommand = commands.aceDropOwner;
   }
 
   async claim(id: StreamId, workerId: string): Promise<Fence | null> {

@@ -1,97 +1,65 @@
 import { MemoryOwnerElection, type OwnerElection, RedisOwnerElection } from '@acestream-proxy/coordination';
-import { Keys, parseStreamId } from '@acestream-proxy/keys';
-import { connectCluster } from '@acestream-proxy/redis';
-import { startRedisCluster, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parseStreamId } from '@acestream-proxy/keys';
+import { backendSuite, waitFor } from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 
 const id = parseStreamId('abcdefabcdefabcdefabcdefabcdefabcdefabcd');
 
-function electionSuite(
-  name: string,
-  setup: (ttlMs: number) => Promise<{ election: OwnerElection; teardown: () => Promise<void> }>,
-) {
-  describe(`${name} OwnerElection`, () => {
-    let election: OwnerElection;
-    let teardown: () => Promise<void>;
-    beforeAll(async () => {
-      ({ election, teardown } = await setup(300));
-    });
-    afterAll(async () => {
-      await election.drop(id);
-      await teardown();
-    });
-
-    it('lets exactly one of many simultaneous claimers win', async () => {
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => election.claim(id, `host:${i}`)));
-      const winners = results.filter((r) => r !== null);
-      expect(winners).toHaveLength(1);
-      expect(await election.owner(id)).toBe(winners[0]!.workerId);
-      expect(await election.release(id, winners[0]!)).toBe(true);
-      expect(await election.owner(id)).toBeNull();
-    });
-
-    it('gives each new claim a higher epoch, so an old token is refused', async () => {
-      const first = await election.claim(id, 'host:a');
-      expect(first).not.toBeNull();
-      await election.release(id, first!);
-      const second = await election.claim(id, 'host:a');
-      expect(second!.epoch).toBeGreaterThan(first!.epoch);
-      expect(await election.renew(id, first!)).toBe(false);
-      expect(await election.release(id, first!)).toBe(false);
-      expect(await election.owner(id)).toBe('host:a');
-      expect(await election.renew(id, second!)).toBe(true);
-      await election.release(id, second!);
-    });
-
-    it('takes over from a worker announced dead before its key expires, and from nobody else', async () => {
-      const dead = await election.claim(id, 'host:dead');
-      expect(await election.takeover(id, 'host:live', 'host:other')).toBeNull();
-      const taken = await election.takeover(id, 'host:live', 'host:dead');
-      expect(taken!.epoch).toBeGreaterThan(dead!.epoch);
-      expect(await election.owner(id)).toBe('host:live');
-      expect(await election.renew(id, dead!)).toBe(false);
-      await election.release(id, taken!);
-    });
-
-    it('lets another worker claim once the owner stops renewing', async () => {
-      const stale = await election.claim(id, 'host:old');
-      expect(await election.claim(id, 'host:new')).toBeNull();
-      const fresh = await waitFor(() => election.claim(id, 'host:new'), {
-        timeoutMs: 3000,
-        what: 'ttl to lapse',
-      });
-      expect(fresh.epoch).toBeGreaterThan(stale!.epoch);
-      expect(await election.renew(id, stale!)).toBe(false);
-      await election.release(id, fresh);
-    });
+backendSuite('OwnerElection', (backend) => {
+  const ttlMs = 300;
+  let election: OwnerElection;
+  beforeAll(async () => {
+    election =
+      backend.kind === 'memory'
+        ? new MemoryOwnerElection(ttlMs)
+        : new RedisOwnerElection(await backend.connect(), backend.keys, ttlMs);
   });
-}
+  afterAll(async () => {
+    await election.drop(id);
+    expect(await backend.leftovers()).toEqual([]);
+  });
 
-electionSuite('memory', async (ttlMs) => ({
-  election: new MemoryOwnerElection(ttlMs),
-  teardown: async () => {},
-}));
+  it('lets exactly one of many simultaneous claimers win', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => election.claim(id, `host:${i}`)));
+    const winners = results.filter((r) => r !== null);
+    expect(winners).toHaveLength(1);
+    expect(await election.owner(id)).toBe(winners[0]!.workerId);
+    expect(await election.release(id, winners[0]!)).toBe(true);
+    expect(await election.owner(id)).toBeNull();
+  });
 
-let t: TestRedis;
-electionSuite('redis', async (ttlMs) => {
-  t = await testRedis('election');
-  return {
-    election: new RedisOwnerElection(t.redis, new Keys(t.prefix), ttlMs),
-    teardown: async () => {
-      expect(await t.keys()).toEqual([]);
-      await t.cleanup();
-    },
-  };
-});
+  it('gives each new claim a higher epoch, so an old token is refused', async () => {
+    const first = await election.claim(id, 'host:a');
+    expect(first).not.toBeNull();
+    await election.release(id, first!);
+    const second = await election.claim(id, 'host:a');
+    expect(second!.epoch).toBeGreaterThan(first!.epoch);
+    expect(await election.renew(id, first!)).toBe(false);
+    expect(await election.release(id, first!)).toBe(false);
+    expect(await election.owner(id)).toBe('host:a');
+    expect(await election.renew(id, second!)).toBe(true);
+    await election.release(id, second!);
+  });
 
-electionSuite('cluster', async (ttlMs) => {
-  const cluster = await startRedisCluster();
-  const redis = connectCluster(cluster.addresses, 'worker', 'test');
-  return {
-    election: new RedisOwnerElection(redis, new Keys('ace_proxy', { hashTags: true }), ttlMs),
-    teardown: async () => {
-      redis.disconnect();
-      await cluster.stop();
-    },
-  };
+  it('takes over from a worker announced dead before its key expires, and from nobody else', async () => {
+    const dead = await election.claim(id, 'host:dead');
+    expect(await election.takeover(id, 'host:live', 'host:other')).toBeNull();
+    const taken = await election.takeover(id, 'host:live', 'host:dead');
+    expect(taken!.epoch).toBeGreaterThan(dead!.epoch);
+    expect(await election.owner(id)).toBe('host:live');
+    expect(await election.renew(id, dead!)).toBe(false);
+    await election.release(id, taken!);
+  });
+
+  it('lets another worker claim once the owner stops renewing', async () => {
+    const stale = await election.claim(id, 'host:old');
+    expect(await election.claim(id, 'host:new')).toBeNull();
+    const fresh = await waitFor(() => election.claim(id, 'host:new'), {
+      timeoutMs: 3000,
+      what: 'ttl to lapse',
+    });
+    expect(fresh.epoch).toBeGreaterThan(stale!.epoch);
+    expect(await election.renew(id, stale!)).toBe(false);
+    await election.release(id, fresh);
+  });
 });

@@ -1,13 +1,12 @@
 // SegmentStore on Redis: a list of records per stream, appended by one fenced Lua call.
 
-import { readFileSync } from 'node:fs';
 import type { Fence } from '@acestream-proxy/buffer';
 import type { Keys, StreamId } from '@acestream-proxy/keys';
-import type { Redis } from '@acestream-proxy/redis';
+import { defineScripts, type Redis } from '@acestream-proxy/redis';
 import { decodeSegment, encodeSegment, type SegmentRecord } from './segment.js';
 import type { SegmentStore } from './segment-store.js';
 
-const RECORD_LUA = readFileSync(new URL('../src/commands/record-segment-3.lua', import.meta.url), 'utf8');
+const COMMANDS = new URL('../src/commands/', import.meta.url);
 
 type RecordCommand = (
   list: string,
@@ -33,9 +32,9 @@ export class RedisSegmentStore implements SegmentStore {
   private readonly record: RecordCommand;
 
   constructor(private readonly options: RedisSegmentStoreOptions) {
-    const { redis } = options;
-    if (!('aceRecordSegment' in redis)) redis.defineCommand('aceRecordSegment', { numberOfKeys: 3, lua: RECORD_LUA });
-    this.record = (redis as unknown as { aceRecordSegment: RecordCommand }).aceRecordSegment.bind(redis);
+    this.record = defineScripts<{ aceRecordSegment: RecordCommand }>(options.redis, COMMANDS, {
+      aceRecordSegment: 'record-segment-3',
+    }).aceRecordSegment;
   }
 
   async append(id: StreamId, segment: SegmentRecord, fence?: Fence): Promise<boolean> {

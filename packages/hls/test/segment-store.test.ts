@@ -1,10 +1,10 @@
-// The SegmentStore contract on Redis and in memory; the Redis list refuses a fenced-off owner.
+// The SegmentStore contract in memory, on Redis and on the cluster; the Redis list refuses a fenced-off owner.
 
 import { MemoryChunkStore } from '@acestream-proxy/buffer';
 import { MemorySegmentStore, RedisSegmentStore, SegmentCache, type SegmentRecord, type SegmentStore } from '@acestream-proxy/hls';
-import { Keys, parseStreamId } from '@acestream-proxy/keys';
-import { type TestRedis, testRedis } from '@acestream-proxy/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parseStreamId } from '@acestream-proxy/keys';
+import { backendSuite } from '@acestream-proxy/test-utils';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 
 const id = parseStreamId('ab'.repeat(20));
 const header = Buffer.alloc(376, 0x47);
@@ -26,58 +26,51 @@ function segment(sequence: number, at = Date.now()): SegmentRecord {
   };
 }
 
-function suite(name: string, setup: () => Promise<{ store: SegmentStore; teardown: () => Promise<void> }>) {
-  describe(`${name} SegmentStore`, () => {
-    let store: SegmentStore;
-    let teardown: () => Promise<void>;
-    beforeAll(async () => {
-      ({ store, teardown } = await setup());
-    });
-    afterAll(() => teardown());
-
-    it('keeps the newest records in order, exactly as written', async () => {
-      expect(await store.last(id)).toBeNull();
-      for (let n = 1; n <= 6; n++) expect(await store.append(id, segment(n), { workerId: 'w1', epoch: 1 })).toBe(true);
-      const list = await store.list(id);
-      expect(list.map((s) => s.sequence)).toEqual([3, 4, 5, 6]);
-      expect(list[0]).toEqual(segment(3, list[0]!.appendedAt));
-      expect((await store.last(id))?.sequence).toBe(6);
-      await store.drop(id);
-      expect(await store.list(id)).toEqual([]);
-    });
-  });
-}
-
-let t: TestRedis;
-suite('Redis', async () => {
-  t = await testRedis('hls-store');
-  const keys = new Keys(t.prefix);
-  await t.redis.set(keys.owner(id), 'w1');
-  await t.redis.set(keys.ownerEpoch(id), '1');
-  return { store: new RedisSegmentStore({ redis: t.redis, keys, keep: 4, ttlSeconds: 60 }), teardown: () => t.cleanup() };
-});
-suite('memory', async () => ({ store: new MemorySegmentStore(4), teardown: async () => {} }));
-
-describe('Redis SegmentStore fencing', () => {
-  let r: TestRedis;
+backendSuite('SegmentStore', (backend) => {
+  let store: SegmentStore;
   beforeAll(async () => {
-    r = await testRedis('hls-fence');
+    if (backend.kind === 'memory') {
+      store = new MemorySegmentStore(4);
+      return;
+    }
+    const redis = await backend.connect();
+    // The records' fence: w1 owns the stream at epoch 1.
+    await redis.set(backend.keys.owner(id), 'w1');
+    await redis.set(backend.keys.ownerEpoch(id), '1');
+    store = new RedisSegmentStore({ redis, keys: backend.keys, keep: 4, ttlSeconds: 60 });
   });
-  afterAll(() => r.cleanup());
 
-  it('refuses records from an owner whose epoch has passed, and expires with the chunks', async () => {
-    const keys = new Keys(r.prefix);
-    const store = new RedisSegmentStore({ redis: r.redis, keys, keep: 4, ttlSeconds: 30 });
-    await r.redis.set(keys.owner(id), 'w2');
-    await r.redis.set(keys.ownerEpoch(id), '7');
-    expect(await store.append(id, segment(1), { workerId: 'w1', epoch: 6 })).toBe(false);
-    expect(await store.append(id, segment(1), { workerId: 'w2', epoch: 7 })).toBe(true);
-    expect((await store.list(id)).map((s) => s.sequence)).toEqual([1]);
-    const ttl = await r.redis.ttl(keys.hlsSegments(id));
-    expect(ttl).toBeGreaterThan(25);
-    expect(ttl).toBeLessThanOrEqual(30);
+  it('keeps the newest records in order, exactly as written', async () => {
+    expect(await store.last(id)).toBeNull();
+    for (let n = 1; n <= 6; n++) expect(await store.append(id, segment(n), { workerId: 'w1', epoch: 1 })).toBe(true);
+    const list = await store.list(id);
+    expect(list.map((s) => s.sequence)).toEqual([3, 4, 5, 6]);
+    expect(list[0]).toEqual(segment(3, list[0]!.appendedAt));
+    expect((await store.last(id))?.sequence).toBe(6);
+    await store.drop(id);
+    expect(await store.list(id)).toEqual([]);
   });
 });
+
+backendSuite(
+  'SegmentStore fencing',
+  (backend) => {
+    it('refuses records from an owner whose epoch has passed, and expires with the chunks', async () => {
+      const { keys } = backend;
+      const redis = await backend.connect();
+      const store = new RedisSegmentStore({ redis, keys, keep: 4, ttlSeconds: 30 });
+      await redis.set(keys.owner(id), 'w2');
+      await redis.set(keys.ownerEpoch(id), '7');
+      expect(await store.append(id, segment(1), { workerId: 'w1', epoch: 6 })).toBe(false);
+      expect(await store.append(id, segment(1), { workerId: 'w2', epoch: 7 })).toBe(true);
+      expect((await store.list(id)).map((s) => s.sequence)).toEqual([1]);
+      const ttl = await redis.ttl(keys.hlsSegments(id));
+      expect(ttl).toBeGreaterThan(25);
+      expect(ttl).toBeLessThanOrEqual(30);
+    });
+  },
+  { only: ['redis', 'cluster'] },
+);
 
 describe('the worker segment cache', () => {
   it('reads a segment once per worker however many players ask, and never serves one half gone', async () => {

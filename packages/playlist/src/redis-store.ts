@@ -1,13 +1,12 @@
 // The merged playlist in Redis, so every worker and host serves the copy one of them refreshed.
 
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Keys } from '@acestream-proxy/keys';
-import type { Redis } from '@acestream-proxy/redis';
+import { defineScripts, type Redis } from '@acestream-proxy/redis';
 import type { Playlist } from './m3u.js';
 import type { PlaylistMeta, PlaylistStore } from './store.js';
 
-const UNLOCK = readFileSync(new URL('../src/commands/unlock-1.lua', import.meta.url), 'utf8');
+const COMMANDS = new URL('../src/commands/', import.meta.url);
 
 type UnlockCommand = (lock: string, token: string) => Promise<number>;
 
@@ -31,10 +30,9 @@ export class RedisPlaylistStore implements PlaylistStore {
 
   constructor(options: RedisPlaylistStoreOptions) {
     ({ reads: this.reads, writes: this.writes, keys: this.keys } = options);
-    if (!('acePlaylistUnlock' in this.writes)) {
-      this.writes.defineCommand('acePlaylistUnlock', { numberOfKeys: 1, lua: UNLOCK });
-    }
-    this.unlockCommand = (this.writes as unknown as Record<string, UnlockCommand>).acePlaylistUnlock!.bind(this.writes);
+    this.unlockCommand = defineScripts<{ acePlaylistUnlock: UnlockCommand }>(this.writes, COMMANDS, {
+      acePlaylistUnlock: 'unlock-1',
+    }).acePlaylistUnlock;
   }
 
   async readMeta(): Promise<PlaylistMeta | null> {

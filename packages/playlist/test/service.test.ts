@@ -1,10 +1,11 @@
-// The refreshed copy, in memory and in Redis: one refresher, last good copies kept, failures named.
+// The refreshed copy, in memory, in Redis and on the cluster: one refresher, last good copies kept, failures named.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Keys } from '@acestream-proxy/keys';
-import { type TestRedis, testRedis } from '@acestream-proxy/test-utils';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Redis } from '@acestream-proxy/redis';
+import { type Backend, backendSuite } from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import {
   DEFAULT_SOURCE_LIMITS,
   MemoryPlaylistStore,
@@ -57,43 +58,37 @@ function recordingLogger(warnings: Warning[]) {
 type StoreFactory = () => PlaylistStore;
 
 let host: Host;
-let t: TestRedis;
-const keys = () => new Keys(t.prefix);
 
 beforeAll(async () => {
   host = await startHost();
-  t = await testRedis('playlist');
 });
 
-afterAll(async () => {
-  await host.close();
-  await t.cleanup();
-});
+afterAll(() => host.close());
 
-const backends: Array<[string, () => StoreFactory]> = [
-  [
-    'memory',
-    () => {
-      const store = new MemoryPlaylistStore();
-      return () => store;
-    },
-  ],
-  [
-    'redis',
-    () => {
-      const k = new Keys(`${t.prefix}:${Math.random().toString(36).slice(2)}`);
-      return () => new RedisPlaylistStore({ reads: t.redis, writes: t.redis, keys: k });
-    },
-  ],
-];
+/** Keys of their own for one test, under the suite's prefix (so the suite's cleanup takes them). */
+const keysOf = (backend: Backend) => new Keys(`${backend.prefix}:${Math.random().toString(36).slice(2)}`, backend.keys.options);
 
-describe.each(backends)('playlist service (%s store)', (_name, makeFactory) => {
+backendSuite('playlist service', (backend) => {
+  let reads: Redis;
+  let writes: Redis;
   let storeFor: StoreFactory;
   let sources: string[];
   const warnings: Warning[] = [];
 
+  beforeAll(async () => {
+    if (backend.kind === 'memory') return;
+    reads = await backend.connect('request');
+    writes = await backend.connect('worker');
+  });
+
   beforeEach(() => {
-    storeFor = makeFactory();
+    if (backend.kind === 'memory') {
+      const store = new MemoryPlaylistStore();
+      storeFor = () => store;
+    } else {
+      const keys = keysOf(backend);
+      storeFor = () => new RedisPlaylistStore({ reads, writes, keys });
+    }
     const run = Math.random().toString(36).slice(2);
     sources = [`${host.base}/${run}/a.m3u`, `${host.base}/${run}/b.m3u?token=secret`];
     host.bodies.set(`/${run}/a.m3u`, { status: 200, body: listA().text });
@@ -172,44 +167,55 @@ describe.each(backends)('playlist service (%s store)', (_name, makeFactory) => {
   });
 });
 
-describe('several workers on one Redis', () => {
-  it('one refreshes, all serve its copy', async () => {
-    const run = Math.random().toString(36).slice(2);
-    host.bodies.set(`/${run}/a.m3u`, { status: 200, body: listA().text });
-    const workers = Array.from(
-      { length: 4 },
-      () =>
-        new PlaylistService({
-          sources: [`${host.base}/${run}/a.m3u`],
-          refreshIntervalMs: 3_600_000,
-          store: new RedisPlaylistStore({ reads: t.redis, writes: t.redis, keys: keys() }),
-          logger: recordingLogger([]),
-        }),
-    );
-    for (const w of workers) w.start();
-    const snapshots = await Promise.all(workers.map((w) => w.snapshot()));
-    for (const w of workers) w.close();
-    expect(host.hits.get(`/${run}/a.m3u`)).toBe(1);
-    expect(new Set(snapshots.map((s) => s.meta.refreshedAt)).size).toBe(1);
-    expect(snapshots.map((s) => s.playlist.entries[0]?.id)).toEqual(workers.map(() => aceId(0)));
-    expect(await t.redis.exists(keys().playlistMeta(), keys().playlistMerged(), keys().playlistSources())).toBe(3);
-    expect(await t.redis.exists(keys().playlistRefreshLock())).toBe(0);
-  });
+backendSuite(
+  'several workers on one Redis',
+  (backend) => {
+    let redis: Redis;
+    beforeAll(async () => {
+      redis = await backend.connect();
+    });
 
-  it('a restarted proxy serves the last good copy from Redis while its only source is down', async () => {
-    const run = Math.random().toString(36).slice(2);
-    const source = `${host.base}/${run}/a.m3u`;
-    host.bodies.set(`/${run}/a.m3u`, { status: 200, body: listA().text });
-    const store = () => new RedisPlaylistStore({ reads: t.redis, writes: t.redis, keys: new Keys(`${t.prefix}:${run}`) });
-    const options = { sources: [source], store: store(), logger: recordingLogger([]) };
-    await new PlaylistService({ ...options, refreshIntervalMs: 3_600_000 }).refresh();
-    host.bodies.set(`/${run}/a.m3u`, { status: 502, body: '' });
-    // A new process, with the interval already past: it refreshes at once, and the source fails.
-    const restarted = new PlaylistService({ ...options, store: store(), refreshIntervalMs: 1 });
-    await restarted.refreshIfDue(true);
-    const { playlist, meta } = await restarted.snapshot();
-    expect(host.hits.get(`/${run}/a.m3u`)).toBe(2);
-    expect(meta.status[0]).toMatchObject({ ok: false, error: 'HTTP 502 Bad Gateway', entries: 240 });
-    expect(playlist.entries).toHaveLength(240);
-  });
-});
+    it('one refreshes, all serve its copy', async () => {
+      const keys = keysOf(backend);
+      const run = Math.random().toString(36).slice(2);
+      host.bodies.set(`/${run}/a.m3u`, { status: 200, body: listA().text });
+      const workers = Array.from(
+        { length: 4 },
+        () =>
+          new PlaylistService({
+            sources: [`${host.base}/${run}/a.m3u`],
+            refreshIntervalMs: 3_600_000,
+            store: new RedisPlaylistStore({ reads: redis, writes: redis, keys }),
+            logger: recordingLogger([]),
+          }),
+      );
+      for (const w of workers) w.start();
+      const snapshots = await Promise.all(workers.map((w) => w.snapshot()));
+      for (const w of workers) w.close();
+      expect(host.hits.get(`/${run}/a.m3u`)).toBe(1);
+      expect(new Set(snapshots.map((s) => s.meta.refreshedAt)).size).toBe(1);
+      expect(snapshots.map((s) => s.playlist.entries[0]?.id)).toEqual(workers.map(() => aceId(0)));
+      expect(await redis.exists(keys.playlistMeta(), keys.playlistMerged(), keys.playlistSources())).toBe(3);
+      expect(await redis.exists(keys.playlistRefreshLock())).toBe(0);
+    });
+
+    it('a restarted proxy serves the last good copy from Redis while its only source is down', async () => {
+      const run = Math.random().toString(36).slice(2);
+      const source = `${host.base}/${run}/a.m3u`;
+      host.bodies.set(`/${run}/a.m3u`, { status: 200, body: listA().text });
+      const keys = keysOf(backend);
+      const store = () => new RedisPlaylistStore({ reads: redis, writes: redis, keys });
+      const options = { sources: [source], store: store(), logger: recordingLogger([]) };
+      await new PlaylistService({ ...options, refreshIntervalMs: 3_600_000 }).refresh();
+      host.bodies.set(`/${run}/a.m3u`, { status: 502, body: '' });
+      // A new process, with the interval already past: it refreshes at once, and the source fails.
+      const restarted = new PlaylistService({ ...options, store: store(), refreshIntervalMs: 1 });
+      await restarted.refreshIfDue(true);
+      const { playlist, meta } = await restarted.snapshot();
+      expect(host.hits.get(`/${run}/a.m3u`)).toBe(2);
+      expect(meta.status[0]).toMatchObject({ ok: false, error: 'HTTP 502 Bad Gateway', entries: 240 });
+      expect(playlist.entries).toHaveLength(240);
+    });
+  },
+  { only: ['redis', 'cluster'] },
+);

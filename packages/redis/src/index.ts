@@ -1,4 +1,4 @@
-// Public surface of @acestream-proxy/redis: connections per role and mode, subscriptions, SCAN.
+// Public surface of @acestream-proxy/redis: connections per role and mode, subscriptions, SCAN, Lua scripts.
 
 export { type ClusterNodeAddress, connectCluster, SLOTS_REFRESH_MS } from './cluster.js';
 export {
@@ -12,4 +12,5 @@ export {
 } from './connect.js';
 export { type RedisConnector, redisCluster, singleRedis } from './connector.js';
 export { scanKeys } from './scan.js';
+export { defineScripts } from './scripts.js';
 export { type ChannelListener, ShardedSubscriptions, Subscriptions } from './subscriptions.js';

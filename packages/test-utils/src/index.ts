@@ -1,4 +1,11 @@
 // Public surface of @acestream-proxy/test-utils: what tests need to drive real parts.
+export {
+  BACKENDS,
+  type Backend,
+  type BackendKind,
+  type BackendSuiteOptions,
+  backendSuite,
+} from './backend-suite.js';
 export { type Capture, capture, getJson } from './capture.js';
 export { type Haproxy, type HaproxyBackend, haproxyConfig, startHaproxy } from './haproxy.js';
 export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir } from './media.js';
@@ -11,6 +18,7 @@ export {
   ENGINE_SIM,
   type Env,
   GATEWAY,
+  type GatewayOptions,
   ORCHESTRATOR_SIM,
   type RedisKind,
   type SimSessions,

@@ -44,6 +44,16 @@ export interface StackOptions {
   orchestrator?: { forwarded?: number[]; env?: Env };
   /** Runs the apps of this copy of the repository (e.g. a production install) instead of this one. */
   root?: string;
+  /** False: gateways run with the gateway's own defaults, not the quick ones of tests (the bench measures those). */
+  testDefaults?: boolean;
+  /** Node options of each gateway (e.g. `--cpu-prof`); its workers inherit them. */
+  execArgv?: string[];
+}
+
+export interface GatewayOptions {
+  root?: string;
+  testDefaults?: boolean;
+  execArgv?: string[];
 }
 
 export interface Stack {
@@ -97,12 +107,13 @@ export function startSim(env: Env = {}, root?: string): Promise<StartedProcess> 
 export function startGateway(
   sims: StartedProcess | StartedProcess[] | null,
   env: Env = {},
-  root?: string,
+  { root, testDefaults = true, execArgv }: GatewayOptions = {},
 ): Promise<StartedProcess> {
   const list = sims === null ? [] : Array.isArray(sims) ? sims : [sims];
   const engines = list.length > 0 ? list.map((s) => `127.0.0.1:${s.port}`).join(',') : '127.0.0.1:1';
   const script = root ? join(root, GATEWAY) : GATEWAY;
-  return startNodeProcess(script, { env: { ENGINES: engines, ...GATEWAY_TEST_ENV, ...env }, timeoutMs: 30_000 });
+  const defaults = testDefaults ? GATEWAY_TEST_ENV : {};
+  return startNodeProcess(script, { env: { ENGINES: engines, ...defaults, ...env }, timeoutMs: 30_000, execArgv });
 }
 
 export async function simSessions(sim: StartedProcess): Promise<SimSessions> {
@@ -163,7 +174,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.env,
     };
     const addGateway = async (env: Env = {}) => {
-      const gateway = await startGateway(sims, { ...gatewayEnv, ...env }, options.root);
+      const { root, testDefaults, execArgv } = options;
+      const gateway = await startGateway(sims, { ...gatewayEnv, ...env }, { root, testDefaults, execArgv });
       started.push(gateway);
       gateways.push(gateway);
       return gateway;
