@@ -1,7 +1,7 @@
 // `pnpm bench --cluster`: the many and failover scenarios on a local Redis Cluster (3 masters +
 // 3 replicas), beside one Redis server measured the same way in the same run.
 import { keySlot, startNodeProcess, startRedisCluster } from '../../packages/test-utils/dist/index.js';
-import { knobsUnderTest, openPlayers, sleep, startStack } from './stack.mjs';
+import { knobsUnderTest, LIMITS_OFF, openPlayers, sleep, startStack } from './stack.mjs';
 
 const id = (n) => n.toString(16).padStart(40, 'c');
 const field = (info, name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
@@ -31,6 +31,7 @@ async function clusterBackend({ bitrate, workers, env }) {
         ENGINES: `127.0.0.1:${sim.port}`,
         ENGINE_MAX_STREAMS: '1000',
         LOG_LEVEL: 'warn',
+        ...LIMITS_OFF,
         ...env,
         ...knobsUnderTest(),
       },
