@@ -12,8 +12,8 @@ import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
 import { type ClientAddressPolicy, clientAddressPolicy } from './http/client-address.js';
 import { ClientLimits } from './limits/client-limits.js';
 import { type MetricsSource, WorkerMetrics } from './metrics.js';
-import type { EventLog } from './status/event-log.js';
 import { sessionSecret } from './session-secret.js';
+import type { EventLog } from './status/event-log.js';
 import { recordingEvents } from './status/event-log.js';
 
 export interface GatewayContext {

@@ -71,14 +71,12 @@ export class HlsSessions {
       };
       // Its slot first: an address at its limit starts nothing. The same session seen on
       // another worker already holds it (refreshed, not counted again).
-      const registered = limits
-        .connectSession(request.ip, sessionId, timeoutMs)
-        .then(() =>
-          streams.register(id, info, { beforeEngineStart: limits.startCheck(request.ip, sessionId) }).catch((err) => {
-            limits.releaseSession(request.ip, sessionId);
-            throw err;
-          }),
-        );
+      const registered = limits.connectSession(request.ip, sessionId, timeoutMs).then(() =>
+        streams.register(id, info, { beforeEngineStart: limits.startCheck(request.ip, sessionId) }).catch((err) => {
+          limits.releaseSession(request.ip, sessionId);
+          throw err;
+        }),
+      );
       session = { id, sessionId, ip: request.ip, seenAt: now, refreshedAt: now, bytesSent: 0, registered };
       this.sessions.set(key, session);
       this.ensuredAt.set(id, now);

@@ -63,7 +63,10 @@ export async function sessionSecret(
     store.offer(value).then(
       (found) => {
         if (found.stored) {
-          logger.error('the generated HLS session key was gone from Redis (restarted without persistence?): stored this worker\'s copy again; set PROXY_SECRET in production', {});
+          logger.error(
+            "the generated HLS session key was gone from Redis (restarted without persistence?): stored this worker's copy again; set PROXY_SECRET in production",
+            {},
+          );
         } else if (found.value !== value) {
           logger.warn('another HLS session key is in force in Redis: using it (sessions this worker handed out since end)', {});
           value = found.value;

@@ -226,7 +226,7 @@ export const KNOBS = {
   },
   trustedProxies: {
     env: 'TRUSTED_PROXIES',
-    doc: "Peers whose X-Forwarded-For names the client (load balancers, reverse proxies): range names (loopback, linklocal, uniquelocal), addresses or CIDR blocks, comma-separated; the per-address limits then apply to the players behind them",
+    doc: 'Peers whose X-Forwarded-For names the client (load balancers, reverse proxies): range names (loopback, linklocal, uniquelocal), addresses or CIDR blocks, comma-separated; the per-address limits then apply to the players behind them',
     default: 'loopback',
     check: proxyList,
   },

@@ -3,6 +3,7 @@
 -- KEYS[1] the address's connections; ARGV[1] now ms, then pairs: ttl ms, player
 -- Returns the number of slots extended.
 local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local longest = 0
 local extended = 0
 for i = 2, #ARGV, 2 do
