@@ -59,10 +59,12 @@ describe('per client address limits against drive-by requests', () => {
   it("leaves engine slots for a second address's new channel after one address's drive-by requests", async () => {
     // Three random ids at once from 127.0.0.1 (loopback is limited like any address), each
     // dropped as soon as it plays: every one would hold an engine slot for the grace period.
-    const driveBy = await Promise.all(
-      [1, 2, 3].map((n) => playFrom('127.0.0.1', stack.streamUrl(channel(`random ${n} ${Date.now()}`)))),
-    );
+    const ids = [1, 2, 3].map((n) => channel(`random ${n} ${Date.now()}`));
+    const driveBy = await Promise.all(ids.map((id) => playFrom('127.0.0.1', stack.streamUrl(id))));
     const refused = driveBy.filter((p) => p.status === 429);
+    // The refused start left nothing behind (no claim, no epoch, no client record).
+    const refusedId = ids[driveBy.indexOf(refused[0]!)]!;
+    expect((await stack.keys()).filter((k) => k.includes(refusedId))).toEqual([]);
     expect(driveBy.map((p) => p.status).sort()).toEqual([200, 200, 429]);
     for (const player of driveBy.filter((p) => p.status === 200)) {
       await player.waitForBytes(188);
