@@ -20,6 +20,12 @@ export async function stopAll() {
   await Promise.allSettled([...running].map((stack) => stack.stop()));
 }
 
+/**
+ * Every bench player connects from 127.0.0.1, and scenarios start channels by the dozen: the per
+ * address limits are off (a run measuring their cost sets them with --env).
+ */
+export const LIMITS_OFF = { PROXY_MAX_CONNECTIONS_PER_ADDRESS: '0', PROXY_MAX_NEW_SESSIONS_PER_MINUTE: '0' };
+
 /** `pnpm bench --env KEY=VALUE`: knobs under test, which win over a scenario's own. */
 export function knobsUnderTest() {
   return JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}');
@@ -36,7 +42,7 @@ export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, s
     workers,
     testDefaults: false,
     simEnv: { BITRATE: String(bitrate), ...simEnv },
-    env: { ENGINE_MAX_STREAMS: '1000', ...env, ...knobsUnderTest() },
+    env: { ENGINE_MAX_STREAMS: '1000', ...LIMITS_OFF, ...env, ...knobsUnderTest() },
     // BENCH_CPU_PROF=<dir>: every gateway process (primary and workers) writes a V8 CPU profile there on exit.
     execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
   });

@@ -7,7 +7,7 @@ import express from 'express';
 import type { GatewayContext } from './context.js';
 import { errorHandler, requireRedis } from './errors.js';
 import { events } from './routes/events.js';
-import { ADDRESS_FORWARDERS, getStream, headStream } from './routes/getstream.js';
+import { getStream, headStream } from './routes/getstream.js';
 import { health } from './routes/health.js';
 import { getHlsFile, getManifest, headManifest } from './routes/hls.js';
 import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
@@ -24,7 +24,8 @@ export function createApp(ctx: GatewayContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', ADDRESS_FORWARDERS);
+  // TRUSTED_PROXIES, as the stream route reads it: both record the same client address.
+  app.set('trust proxy', ctx.clientAddress.trust);
 
   app.head('/ace/getstream', headStream());
   // Routes that send Redis commands answer 503 at once while it is away.

@@ -9,7 +9,10 @@ import { DEFAULT_SOURCE_LIMITS, PlaylistService } from '@acestream-proxy/playlis
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
 import { type BackendMode, createBackends } from './backends/index.js';
 import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
+import { type ClientAddressPolicy, clientAddressPolicy } from './http/client-address.js';
+import { ClientLimits } from './limits/client-limits.js';
 import { type MetricsSource, WorkerMetrics } from './metrics.js';
+import { sessionSecret } from './session-secret.js';
 import type { EventLog } from './status/event-log.js';
 import { recordingEvents } from './status/event-log.js';
 
@@ -31,6 +34,10 @@ export interface GatewayContext {
   playlist: PlaylistService;
   /** The cluster's recent events for the status page. */
   eventLog: EventLog;
+  /** Who a request comes from (TRUSTED_PROXIES decides when X-Forwarded-For counts). */
+  clientAddress: ClientAddressPolicy;
+  /** Per client address caps on players and new engine sessions, cluster-wide (issue 20). */
+  limits: ClientLimits;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
   /**
@@ -105,11 +112,19 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   const local = new WorkerMetrics({ workerId, streams, registry, metadata: backends.reads.metadata });
   streams.stats.timings = local.timings;
   await streams.start();
+  const limits = new ClientLimits({
+    store: backends.limits,
+    maxConnections: config.maxConnectionsPerAddress,
+    maxNewSessionsPerMinute: config.maxNewSessionsPerMinute,
+    slotTtlMs: config.ghostTimeoutMs,
+    refreshMs: config.heartbeatInterval * 1000,
+    logger,
+  });
+  const secret = await sessionSecret(config.proxySecret, backends.secrets, logger, config.heartbeatInterval * 1000);
   const hls = createHlsService(
     config,
     { segments: backends.reads.segments, chunks: backends.reads.store },
-    streams,
-    registry,
+    { streams, registry, limits, secret: secret.current },
     workerId,
     logger,
   );
@@ -137,12 +152,16 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     metrics,
     playlist,
     eventLog,
+    clientAddress: clientAddressPolicy(config.trustedProxies),
+    limits,
     redisReady: () => backends.ready(),
     backendHealthy: () => backends.healthy(),
     async close() {
       await metrics.close();
       playlist.close();
       hls.close();
+      limits.close();
+      secret.close();
       await streams.close();
       await events.close();
       await backends.close();

@@ -12,6 +12,7 @@ import {
 } from '@acestream-proxy/playlist';
 import type { Logger } from '@acestream-proxy/stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { TooManyRequestsError } from './limits/errors.js';
 
 export interface HttpError {
   status: number;
@@ -35,6 +36,9 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof BadStreamIdError) return { status: 400, code: err.code, message: err.message };
   if (err instanceof BadHlsRequestError) return { status: 400, code: err.code, message: err.message };
   if (err instanceof SegmentNotFoundError) return { status: 404, code: err.code, message: err.message };
+  if (err instanceof TooManyRequestsError) {
+    return { status: 429, code: err.code, message: err.message, retryAfterSeconds: err.retryAfterSeconds };
+  }
   if (err instanceof EngineError) {
     switch (err.code) {
       case 'engine_refused':

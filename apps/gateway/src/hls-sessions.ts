@@ -3,10 +3,13 @@
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { StreamId } from '@acestream-proxy/keys';
 import type { Logger, StreamManager } from '@acestream-proxy/stream';
+import type { ClientLimits } from './limits/client-limits.js';
 
 export interface HlsSessionsOptions {
   streams: StreamManager;
   registry: ClientRegistry;
+  /** A session holds one of its address's player slots, and may start an engine session. */
+  limits: ClientLimits;
   workerId: string;
   /** A session without a request for this long has left (a few target durations), ms. */
   timeoutMs: number;
@@ -18,6 +21,8 @@ export interface HlsSessionsOptions {
 interface LocalSession {
   id: StreamId;
   sessionId: string;
+  /** The address of its first request here: its player slot's. */
+  ip: string;
   seenAt: number;
   /** When its registry record was last refreshed (or registered). */
   refreshedAt: number;
@@ -50,7 +55,7 @@ export class HlsSessions {
 
   /** A request of session `sessionId`: registers it on first sight here, and keeps the stream running. */
   async seen(id: StreamId, sessionId: string, request: SessionRequest): Promise<void> {
-    const { streams, workerId, timeoutMs, logger } = this.options;
+    const { streams, limits, workerId, timeoutMs, logger } = this.options;
     const key = `${id}/${sessionId}`;
     const now = Date.now();
     let session = this.sessions.get(key);
@@ -64,7 +69,15 @@ export class HlsSessions {
         workerId,
         connectedAt: now,
       };
-      session = { id, sessionId, seenAt: now, refreshedAt: now, bytesSent: 0, registered: streams.register(id, info) };
+      // Its slot first: an address at its limit starts nothing. The same session seen on
+      // another worker already holds it (refreshed, not counted again).
+      const registered = limits.connectSession(request.ip, sessionId, timeoutMs).then(() =>
+        streams.register(id, info, { beforeEngineStart: limits.startCheck(request.ip, sessionId) }).catch((err) => {
+          limits.releaseSession(request.ip, sessionId);
+          throw err;
+        }),
+      );
+      session = { id, sessionId, ip: request.ip, seenAt: now, refreshedAt: now, bytesSent: 0, registered };
       this.sessions.set(key, session);
       this.ensuredAt.set(id, now);
       session.registered.then(
@@ -98,6 +111,7 @@ export class HlsSessions {
     const { registry, timeoutMs, logger } = this.options;
     const now = Date.now();
     const activity = [];
+    const slots = [];
     for (const [key, s] of this.sessions) {
       if (now - s.seenAt > timeoutMs) {
         this.sessions.delete(key);
@@ -108,10 +122,11 @@ export class HlsSessions {
       if (s.seenAt <= s.refreshedAt || now - s.refreshedAt < timeoutMs / 2) continue;
       s.refreshedAt = now;
       activity.push({ streamId: s.id, clientId: s.sessionId, bytesSent: s.bytesSent, skips: 0, ttlMs: timeoutMs });
+      slots.push({ address: s.ip, player: s.sessionId, ttlMs: timeoutMs });
     }
     for (const [id, at] of this.ensuredAt) if (now - at > timeoutMs) this.ensuredAt.delete(id);
     try {
-      await registry.heartbeat(activity);
+      await Promise.all([registry.heartbeat(activity), this.options.limits.refreshSessions(slots)]);
     } catch (err) {
       logger.warn('hls session refresh failed', { error: (err as Error).message });
     }

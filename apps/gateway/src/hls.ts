@@ -5,11 +5,15 @@ import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { SegmentCache, SegmentRecorder, type SegmentStore } from '@acestream-proxy/hls';
 import type { ChunkObservers, Logger, StreamManager } from '@acestream-proxy/stream';
+import { HlsSessionIds } from './hls-session-ids.js';
 import { HlsSessions } from './hls-sessions.js';
+import type { ClientLimits } from './limits/client-limits.js';
 
 export interface HlsService {
   cache: SegmentCache;
   sessions: HlsSessions;
+  /** Issues and verifies session ids (signed: a made-up one starts nothing). */
+  ids: HlsSessionIds;
   close(): void;
 }
 
@@ -36,8 +40,7 @@ export function hlsRecorders(config: ProxyConfig, store: SegmentStore, logger: L
 export function createHlsService(
   config: ProxyConfig,
   reads: { segments: SegmentStore; chunks: ChunkStore },
-  streams: StreamManager,
-  registry: ClientRegistry,
+  players: { streams: StreamManager; registry: ClientRegistry; limits: ClientLimits; secret: () => Buffer },
   workerId: string,
   logger: Logger,
 ): HlsService {
@@ -55,8 +58,9 @@ export function createHlsService(
     idleMs: 30_000,
   });
   const sessions = new HlsSessions({
-    streams,
-    registry,
+    streams: players.streams,
+    registry: players.registry,
+    limits: players.limits,
     workerId,
     timeoutMs: 4 * targetMs,
     flushMs: targetMs / 2,
@@ -65,6 +69,7 @@ export function createHlsService(
   return {
     cache,
     sessions,
+    ids: new HlsSessionIds(players.secret),
     close() {
       cache.close();
       sessions.close();

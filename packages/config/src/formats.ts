@@ -1,5 +1,6 @@
 // Value checks for the config schema: each says, in words a user can act on, what is allowed.
 
+import { isIP } from 'node:net';
 import type { EngineAddress } from './types.js';
 
 /** A check returns the parsed value, or throws a string saying what is allowed. */
@@ -120,4 +121,36 @@ export function publicUrl(raw: string): string {
     throw 'must be an http(s) URL without query or fragment, such as https://tv.example.com/ace-proxy';
   }
   return raw.replace(/\/+$/, '');
+}
+
+/** proxy-addr's names for address ranges, accepted in TRUSTED_PROXIES beside addresses and CIDRs. */
+const RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TRUSTED_PROXIES: range names, IP addresses and CIDR blocks, comma-separated. */
+export function proxyList(raw: string): string[] {
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const allowed = `range names (${RANGE_NAMES.join(', ')}), IP addresses or CIDR blocks (10.0.0.0/8, fd00::/8), comma-separated`;
+  if (entries.length === 0) throw `must list ${allowed}`;
+  for (const entry of entries) {
+    if (RANGE_NAMES.includes(entry)) continue;
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !validBits || rest.length > 0) throw `must list ${allowed}; "${entry}" is none of them`;
+  }
+  return entries;
+}
+
+/** A secret: long enough to resist guessing; its value never appears in a message. */
+export function secret(minLength: number): Check<string> {
+  return (raw) => {
+    if (raw.length < minLength || /\s/.test(raw)) {
+      throw `must be at least ${minLength} characters without spaces (e.g. the output of \`openssl rand -hex 32\`)`;
+    }
+    return raw;
+  };
 }

@@ -49,7 +49,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     try {
       values[name] = knob.check(String(value));
     } catch (rule) {
-      errors.push(new ConfigError(knob.env, String(value), String(rule)));
+      const shown = 'secret' in knob && knob.secret ? `<${String(value).length} characters, not shown>` : String(value);
+      errors.push(new ConfigError(knob.env, shown, String(rule)));
     }
   }
   if (raw.redisUrl !== null && raw.redisClusterNodes !== null) {

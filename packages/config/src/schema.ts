@@ -12,7 +12,9 @@ import {
   oneOf,
   pattern,
   playlistSources,
+  proxyList,
   publicUrl,
+  secret,
   url,
 } from './formats.js';
 import type { ProxyConfig } from './types.js';
@@ -24,6 +26,8 @@ interface Knob {
   /** The default as the configuration reference shows it, when it depends on the machine. */
   shownDefault?: string;
   check: Check<unknown>;
+  /** Its value never appears in an error message (a secret). */
+  secret?: boolean;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -222,6 +226,34 @@ export const KNOBS = {
     doc: 'Take the playlist base URL from X-Forwarded-Proto/-Host (behind a reverse proxy); false = ignore them',
     default: 'false',
     check: boolean,
+  },
+  trustedProxies: {
+    env: 'TRUSTED_PROXIES',
+    doc: 'Peers whose X-Forwarded-For names the client (load balancers, reverse proxies): range names (loopback, linklocal, uniquelocal), addresses or CIDR blocks, comma-separated; the per-address limits then apply to the players behind them',
+    default: 'loopback',
+    check: proxyList,
+  },
+  maxNewSessionsPerMinute: {
+    env: 'PROXY_MAX_NEW_SESSIONS_PER_MINUTE',
+    doc: 'New engine sessions one client address may start per minute, cluster-wide (joining a channel already playing is not one); past it 429 too_many_new_sessions; 0 = no limit',
+    // One zap a second for half a minute: a household flicking through cold channels stays under
+    // it, a page firing requests for made-up ids holds an engine slot a few times a minute at most.
+    default: '30',
+    check: integer(0),
+  },
+  maxConnectionsPerAddress: {
+    env: 'PROXY_MAX_CONNECTIONS_PER_ADDRESS',
+    doc: 'Players (TS connections and HLS sessions) one client address may have at once, cluster-wide; past it 429 too_many_connections; 0 = no limit',
+    // Far above a household's screens (and an IPTV manager's probes), far below what exhausts a worker.
+    default: '50',
+    check: integer(0),
+  },
+  proxySecret: {
+    env: 'PROXY_SECRET',
+    doc: 'Key that signs HLS session ids, the same on every host (at least 16 characters); unset = generated once and kept in Redis (set it in production, so that Redis losing its data does not end HLS sessions)',
+    default: null,
+    check: secret(16),
+    secret: true,
   },
   metricsHost: {
     env: 'PROXY_METRICS_HOST',

@@ -56,6 +56,13 @@ export interface ProxyConfig {
   /** Without a trailing slash; null = from each request. */
   readonly publicUrl: string | null;
   readonly trustProxy: boolean;
+  /** TRUSTED_PROXIES: who may name the client in X-Forwarded-For (proxy-addr's trust list). */
+  readonly trustedProxies: readonly string[];
+  /** Per client address, cluster-wide; 0 = off. */
+  readonly maxNewSessionsPerMinute: number;
+  readonly maxConnectionsPerAddress: number;
+  /** PROXY_SECRET; null = generated once per cluster. */
+  readonly proxySecret: string | null;
   readonly metricsHost: string | null;
   /** Seconds (PROXY_HLS_TARGET_DURATION). */
   readonly hlsTargetDuration: number;

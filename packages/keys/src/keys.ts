@@ -108,6 +108,22 @@ export class Keys {
   playlistRefreshLock(): string {
     return `${this.prefix}:{playlist}:refresh_lock`;
   }
+  /**
+   * Per client address limits (issue 20) share the `{limits}` hash tag: a worker refreshes the
+   * entries of all the addresses it serves in one pipeline, which a Redis Cluster only accepts
+   * within one slot. `address` is a validated IP address (never raw header text).
+   */
+  addressConnections(address: string): string {
+    return `${this.prefix}:${this.tag('limits')}:${address}:connections`;
+  }
+  /** Sorted set of the new engine sessions an address started in the last minute. */
+  addressStarts(address: string): string {
+    return `${this.prefix}:${this.tag('limits')}:${address}:starts`;
+  }
+  /** Durable (DESIGN §19): the HLS session-id signing key generated when PROXY_SECRET is unset. */
+  hlsSecret(): string {
+    return `${this.prefix}:state:hls_secret`;
+  }
   chunksChannel(id: StreamId): string {
     return `${this.stream(id)}:chunks`;
   }

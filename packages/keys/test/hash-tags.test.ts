@@ -32,6 +32,8 @@ describe('Keys with hash tags (cluster mode)', () => {
     expect(hashed(keys.engineStreams('10.0.0.1:6878'))).toBe(hashed(keys.engineClaim('10.0.0.2:6878')));
     expect(hashed(keys.workerHeartbeat('a:1'))).toBe(hashed(keys.workerHeartbeat('b:2')));
     expect(hashed(`${keys.queuePrefix()}:orchestrator-events:wait`)).toBe('ace_proxy');
+    // A worker refreshes the limits entries of every address it serves in one pipeline.
+    expect(hashed(keys.addressConnections('10.0.0.1'))).toBe(hashed(keys.addressStarts('fd00::1')));
   });
 
   it('recovers the stream id from a tagged name, and the metadata pattern still matches it', () => {

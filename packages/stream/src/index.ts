@@ -1,7 +1,7 @@
 // Public surface of @acestream-proxy/stream: the owner side, the fanout, and the manager.
 export { type ClientSink, FanoutClient, type FanoutSettings, StreamFanout } from './fanout.js';
 export { type Logger, silentLogger } from './logger.js';
-export { type Membership, StreamManager, type StreamManagerOptions } from './manager.js';
+export { type JoinOptions, type Membership, StreamManager, type StreamManagerOptions } from './manager.js';
 export {
   MemoryMetadataStore,
   type MetadataStore,

@@ -24,6 +24,16 @@ export interface Membership {
   leave(): Promise<void>;
 }
 
+/** What a joining player's request adds to its join. */
+export interface JoinOptions {
+  /**
+   * Called when this join is about to START a new engine session (it won the stream's claim),
+   * never when it follows a stream that runs; a rejection releases the claim and fails the join
+   * with that error, before any engine is asked (the per address limit on new sessions).
+   */
+  beforeEngineStart?: () => Promise<void>;
+}
+
 /** What this worker runs for a stream it has clients of (owner or not). */
 interface LocalStream {
   fanout: StreamFanout;
@@ -38,6 +48,8 @@ const RUNNING: ReadonlySet<StreamState | undefined> = new Set(['connecting', 'bu
 export class StreamManager {
   private readonly owner: OwnerRole;
   private readonly ensuring = new Map<StreamId, Promise<void>>();
+  /** Errors of refused `beforeEngineStart` checks: joins that shared the refused start retry. */
+  private readonly refusedStarts = new WeakSet<object>();
   private readonly local = new Map<StreamId, Promise<LocalStream>>();
   /** The opened fanouts of `local`, readable without awaiting. */
   private readonly fanouts = new Set<StreamFanout>();
@@ -74,11 +86,11 @@ export class StreamManager {
    * Makes sure the stream runs somewhere in the cluster (claiming it if nobody owns it) and adds
    * the client. Rejects with EngineError when no engine would serve it; nothing is left behind.
    */
-  async join(id: StreamId, info: ClientInfo, sink: ClientSink): Promise<Membership> {
+  async join(id: StreamId, info: ClientInfo, sink: ClientSink, options: JoinOptions = {}): Promise<Membership> {
     this.owner.cancelGrace(id);
     // A stream this worker already serves is running (or watched for takeover): a joiner of it
     // skips the claim and metadata round trips.
-    if (!this.local.has(id)) await this.ensureRunning(id);
+    if (!this.local.has(id)) await this.ensureRunning(id, options.beforeEngineStart);
     const { registry, bus } = this.options;
     await registry.register(id, info);
     const local = await this.localStream(id);
@@ -122,9 +134,9 @@ export class StreamManager {
    * Registers a player this worker does not hold a socket of (an HLS session, `info.ttlMs` set)
    * and makes sure the stream runs. Rejects with EngineError like `join`.
    */
-  async register(id: StreamId, info: ClientInfo): Promise<void> {
+  async register(id: StreamId, info: ClientInfo, options: JoinOptions = {}): Promise<void> {
     this.owner.cancelGrace(id);
-    await this.ensureRunning(id);
+    await this.ensureRunning(id, options.beforeEngineStart);
     await this.options.registry.register(id, info);
     this.stats.clientsJoined++;
     void this.options.bus
@@ -206,24 +218,42 @@ export class StreamManager {
     }
   }
 
-  private ensureRunning(id: StreamId): Promise<void> {
-    let pending = this.ensuring.get(id);
-    if (!pending) {
-      pending = this.claimOrFollow(id).finally(() => this.ensuring.delete(id));
-      this.ensuring.set(id, pending);
+  private async ensureRunning(id: StreamId, beforeEngineStart?: () => Promise<void>): Promise<void> {
+    for (;;) {
+      let pending = this.ensuring.get(id);
+      const shared = pending !== undefined;
+      if (!pending) {
+        pending = this.claimOrFollow(id, beforeEngineStart).finally(() => this.ensuring.delete(id));
+        this.ensuring.set(id, pending);
+      }
+      try {
+        return await pending;
+      } catch (err) {
+        // Another join's start was refused (its address's limit): this one tries on its own.
+        if (shared && this.refusedStarts.has(err as object)) continue;
+        throw err;
+      }
     }
-    return pending;
   }
 
   // Owns the stream if nobody does; otherwise waits until its owner has the engine session.
-  private async claimOrFollow(id: StreamId): Promise<void> {
+  private async claimOrFollow(id: StreamId, beforeEngineStart?: () => Promise<void>): Promise<void> {
     const { election, metadata, workerId } = this.options;
     const deadline = Date.now() + this.options.stream.initTimeoutMs;
     for (;;) {
       await this.owner.whenStopped(id);
       if (this.owner.owns(id)) return;
       const fence = await election.claim(id, workerId);
-      if (fence) return this.owner.start(id, fence);
+      if (fence) {
+        await beforeEngineStart?.().catch(async (err) => {
+          await election.release(id, fence).catch(() => {});
+          // A first claim made the epoch: nothing of a refused start is left behind.
+          if (fence.epoch === 1) await election.drop(id).catch(() => {});
+          if (typeof err === 'object' && err !== null) this.refusedStarts.add(err);
+          throw err;
+        });
+        return this.owner.start(id, fence);
+      }
       const meta = await metadata.get(id);
       if (RUNNING.has(meta?.state)) return;
       if (meta?.state === 'error') {

@@ -21,10 +21,15 @@ export interface Capture {
   close(): void;
 }
 
-export function capture(url: string, headers: Record<string, string> = {}): Promise<Capture> {
+/** `localAddress`: the player's own address (any 127/8 address on Linux loopback: a second client). */
+export function capture(
+  url: string,
+  headers: Record<string, string> = {},
+  { localAddress }: { localAddress?: string } = {},
+): Promise<Capture> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers, agent: false }, (res) => {
+    const req = http.get(url, { headers, agent: false, localAddress }, (res) => {
       const parts: Buffer[] = [];
       let length = 0;
       let ended = false;

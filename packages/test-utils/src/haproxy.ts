@@ -24,8 +24,8 @@ export interface HaproxyBackend {
 
 /**
  * The configuration the README recommends: no stickiness (gateways are stateless), a health
- * check on /health every second (down after three failures), long client/server timeouts for live streams, and a failed
- * connection redispatched to another gateway. HAProxy streams response bodies as they come
+ * check on /health every second (down after three failures), long client/server timeouts for live streams, a failed
+ * connection redispatched to another gateway, and the player's address in X-Forwarded-For. HAProxy streams response bodies as they come
  * (it buffers only what `option http-buffer-request` asks for, and that is off).
  */
 export function haproxyConfig(port: number, backends: HaproxyBackend[]): string {
@@ -42,6 +42,9 @@ export function haproxyConfig(port: number, backends: HaproxyBackend[]): string 
     '  timeout check 3s',
     '  retries 3',
     '  option redispatch',
+    // The player's address for the gateways (TRUSTED_PROXIES lists HAProxy): per address limits
+    // then apply to players, not to the load balancer.
+    '  option forwardfor',
     'frontend players',
     `  bind 127.0.0.1:${port}`,
     '  default_backend gateways',

@@ -92,11 +92,17 @@ export interface SimSessions {
   stop_reasons: Record<string, number>;
 }
 
-/** Defaults that keep tests quick: short grace, a short join backlog, one worker. */
+/**
+ * Defaults that keep tests quick: short grace, a short join backlog, one worker. The per address
+ * limits are off: tests connect all their players from 127.0.0.1 and start many channels a
+ * minute; the tests about the limits (client-limits.test.ts) turn them on.
+ */
 const GATEWAY_TEST_ENV: Env = {
   PROXY_GRACE_PERIOD: '0.5',
   PROXY_INITIAL_BEHIND_SECONDS: '1',
   WORKERS: '1',
+  PROXY_MAX_CONNECTIONS_PER_ADDRESS: '0',
+  PROXY_MAX_NEW_SESSIONS_PER_MINUTE: '0',
 };
 
 export function startSim(env: Env = {}, root?: string): Promise<StartedProcess> {

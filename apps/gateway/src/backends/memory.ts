@@ -9,7 +9,9 @@ import { Keys } from '@acestream-proxy/keys';
 import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
 import { MemoryPlaylistStore } from '@acestream-proxy/playlist';
 import { MemoryMetadataStore } from '@acestream-proxy/stream';
+import { MemoryLimitStore } from '../limits/store.js';
 import { LocalMetrics } from '../metrics.js';
+import { MemorySecretStore } from '../session-secret.js';
 import { MemoryEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends } from './types.js';
 
@@ -33,6 +35,8 @@ export function memoryBackends(prefix: string, settings: BackendSettings): Backe
     metrics: (local) => new LocalMetrics(local),
     eventLog: new MemoryEventLog(settings.workerId),
     playlistStore: new MemoryPlaylistStore(),
+    limits: new MemoryLimitStore(),
+    secrets: new MemorySecretStore(),
     healthy: async () => true,
     ready: () => true,
     close: async () => {},

@@ -11,7 +11,9 @@ import { BullmqEventQueue } from '@acestream-proxy/orchestrator';
 import { RedisPlaylistStore } from '@acestream-proxy/playlist';
 import { type ConnectionLog, type RedisConnector, waitReady, watchConnection } from '@acestream-proxy/redis';
 import { RedisMetadataStore } from '@acestream-proxy/stream';
+import { RedisLimitStore } from '../limits/redis-store.js';
 import { RedisMetrics } from '../metrics.js';
+import { RedisSecretStore } from '../session-secret.js';
 import { RedisEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends } from './types.js';
 
@@ -70,6 +72,8 @@ export async function redisBackends(
         staleMs: settings.ghostTimeoutMs,
       }),
     playlistStore: new RedisPlaylistStore({ reads: request, writes: worker, keys }),
+    limits: new RedisLimitStore(request, keys),
+    secrets: new RedisSecretStore(worker, keys),
     ready: () => connections.every((c) => c.status === 'ready'),
     eventLog: new RedisEventLog(request, keys, workerId),
     async healthy() {

@@ -9,7 +9,9 @@ import type { Keys } from '@acestream-proxy/keys';
 import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
 import type { PlaylistStore } from '@acestream-proxy/playlist';
 import type { MetadataStore } from '@acestream-proxy/stream';
+import type { LimitStore } from '../limits/store.js';
 import type { MetricsSource, WorkerMetrics } from '../metrics.js';
+import type { SecretStore } from '../session-secret.js';
 import type { EventLog } from '../status/event-log.js';
 
 export type BackendMode = 'embedded' | 'redis' | 'cluster';
@@ -37,6 +39,10 @@ export interface Backends {
   eventLog: EventLog;
   /** Where the merged PLAYLIST_SOURCES copy is kept (shared by every worker and host on Redis). */
   playlistStore: PlaylistStore;
+  /** Per client address counters (issue 20), on the request connection in Redis modes. */
+  limits: LimitStore;
+  /** Where the generated HLS session key is kept (durable state). */
+  secrets: SecretStore;
   /** Resolves true when the backend answers (always true when embedded). */
   healthy(): Promise<boolean>;
   /**

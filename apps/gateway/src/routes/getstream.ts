@@ -2,25 +2,18 @@
 // GET is served straight from node:http, before Express (see `isStreamRequest`): at a kick-off
 // thousands of joins a second come through it, and Express's routing, request and response
 // decoration cost ~20% of a join's CPU (joins bench). It reads the same query (the first of id,
-// infohash, content_id) and client address (X-Forwarded-For trusted from loopback only) as the app.
+// infohash, content_id) and client address (X-Forwarded-For from TRUSTED_PROXIES only) as the app.
+// Each player holds one of its address's slots (PROXY_MAX_CONNECTIONS_PER_ADDRESS), and a join
+// that starts a new engine session counts against PROXY_MAX_NEW_SESSIONS_PER_MINUTE (issue 20).
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseStreamId } from '@acestream-proxy/keys';
 import type { RequestHandler } from 'express';
-import proxyaddr from 'proxy-addr';
 import type { GatewayContext } from '../context.js';
 import { RedisUnavailableError, sendError, toHttpError } from '../errors.js';
 
 const PATH = '/ace/getstream';
-
-/**
- * Who may forward a client's address (X-Forwarded-For): loopback only. The app's `trust proxy`
- * setting too, so both paths record the same address. (Not the TRUST_PROXY knob, which is about
- * the forwarded host and scheme of playlist URLs.)
- */
-export const ADDRESS_FORWARDERS = 'loopback';
-const trust = proxyaddr.compile(ADDRESS_FORWARDERS);
 
 /** A GET the fast path serves: exactly the path, with or without a query (others go to the app). */
 export function isStreamRequest(method: string | undefined, url: string | undefined): boolean {
@@ -88,6 +81,7 @@ export function getStream(ctx: GatewayContext): (req: IncomingMessage, res: Serv
       return;
     }
     const clientId = randomUUID();
+    const ip = ctx.clientAddress.of(req);
     // No child logger per request: a flash crowd of joins should not cost a logger each.
     const meta = { stream_id: id, client_id: clientId };
     const userAgent = req.headers['user-agent'] ?? '';
@@ -97,18 +91,15 @@ export function getStream(ctx: GatewayContext): (req: IncomingMessage, res: Serv
     bodyUntilClose(res);
     res.socket?.setNoDelay(true);
     try {
+      await ctx.limits.connect(ip, clientId);
       const membership = await ctx.streams.join(
         id,
-        {
-          clientId,
-          ip: proxyaddr(req, trust),
-          userAgent,
-          workerId: ctx.workerId,
-          connectedAt: Date.now(),
-        },
+        { clientId, ip, userAgent, workerId: ctx.workerId, connectedAt: Date.now() },
         res,
+        { beforeEngineStart: ctx.limits.startCheck(ip, clientId) },
       );
       const leave = () => {
+        ctx.limits.disconnect(clientId);
         membership.leave().catch((err) => log.warn('client leave failed', { ...meta, error: (err as Error).message }));
         log.debug('client disconnected', { ...meta, bytes_sent: membership.client.bytesSent });
       };
@@ -119,6 +110,7 @@ export function getStream(ctx: GatewayContext): (req: IncomingMessage, res: Serv
       // At debug: at info, a kick-off's thousands of joins a second would be as many log lines.
       log.debug('client connected', { ...meta, user_agent: userAgent });
     } catch (err) {
+      ctx.limits.disconnect(clientId);
       const error = toHttpError(err);
       log.warn('stream request refused', { ...meta, status: error.status, error: (err as Error).message });
       sendError(res, error);

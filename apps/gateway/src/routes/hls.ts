@@ -1,13 +1,11 @@
 // HLS: /ace/manifest.m3u8 (the engine's route name), a player session's media playlist, its segments.
 
-import { randomUUID } from 'node:crypto';
 import { EngineError } from '@acestream-proxy/engine';
 import { BadHlsRequestError, renderMasterPlaylist, renderMediaPlaylist, SegmentNotFoundError } from '@acestream-proxy/hls';
 import { parseStreamId, type StreamId } from '@acestream-proxy/keys';
 import type { Request, RequestHandler, Response } from 'express';
 import type { GatewayContext } from '../context.js';
 
-const SESSION = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SEGMENT = /^(\d{1,15})\.ts$/;
 
 function setPlaylistHeaders(res: Response): void {
@@ -17,8 +15,8 @@ function setPlaylistHeaders(res: Response): void {
   res.setHeader('Access-Control-Allow-Origin', '*');
 }
 
-function sessionRequest(req: Request) {
-  return { ip: req.ip ?? req.socket.remoteAddress ?? '', userAgent: req.get('user-agent') ?? '' };
+function sessionRequest(ctx: GatewayContext, req: Request) {
+  return { ip: ctx.clientAddress.of(req), userAgent: req.get('user-agent') ?? '' };
 }
 
 /** The window, waiting (up to PROXY_INIT_TIMEOUT) while the stream has no segment yet. */
@@ -38,15 +36,6 @@ async function windowOf(ctx: GatewayContext, id: StreamId, signal: AbortSignal) 
   }
 }
 
-function parseSession(value: unknown): string {
-  if (typeof value !== 'string' || !SESSION.test(value)) {
-    throw new BadHlsRequestError(
-      'the player session id must be one this proxy handed out (a UUID); start from /ace/manifest.m3u8',
-    );
-  }
-  return value;
-}
-
 /** Closed-connection signal of a request, for waits that should end with the player. */
 function requestSignal(res: Response): AbortSignal {
   const abort = new AbortController();
@@ -63,11 +52,11 @@ export function getManifest(ctx: GatewayContext): RequestHandler {
   return async (req, res, next) => {
     try {
       const id = parseStreamId(req.query.id ?? req.query.infohash ?? req.query.content_id);
-      const sessionId = randomUUID();
-      await ctx.hls.sessions.seen(id, sessionId, sessionRequest(req));
+      const { session, token } = ctx.hls.ids.issue(id);
+      await ctx.hls.sessions.seen(id, session, sessionRequest(ctx, req));
       const segments = await windowOf(ctx, id, requestSignal(res));
       setPlaylistHeaders(res);
-      res.end(renderMasterPlaylist(segments, `hls/${id}/${sessionId}/index.m3u8`));
+      res.end(renderMasterPlaylist(segments, `hls/${id}/${token}/index.m3u8`));
     } catch (err) {
       next(err);
     }
@@ -92,13 +81,13 @@ export function getHlsFile(ctx: GatewayContext): RequestHandler {
   return async (req, res, next) => {
     try {
       const id = parseStreamId(req.params.id);
-      const sessionId = parseSession(req.params.session);
+      const sessionId = ctx.hls.ids.verify(id, req.params.session);
       const file = String(req.params.file);
       const segment = SEGMENT.exec(file);
       if (file !== 'index.m3u8' && !segment) {
         throw new BadHlsRequestError(`no HLS file ${JSON.stringify(file)}: a session has index.m3u8 and <sequence>.ts`);
       }
-      await ctx.hls.sessions.seen(id, sessionId, sessionRequest(req));
+      await ctx.hls.sessions.seen(id, sessionId, sessionRequest(ctx, req));
       if (!segment) {
         const segments = await windowOf(ctx, id, requestSignal(res));
         setPlaylistHeaders(res);

@@ -38,7 +38,7 @@ async function openSession(gateway: StartedProcess, id: string): Promise<string>
   const text = await res.text();
   expect(text).toMatch(/#EXT-X-STREAM-INF:BANDWIDTH=\d+/);
   const media = text.trim().split('\n').at(-1)!;
-  expect(media).toMatch(/^hls\/[0-9a-f]{40}\/[0-9a-f-]{36}\/index\.m3u8$/);
+  expect(media).toMatch(/^hls\/[0-9a-f]{40}\/[0-9a-f-]{36}\.[0-9a-f]{32}\/index\.m3u8$/);
   return `${gateway.url}/ace/${media}`;
 }
 
