@@ -171,6 +171,12 @@ export const KNOBS = {
     default: '3',
     check: integer(0, 100),
   },
+  reconnectBackoffMs: {
+    env: 'PROXY_RECONNECT_BACKOFF_MS',
+    doc: 'Wait before the first reconnect to an engine, ms; each further attempt on it waits twice as long (up to 8 times), with jitter; 0 = none',
+    default: '250',
+    check: integer(0, 60_000, 'of milliseconds'),
+  },
   apiKey: {
     env: 'PROXY_API_KEY',
     doc: 'Key for the management API (DELETE routes); unset = those routes are refused',

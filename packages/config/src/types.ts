@@ -42,6 +42,8 @@ export interface ProxyConfig {
   readonly initTimeout: number;
   readonly noDataTimeout: number;
   readonly maxRetries: number;
+  /** Wait before the first reconnect to an engine, ms (PROXY_RECONNECT_BACKOFF_MS); doubles per attempt. */
+  readonly reconnectBackoffMs: number;
   /** Deadline of engine API calls, seconds (PROXY_ENGINE_API_TIMEOUT). */
   readonly engineApiTimeout: number;
   /** Seconds a player's socket may stay undrained before the player is dropped. */

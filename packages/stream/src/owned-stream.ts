@@ -1,12 +1,15 @@
 // Owner side of one stream: engine session -> aligner -> chunker -> ChunkStore, with reconnects.
 
 import type { IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Chunker, type ChunkStore, type Fence } from '@acestream-proxy/buffer';
 import { type EngineClient, EngineError, type EngineSession } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
 import { TsAligner } from '@acestream-proxy/ts';
 import type { Logger } from './logger.js';
 import type { MetadataStore, StreamState } from './metadata.js';
+import { type ReadOutcome, readPlayback } from './playback-reader.js';
+import { reconnectDelay } from './reconnect-backoff.js';
 import type { WorkerStats } from './stats.js';
 
 export interface OwnedStreamSettings {
@@ -14,10 +17,14 @@ export interface OwnedStreamSettings {
   flushIntervalMs: number;
   /** Deadline for the engine's first byte of a session (PROXY_INIT_TIMEOUT), ms. */
   initTimeoutMs: number;
-  /** Silence that counts as a dead engine mid-stream (PROXY_NO_DATA_TIMEOUT), ms. */
+  /** Time without TS packets that counts as a dead engine mid-stream (PROXY_NO_DATA_TIMEOUT), ms. */
   noDataTimeoutMs: number;
+  /** Largest piece read from the engine at once (PROXY_CHUNK_SIZE), bytes. */
+  readChunkSize: number;
   /** Reconnects tried on one engine before moving to the next (PROXY_MAX_RETRIES). */
   maxRetries: number;
+  /** Wait before the first reconnect to an engine (PROXY_RECONNECT_BACKOFF_MS); doubles per attempt. */
+  reconnectBackoffMs: number;
   /** How often the engine's stat_url is polled into the metadata (peers, speed). */
   statIntervalMs: number;
   /** How long a chunk stays in the buffer (PROXY_BUFFER_TTL), ms. */
@@ -69,9 +76,6 @@ export interface OwnedStreamOptions {
 function engineDown(err: unknown): boolean {
   return err instanceof EngineError && (err.code === 'engine_timeout' || err.code === 'engine_unreachable');
 }
-
-/** Why a read of the playback URL ended, and how long it delivered data before that. */
-type ReadOutcome = { kind: 'ended' | 'timeout' | 'failed'; detail: string; servedMs: number };
 
 /** A session that delivered this long was healthy: failures before it no longer count. */
 const HEALTHY_RUN_MS = 30_000;
@@ -181,9 +185,12 @@ export class OwnedStream {
         }
         down = false;
         if (this.abort.signal.aborted) return;
+        await this.setState('connecting');
+        // On a new engine (failures reset by the move) at once; on the same one after a backoff.
+        const waitMs = reconnectDelay(failures, settings.reconnectBackoffMs);
+        if (waitMs > 0 && !(await sleep(waitMs, true, { signal: this.abort.signal }).catch(() => false))) return;
         try {
           this.options.stats.engineReconnects++;
-          await this.setState('connecting');
           // A new player id makes the engine drop the old session, as it would for a new player.
           this.sessionAskedAt = performance.now();
           this.session = await this.engine.startSession(id, this.abort.signal);
@@ -240,61 +247,38 @@ export class OwnedStream {
     }
   }
 
-  /** Reads one playback response until it ends, fails, or goes silent too long. */
+  /** Reads one playback response until it ends, fails, or goes without TS packets too long. */
   private async readPlayback(session: EngineSession): Promise<ReadOutcome> {
-    const { settings } = this.options;
-    const engine = this.engine;
+    const { settings, stats } = this.options;
     const readAbort = new AbortController();
     const onStop = () => readAbort.abort();
     this.abort.signal.addEventListener('abort', onStop, { once: true });
-    let res: IncomingMessage;
     try {
-      res = await engine.openPlayback(session, readAbort.signal);
-    } catch (err) {
-      this.abort.signal.removeEventListener('abort', onStop);
-      return { kind: 'failed', detail: err instanceof Error ? err.message : String(err), servedMs: 0 };
-    }
-    await this.setState('buffering');
-    return new Promise<ReadOutcome>((resolve) => {
-      let gotData = false;
-      let firstDataAt = 0;
-      let timer: NodeJS.Timeout;
-      const armTimer = () => {
-        clearTimeout(timer);
-        const ms = gotData ? settings.noDataTimeoutMs : settings.initTimeoutMs;
-        timer = setTimeout(() => done({ kind: 'timeout', detail: `no data from the engine for ${ms} ms` }), ms);
-      };
-      let settled = false;
-      const done = (result: Omit<ReadOutcome, 'servedMs'>) => {
-        if (settled) return;
-        settled = true;
-        const outcome: ReadOutcome = { ...result, servedMs: gotData ? Date.now() - firstDataAt : 0 };
-        clearTimeout(timer);
-        this.abort.signal.removeEventListener('abort', onStop);
-        res.removeAllListeners('data');
-        res.destroy();
-        this.chunker.flush();
-        resolve(outcome);
-      };
-      armTimer();
-      res.on('data', (data: Buffer) => {
-        if (!gotData) {
-          gotData = true;
-          firstDataAt = Date.now();
-          if (this.sessionAskedAt) this.options.stats.timings.engineStart((performance.now() - this.sessionAskedAt) / 1000);
+      let res: IncomingMessage;
+      try {
+        res = await this.engine.openPlayback(session, readAbort.signal, { highWaterMark: settings.readChunkSize });
+      } catch (err) {
+        return { kind: 'failed', detail: err instanceof Error ? err.message : String(err), servedMs: 0 };
+      }
+      await this.setState('buffering');
+      return await readPlayback(res, {
+        ...settings,
+        aligner: this.aligner,
+        onRead: (piece) => {
+          this.totalBytes += piece.length;
+          stats.engineBytes += piece.length;
+        },
+        onFirstPackets: () => {
+          if (this.sessionAskedAt) stats.timings.engineStart((performance.now() - this.sessionAskedAt) / 1000);
           this.sessionAskedAt = 0;
           void this.setState('active');
-        }
-        armTimer();
-        this.totalBytes += data.length;
-        this.options.stats.engineBytes += data.length;
-        const packets = this.aligner.push(data);
-        if (packets) this.chunker.push(packets);
+        },
+        onPackets: (packets) => this.chunker.push(packets),
       });
-      res.once('end', () => done({ kind: 'ended', detail: 'the engine ended the stream' }));
-      res.once('error', (err) => done({ kind: 'failed', detail: err.message }));
-      res.once('close', () => done({ kind: 'ended', detail: 'the engine closed the connection' }));
-    });
+    } finally {
+      this.abort.signal.removeEventListener('abort', onStop);
+      this.chunker.flush();
+    }
   }
 
   /**
