@@ -173,7 +173,7 @@ export const KNOBS = {
   },
   reconnectBackoffMs: {
     env: 'PROXY_RECONNECT_BACKOFF_MS',
-    doc: 'Wait before the first reconnect to an engine, ms; each further attempt on it waits twice as long (up to 8 times), with jitter; 0 = none',
+    doc: 'Wait after a refused or fruitless attempt on an engine before the next, ms; doubles with each one in a row (up to 8 times), ±25% jitter; a stream that delivered is reconnected at once; 0 = no wait',
     default: '250',
     check: integer(0, 60_000, 'of milliseconds'),
   },

@@ -23,7 +23,7 @@ export interface OwnedStreamSettings {
   readChunkSize: number;
   /** Reconnects tried on one engine before moving to the next (PROXY_MAX_RETRIES). */
   maxRetries: number;
-  /** Wait before the first reconnect to an engine (PROXY_RECONNECT_BACKOFF_MS); doubles per attempt. */
+  /** Wait after a fruitless attempt on an engine before the next (PROXY_RECONNECT_BACKOFF_MS); doubles per one in a row. */
   reconnectBackoffMs: number;
   /** How often the engine's stat_url is polled into the metadata (peers, speed). */
   statIntervalMs: number;
@@ -159,6 +159,9 @@ export class OwnedStream {
   private async readLoop(): Promise<void> {
     const { settings, logger, id } = this.options;
     let failures = 0;
+    // Attempts in a row that delivered nothing (refused, or no packets): each waits longer before
+    // the next. A session that delivered is reconnected at once: that is a hiccup, not a refusal.
+    let fruitless = 0;
     while (!this.abort.signal.aborted) {
       const outcome = await this.readPlayback(this.session!);
       // Queued behind the appends of the session that just ended, before the next one's.
@@ -166,6 +169,7 @@ export class OwnedStream {
       if (this.abort.signal.aborted) break;
       if (outcome.servedMs > HEALTHY_RUN_MS) failures = 0;
       failures++;
+      fruitless = outcome.servedMs > 0 ? 0 : fruitless + 1;
       logger.warn('engine stream interrupted', {
         reason: outcome.detail,
         attempt: failures,
@@ -177,17 +181,19 @@ export class OwnedStream {
       let detail = outcome.detail;
       let down = false;
       for (;;) {
+        let moved = false;
         if (down && failures <= settings.maxRetries) {
-          if (await this.switchEngine(detail, { engineDown: true, failIfNone: false })) failures = 0;
+          moved = await this.switchEngine(detail, { engineDown: true, failIfNone: false });
         } else if (failures > settings.maxRetries) {
           if (!(await this.switchEngine(detail, { engineDown: down, failIfNone: true }))) return;
-          failures = 0;
+          moved = true;
         }
+        if (moved) failures = fruitless = 0;
         down = false;
         if (this.abort.signal.aborted) return;
         await this.setState('connecting');
-        // On a new engine (failures reset by the move) at once; on the same one after a backoff.
-        const waitMs = reconnectDelay(failures, settings.reconnectBackoffMs);
+        // A new engine is asked at once; the same one, after what it refused, after a backoff.
+        const waitMs = reconnectDelay(fruitless, settings.reconnectBackoffMs);
         if (waitMs > 0 && !(await sleep(waitMs, true, { signal: this.abort.signal }).catch(() => false))) return;
         try {
           this.options.stats.engineReconnects++;
@@ -202,6 +208,7 @@ export class OwnedStream {
           down = engineDown(err);
           logger.warn('engine reconnect failed', { reason: detail, engine_down: down });
           failures++;
+          fruitless++;
         }
       }
     }

@@ -4,13 +4,14 @@
 const MAX_FACTOR = 8;
 
 /**
- * The wait before reconnect `attempt` (1 for the first) to one engine: `baseMs` doubled per
- * attempt, capped, and spread by ±25% so the streams of an engine that restarts do not all
- * come back in the same instant. An engine that refuses is not hammered, and a stream is not
- * given up on (or moved) within a few milliseconds of its engine's first refusal.
+ * The wait before the next attempt on one engine after `fruitless` attempts in a row that
+ * delivered nothing (0: none, reconnect at once): `baseMs` doubled per one, capped, and spread by
+ * ±25% so the streams of an engine that restarts do not all come back in the same instant. An
+ * engine that refuses is not hammered, and a stream is not moved or given up on within a few
+ * milliseconds of its engine's first refusal.
  */
-export function reconnectDelay(attempt: number, baseMs: number): number {
-  if (baseMs <= 0 || attempt < 1) return 0;
-  const nominal = baseMs * Math.min(2 ** (attempt - 1), MAX_FACTOR);
+export function reconnectDelay(fruitless: number, baseMs: number): number {
+  if (baseMs <= 0 || fruitless < 1) return 0;
+  const nominal = baseMs * Math.min(2 ** (fruitless - 1), MAX_FACTOR);
   return Math.round(nominal * (0.75 + Math.random() * 0.5));
 }
