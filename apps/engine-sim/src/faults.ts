@@ -17,7 +17,14 @@ export interface Faults {
   answer_bytes?: number;
 }
 
-const NUMBER_FIELDS = ['prebuffer_ms', 'stall_after_s', 'eof_after_s', 'refuse_after', 'garbage_after_s', 'answer_bytes'] as const;
+const NUMBER_FIELDS = [
+  'prebuffer_ms',
+  'stall_after_s',
+  'eof_after_s',
+  'refuse_after',
+  'garbage_after_s',
+  'answer_bytes',
+] as const;
 
 /** Reads faults from a JSON body or query parameters; unknown fields are ignored. */
 export function parseFaults(source: Record<string, unknown>): Faults {

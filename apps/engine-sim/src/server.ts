@@ -48,10 +48,12 @@ async function paddedAnswer(res: ServerResponse, body: Record<string, unknown>, 
   const write = async (bytes: Buffer) => {
     if (res.destroyed) return;
     sent.bytes += bytes.length;
-    if (!res.write(bytes)) await new Promise((resolve) => (res.destroyed ? resolve(null) : res.once('drain', resolve).once('close', resolve)));
+    if (!res.write(bytes))
+      await new Promise((resolve) => (res.destroyed ? resolve(null) : res.once('drain', resolve).once('close', resolve)));
   };
   await write(head);
-  for (let left = padding; left > 0 && !res.destroyed; left -= piece.length) await write(piece.subarray(0, Math.min(left, piece.length)));
+  for (let left = padding; left > 0 && !res.destroyed; left -= piece.length)
+    await write(piece.subarray(0, Math.min(left, piece.length)));
   if (!res.destroyed) {
     sent.bytes += tail.length;
     res.end(tail);

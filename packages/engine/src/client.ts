@@ -124,11 +124,19 @@ export class EngineClient {
    * Starts reading the playback URL; resolves once the engine sent response headers. The
    * stream itself (prebuffering included) is the caller's to time.
    */
-  openPlayback(session: EngineSession, signal: AbortSignal, read: { highWaterMark?: number } = {}): Promise<http.IncomingMessage> {
+  openPlayback(
+    session: EngineSession,
+    signal: AbortSignal,
+    read: { highWaterMark?: number } = {},
+  ): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       // The response's high-water mark: what it buffers before the socket is paused (PROXY_CHUNK_SIZE).
       // Node takes it on requests (it sizes the socket's and the response's buffers); @types/node 20 omits it.
-      const options: http.RequestOptions & { highWaterMark?: number } = { agent: false, signal, highWaterMark: read.highWaterMark };
+      const options: http.RequestOptions & { highWaterMark?: number } = {
+        agent: false,
+        signal,
+        highWaterMark: read.highWaterMark,
+      };
       const req = http.get(session.playbackUrl, options, (res) => {
         if (res.statusCode !== 200) {
           res.resume();

@@ -3,8 +3,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { EngineClient, EngineError } from '@acestream-proxy/engine';
-import { MAX_ANSWER_BYTES } from '../src/client.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { MAX_ANSWER_BYTES } from '../src/client.js';
 
 const closers: Array<() => void> = [];
 afterEach(() => {

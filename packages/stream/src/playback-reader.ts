@@ -83,8 +83,9 @@ export function readPlayback(res: IncomingMessage, options: PlaybackReadOptions)
     function take(): void {
       // read(n) with n <= readableLength returns n bytes (a view when they lie in one buffer);
       // read() on an empty buffer returns null and asks the socket for more.
-      let piece: Buffer | null;
-      while (!settled && (piece = res.read(Math.min(res.readableLength, readChunkSize) || undefined) as Buffer | null)) {
+      while (!settled) {
+        const piece = res.read(Math.min(res.readableLength, readChunkSize) || undefined) as Buffer | null;
+        if (!piece) return;
         onPiece(piece);
       }
     }
