@@ -1,6 +1,7 @@
 // Engines that misbehave without going silent: refused reconnects, non-TS bodies, endless answers.
 
 import {
+  type Capture,
   capture,
   getJson,
   type SimRequest,
@@ -34,20 +35,29 @@ async function firstSessionOn(sim: StartedProcess, id: string, timeoutMs: number
   return at;
 }
 
-async function engineOf(stack: Stack, id: string): Promise<number | undefined> {
+/** Two idle engines (a new stream starts on the first), embedded mode, a 1 s no-data deadline. */
+function twoEngines(env: Record<string, string>): Promise<Stack> {
+  return startStack({
+    redis: 'none',
+    sims: 2,
+    env: { ENGINE_MAX_STREAMS: '5', PROXY_NO_DATA_TIMEOUT: String(NO_DATA_TIMEOUT_S), ...env },
+  });
+}
+
+/** The players were kept and get `next`'s data (probes it stamped after `movedAt`); the stream is on it. */
+async function expectMovedWithPlayers(stack: Stack, id: string, players: Capture[], next: StartedProcess, movedAt: number) {
+  await Promise.all(players.map((p) => firstProbeSentAfter(p, movedAt, "the next engine's data", 10_000)));
+  expect(players.every((p) => !p.ended)).toBe(true);
   const { body } = await getJson<{ engine: { port: number } | null }>(`${stack.gateway.url}/proxy/streams/${id}`);
-  return body.engine?.port;
+  expect(body.engine?.port).toBe(next.port);
+  for (const p of players) p.close();
 }
 
 describe('an engine that refuses reconnects', () => {
   let stack: Stack;
   beforeAll(async () => {
     // The default PROXY_RECONNECT_BACKOFF_MS (250); four reconnects before the move.
-    stack = await startStack({
-      redis: 'none',
-      sims: 2,
-      env: { ENGINE_MAX_STREAMS: '5', PROXY_NO_DATA_TIMEOUT: String(NO_DATA_TIMEOUT_S), PROXY_MAX_RETRIES: '4' },
-    });
+    stack = await twoEngines({ PROXY_MAX_RETRIES: '4' });
   });
   afterAll(() => stack.stop());
 
@@ -75,12 +85,7 @@ describe('an engine that refuses reconnects', () => {
     });
     // After the last refusal the stream moves at once (a fresh engine is not made to wait).
     expect(movedAt - at[3]!).toBeLessThan(1000);
-
-    // Its players are kept, and get the next engine's data (probes stamped after the move).
-    await Promise.all(players.map((p) => firstProbeSentAfter(p, movedAt, "the next engine's data", 10_000)));
-    expect(players.every((p) => !p.ended)).toBe(true);
-    expect(await engineOf(stack, id)).toBe(next.port);
-    for (const p of players) p.close();
+    await expectMovedWithPlayers(stack, id, players, next, movedAt);
   });
 });
 
@@ -88,11 +93,7 @@ describe('an engine that sends what is not MPEG-TS', () => {
   let stack: Stack;
   beforeAll(async () => {
     // No reconnects to the same engine: the move to the next one is what is timed.
-    stack = await startStack({
-      redis: 'none',
-      sims: 2,
-      env: { ENGINE_MAX_STREAMS: '5', PROXY_NO_DATA_TIMEOUT: String(NO_DATA_TIMEOUT_S), PROXY_MAX_RETRIES: '0' },
-    });
+    stack = await twoEngines({ PROXY_MAX_RETRIES: '0' });
   });
   afterAll(() => stack.stop());
 
@@ -108,11 +109,7 @@ describe('an engine that sends what is not MPEG-TS', () => {
     const garbageFrom = session!.at + 1500;
     const movedAt = await firstSessionOn(next, id, 15_000);
     expect(movedAt - garbageFrom).toBeLessThan((NO_DATA_TIMEOUT_S + 2) * 1000);
-
-    await Promise.all(players.map((p) => firstProbeSentAfter(p, movedAt, "the next engine's data", 10_000)));
-    expect(players.every((p) => !p.ended)).toBe(true);
-    expect(await engineOf(stack, id)).toBe(next.port);
-    for (const p of players) p.close();
+    await expectMovedWithPlayers(stack, id, players, next, movedAt);
   });
 
   it("answers a 502 with the engine's error text cut, and does not read an endless getstream answer", async () => {
