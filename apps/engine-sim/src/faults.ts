@@ -9,9 +9,22 @@ export interface Faults {
   eof_after_s?: number;
   /** getstream answers this error text instead of a session. */
   error?: string;
+  /** getstream answers an error once this many sessions of the content were opened (refuses reconnects). */
+  refuse_after?: number;
+  /** Send an HTML page instead of TS after this many seconds (at the same rate, connection open). */
+  garbage_after_s?: number;
+  /** getstream's answer is padded to this many bytes (a broken engine's endless answer). */
+  answer_bytes?: number;
 }
 
-const NUMBER_FIELDS = ['prebuffer_ms', 'stall_after_s', 'eof_after_s'] as const;
+const NUMBER_FIELDS = [
+  'prebuffer_ms',
+  'stall_after_s',
+  'eof_after_s',
+  'refuse_after',
+  'garbage_after_s',
+  'answer_bytes',
+] as const;
 
 /** Reads faults from a JSON body or query parameters; unknown fields are ignored. */
 export function parseFaults(source: Record<string, unknown>): Faults {

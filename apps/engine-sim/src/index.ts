@@ -10,6 +10,6 @@ export {
 } from './orchestrator.js';
 export { PROBE_INTERVAL_MS } from './playback.js';
 export { decodeProbe, encodeProbe, PROBE_PID, type Probe, ProbeScanner } from './probe.js';
-export { type EngineSim, type EngineSimOptions, startEngineSim } from './server.js';
+export { type EngineSim, type EngineSimOptions, type SimRequest, startEngineSim } from './server.js';
 export type { SimStats, StopReason } from './sessions.js';
 export { SyntheticSource } from './synthetic.js';

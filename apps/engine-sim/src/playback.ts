@@ -6,6 +6,13 @@ import type { Session } from './sessions.js';
 import type { TsSource } from './source.js';
 
 const TICK_MS = 10;
+
+/**
+ * What the `garbage_after_s` fault sends: an error page, as a broken engine or a captive portal
+ * in front of one would. It holds no 0x47 byte, so no TS sync can be found in it.
+ */
+const GARBAGE = Buffer.from('<html><head><title>503 Service Unavailable</title></head><body>busy</body></html>\n'.repeat(64));
+if (GARBAGE.includes(0x47)) throw new Error('the garbage page must hold no TS sync byte');
 /** A probe at most this often: enough resolution for loss and latency, little overhead. */
 export const PROBE_INTERVAL_MS = 20;
 export const PROBE_BYTE_RATE = (188 * 1000) / PROBE_INTERVAL_MS;
@@ -64,6 +71,8 @@ export class Playback {
       return;
     }
     if (stallAfter !== undefined && elapsedS >= stallAfter) return;
+    const garbageAfter = session.faults.garbage_after_s;
+    const garbage = garbageAfter !== undefined && elapsedS >= garbageAfter;
     // A reader that does not keep up (or a frozen engine) holds the clock back instead of
     // queueing without bound.
     if (res.writableNeedDrain || this.options.frozen?.()) {
@@ -76,6 +85,13 @@ export class Playback {
     }
     let due = Math.floor((((now - this.startedAt) / 1000) * this.byteRate - this.sent) / 188) * 188;
     if (due < 188) return;
+    if (garbage) {
+      const out = GARBAGE.subarray(0, Math.min(due, GARBAGE.length));
+      this.sent += due;
+      session.bytesSent += out.length;
+      res.write(out);
+      return;
+    }
     const parts: Buffer[] = [];
     if (now - this.lastProbeAt >= PROBE_INTERVAL_MS) {
       this.lastProbeAt = now;

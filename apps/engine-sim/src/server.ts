@@ -25,6 +25,41 @@ export interface EngineSimOptions {
   idleTimeoutS?: number;
 }
 
+/** One getstream request, as `/sim/requests` lists them (tests check reconnect spacing and answer sizes). */
+export interface SimRequest {
+  id: string;
+  /** When it came, ms since the epoch. */
+  at: number;
+  answer: 'session' | 'error';
+  /** Bytes of the answer the sim got to write before it was done or the asker hung up. */
+  bytes: number;
+}
+
+/** The newest requests kept for `/sim/requests`. */
+const MAX_REQUESTS = 200;
+
+/** Writes a `size`-byte getstream answer in pieces, each once the last drained, counting into `sent`. */
+async function paddedAnswer(res: ServerResponse, body: Record<string, unknown>, size: number, sent: SimRequest): Promise<void> {
+  const head = Buffer.from(`${JSON.stringify(body).slice(0, -1)},"padding":"`);
+  const tail = Buffer.from('"}');
+  const padding = Math.max(0, size - head.length - tail.length);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': head.length + padding + tail.length });
+  const piece = Buffer.alloc(64 * 1024, 0x78);
+  const write = async (bytes: Buffer) => {
+    if (res.destroyed) return;
+    sent.bytes += bytes.length;
+    if (!res.write(bytes))
+      await new Promise((resolve) => (res.destroyed ? resolve(null) : res.once('drain', resolve).once('close', resolve)));
+  };
+  await write(head);
+  for (let left = padding; left > 0 && !res.destroyed; left -= piece.length)
+    await write(piece.subarray(0, Math.min(left, piece.length)));
+  if (!res.destroyed) {
+    sent.bytes += tail.length;
+    res.end(tail);
+  }
+}
+
 export interface EngineSim {
   url: string;
   port: number;
@@ -88,16 +123,32 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     ...parseFaults(Object.fromEntries(query)),
   });
 
+  const requests: SimRequest[] = [];
+  /** Sessions opened per content id since the start or the last reset (the `refuse_after` fault). */
+  const opened = new Map<string, number>();
+
   const getstream = (res: ServerResponse, query: URLSearchParams) => {
     const id = (query.get('id') ?? query.get('infohash') ?? query.get('content_id') ?? '').toLowerCase();
-    if (!id) return engineError(res, 'missing content id');
+    const request: SimRequest = { id, at: Date.now(), answer: 'error', bytes: 0 };
+    requests.push(request);
+    if (requests.length > MAX_REQUESTS) requests.shift();
+    const refuse = (message: string) => {
+      request.bytes = Buffer.byteLength(JSON.stringify({ response: null, error: message }));
+      engineError(res, message);
+    };
+    if (!id) return refuse('missing content id');
     let fault: Faults;
     try {
       fault = faultsFor(id, query);
     } catch (err) {
-      return engineError(res, (err as Error).message);
+      return refuse((err as Error).message);
     }
-    if (fault.error) return engineError(res, fault.error);
+    if (fault.error) return refuse(fault.error);
+    if (fault.refuse_after !== undefined && (opened.get(id) ?? 0) >= fault.refuse_after) {
+      return refuse(`the engine refuses content ${id} (refuse_after=${fault.refuse_after})`);
+    }
+    request.answer = 'session';
+    opened.set(id, (opened.get(id) ?? 0) + 1);
     const session = sessions.open(id, query.get('pid') ?? randomUUID(), fault);
     const path = `${id}/${session.playbackSessionId}`;
     const playbackUrl = `${base}/ace/r/${path}`;
@@ -105,7 +156,7 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
       res.writeHead(302, { location: playbackUrl });
       return res.end();
     }
-    json(res, 200, {
+    const body = {
       response: {
         playback_url: playbackUrl,
         stat_url: `${base}/ace/stat/${path}`,
@@ -117,7 +168,10 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
         client_session_id: session.number,
       },
       error: null,
-    });
+    };
+    if (fault.answer_bytes !== undefined) return paddedAnswer(res, body, fault.answer_bytes, request);
+    request.bytes = Buffer.byteLength(JSON.stringify(body));
+    json(res, 200, body);
   };
 
   const playback = (res: ServerResponse, sessionId: string) => {
@@ -189,6 +243,8 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
         });
       case 'GET /sim/sessions':
         return json(res, 200, sessions.stats());
+      case 'GET /sim/requests':
+        return json(res, 200, requests);
       case 'PUT /sim/faults':
         try {
           faults.set((parts[2] ?? '').toLowerCase(), parseFaults(await readBody(req)));
@@ -209,6 +265,8 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
         setHang(false);
         sessions.reset();
         faults.clear();
+        opened.clear();
+        requests.length = 0;
         return json(res, 200, { ok: true });
       default:
         return json(res, 404, { response: null, error: `no route ${req.method} ${url.pathname}` });

@@ -178,6 +178,12 @@ export const KNOBS = {
     default: '3',
     check: integer(0, 100),
   },
+  reconnectBackoffMs: {
+    env: 'PROXY_RECONNECT_BACKOFF_MS',
+    doc: 'Wait after a refused or fruitless attempt on an engine before the next, ms; doubles with each one in a row (up to 8 times), ±25% jitter; a stream that delivered is reconnected at once; 0 = no wait',
+    default: '250',
+    check: integer(0, 60_000, 'of milliseconds'),
+  },
   apiKey: {
     env: 'PROXY_API_KEY',
     doc: 'Key for the management API (DELETE routes); unset = those routes are refused',

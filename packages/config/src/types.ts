@@ -42,6 +42,8 @@ export interface ProxyConfig {
   readonly initTimeout: number;
   readonly noDataTimeout: number;
   readonly maxRetries: number;
+  /** Wait after a fruitless attempt on an engine before the next, ms (PROXY_RECONNECT_BACKOFF_MS); doubles per one in a row. */
+  readonly reconnectBackoffMs: number;
   /** Deadline of engine API calls, seconds (PROXY_ENGINE_API_TIMEOUT). */
   readonly engineApiTimeout: number;
   /** Seconds a player's socket may stay undrained before the player is dropped. */

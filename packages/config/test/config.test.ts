@@ -21,6 +21,8 @@ describe('loadConfig', () => {
     expect(config.ghostTimeoutMs).toBe(50_000);
     expect(config.bufferChunkSize % 188).toBe(0);
     expect(config.keyPrefix).toBe('ace_proxy');
+    expect(config.chunkSize).toBe(8192);
+    expect(config.reconnectBackoffMs).toBe(250);
     expect(warnings).toEqual([]);
   });
 
@@ -51,6 +53,7 @@ describe('loadConfig', () => {
     ['PROXY_FLUSH_INTERVAL_MS', '0', /from 5 to 10000/],
     ['PROXY_BUFFER_CHUNK_SIZE', '100', /at least 188|from 188/],
     ['PROXY_INIT_TIMEOUT', '0', /greater than 0/],
+    ['PROXY_RECONNECT_BACKOFF_MS', '-5', /whole number of milliseconds from 0 to 60000/],
     ['ORCHESTRATOR_URL', 'ftp://x', /http:\/\/ or https:\/\//],
   ])('rejects %s=%s naming the variable, the value and the rule', (variable, value, rule) => {
     try {

@@ -2,7 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import fetch from 'node-fetch';
+import fetch, { FetchError } from 'node-fetch';
 import { type EngineAddress, EngineError, toEngineError } from './errors.js';
 
 export interface EngineSession {
@@ -35,6 +35,13 @@ export interface EngineClientOptions {
   /** Most API connections open to this engine at once (kept alive between calls). */
   maxSockets?: number;
 }
+
+/**
+ * Largest API answer read (getstream, stat, stop, version). Real ones are under 2 KB; a broken
+ * or hostile engine's 250 MB answer is cut off here instead of filling a worker's memory, on
+ * every retry.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024;
 
 interface EngineEnvelope<T> {
   response?: T | null;
@@ -117,9 +124,20 @@ export class EngineClient {
    * Starts reading the playback URL; resolves once the engine sent response headers. The
    * stream itself (prebuffering included) is the caller's to time.
    */
-  openPlayback(session: EngineSession, signal: AbortSignal): Promise<http.IncomingMessage> {
+  openPlayback(
+    session: EngineSession,
+    signal: AbortSignal,
+    read: { highWaterMark?: number } = {},
+  ): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = http.get(session.playbackUrl, { agent: false, signal }, (res) => {
+      // The response's high-water mark: what it buffers before the socket is paused (PROXY_CHUNK_SIZE).
+      // Node takes it on requests (it sizes the socket's and the response's buffers); @types/node 20 omits it.
+      const options: http.RequestOptions & { highWaterMark?: number } = {
+        agent: false,
+        signal,
+        highWaterMark: read.highWaterMark,
+      };
+      const req = http.get(session.playbackUrl, options, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           reject(new EngineError('engine_bad_response', `playback answered HTTP ${res.statusCode}`, this.address));
@@ -142,6 +160,8 @@ export class EngineClient {
       const res = await fetch(url, {
         agent: this.agent,
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        // An answer past this is not the engine's API: stop reading it rather than hold it all.
+        size: MAX_ANSWER_BYTES,
       });
       const text = await res.text();
       try {
@@ -153,6 +173,9 @@ export class EngineClient {
       // Aborted by the deadline (not by the caller): say so, whatever the library named it.
       if (timeout.aborted && !signal?.aborted) {
         throw new EngineError('engine_timeout', `${what} did not answer within ${this.apiTimeoutMs} ms`, this.address);
+      }
+      if (err instanceof FetchError && err.type === 'max-size') {
+        throw new EngineError('engine_bad_response', `${what} answered more than ${MAX_ANSWER_BYTES} bytes`, this.address);
       }
       throw toEngineError(err, this.address, what);
     }

@@ -17,14 +17,27 @@ export type EngineErrorCode =
   /** Every engine is full or down: 503 with Retry-After. */
   | 'no_engine_available';
 
+/** Longest engine text kept in an error: it reaches players' 502s, logs and the event log. */
+export const MAX_REASON_CHARS = 300;
+
+/** `text` cut to `max` characters, saying how much was left out. */
+export function cutText(text: string, max = MAX_REASON_CHARS): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
 export class EngineError extends Error {
+  /** The engine's own words (cut to MAX_REASON_CHARS), or what went wrong talking to it. */
+  readonly reason: string;
+
   constructor(
     readonly code: EngineErrorCode,
-    /** The engine's own words, or what went wrong talking to it. */
-    readonly reason: string,
+    reason: string,
     readonly engine?: EngineAddress,
   ) {
-    super(engine ? `engine ${engine.host}:${engine.port}: ${reason}` : reason);
+    const cut = cutText(reason);
+    super(engine ? `engine ${engine.host}:${engine.port}: ${cut}` : cut);
+    this.reason = cut;
     this.name = 'EngineError';
   }
 }

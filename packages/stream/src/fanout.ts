@@ -171,7 +171,9 @@ export class StreamFanout {
     return client;
   }
 
+  /** The one way a client leaves the fanout (it left, or was dropped): its owed backlog is settled. */
   remove(client: FanoutClient): void {
+    this.drainedClients.delete(client);
     if (this.clients.delete(client)) this.ledger.settle(client);
   }
 
@@ -422,14 +424,11 @@ export class StreamFanout {
     client.skips++;
     this.stats.clientSkips++;
     if (client.skips > this.settings.maxSkips) {
-      this.stats.clientsDropped++;
       this.logger.warn('dropping a client that cannot keep up', {
         client_id: client.clientId,
         skips: client.skips,
       });
-      this.remove(client);
-      client.sink.end();
-      this.onClientDropped(client, 'too slow');
+      this.drop(client, 'too slow');
       return;
     }
     this.logger.info('client fell behind the buffer, jumping to the live edge', {
@@ -453,16 +452,26 @@ export class StreamFanout {
     if (limit === undefined) return;
     for (const client of this.clients) {
       if (!client.blocked || now - client.blockedSince < limit) continue;
-      this.stats.clientsDropped++;
       this.logger.warn('dropping a player that has not read for PROXY_CLIENT_STALL_TIMEOUT', {
         client_id: client.clientId,
         stalled_s: Math.round((now - client.blockedSince) / 1000),
         bytes_sent: client.bytesSent,
       });
-      this.clients.delete(client);
-      client.sink.destroy();
-      this.onClientDropped(client, 'stalled');
+      this.drop(client, 'stalled');
     }
+  }
+
+  /**
+   * The fanout's own way to let a client go: through `remove`, so what it was still owed of its
+   * join backlog is settled. A slow reader is ended (it takes what it was written first); a stalled
+   * one is destroyed, as `end()` would wait behind the bytes of a player that does not read.
+   */
+  private drop(client: FanoutClient, reason: 'too slow' | 'stalled'): void {
+    this.stats.clientsDropped++;
+    this.remove(client);
+    if (reason === 'stalled') client.sink.destroy();
+    else client.sink.end();
+    this.onClientDropped(client, reason);
   }
 
   // Players give up after a few seconds of silence: fill gaps with null packets, between chunks only.

@@ -1,12 +1,15 @@
 // Owner side of one stream: engine session -> aligner -> chunker -> ChunkStore, with reconnects.
 
 import type { IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Chunker, type ChunkStore, type Fence } from '@acestream-proxy/buffer';
 import { type EngineClient, EngineError, type EngineSession } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
 import { TsAligner } from '@acestream-proxy/ts';
 import type { Logger } from './logger.js';
 import type { MetadataStore, StreamState } from './metadata.js';
+import { type ReadOutcome, readPlayback } from './playback-reader.js';
+import { reconnectDelay } from './reconnect-backoff.js';
 import type { WorkerStats } from './stats.js';
 
 export interface OwnedStreamSettings {
@@ -14,10 +17,14 @@ export interface OwnedStreamSettings {
   flushIntervalMs: number;
   /** Deadline for the engine's first byte of a session (PROXY_INIT_TIMEOUT), ms. */
   initTimeoutMs: number;
-  /** Silence that counts as a dead engine mid-stream (PROXY_NO_DATA_TIMEOUT), ms. */
+  /** Time without TS packets that counts as a dead engine mid-stream (PROXY_NO_DATA_TIMEOUT), ms. */
   noDataTimeoutMs: number;
+  /** Largest piece read from the engine at once (PROXY_CHUNK_SIZE), bytes. */
+  readChunkSize: number;
   /** Reconnects tried on one engine before moving to the next (PROXY_MAX_RETRIES). */
   maxRetries: number;
+  /** Wait after a fruitless attempt on an engine before the next (PROXY_RECONNECT_BACKOFF_MS); doubles per one in a row. */
+  reconnectBackoffMs: number;
   /** How often the engine's stat_url is polled into the metadata (peers, speed). */
   statIntervalMs: number;
   /** How long a chunk stays in the buffer (PROXY_BUFFER_TTL), ms. */
@@ -69,9 +76,6 @@ export interface OwnedStreamOptions {
 function engineDown(err: unknown): boolean {
   return err instanceof EngineError && (err.code === 'engine_timeout' || err.code === 'engine_unreachable');
 }
-
-/** Why a read of the playback URL ended, and how long it delivered data before that. */
-type ReadOutcome = { kind: 'ended' | 'timeout' | 'failed'; detail: string; servedMs: number };
 
 /** A session that delivered this long was healthy: failures before it no longer count. */
 const HEALTHY_RUN_MS = 30_000;
@@ -155,6 +159,9 @@ export class OwnedStream {
   private async readLoop(): Promise<void> {
     const { settings, logger, id } = this.options;
     let failures = 0;
+    // Attempts in a row that delivered nothing (refused, or no packets): each waits longer before
+    // the next. A session that delivered is reconnected at once: that is a hiccup, not a refusal.
+    let fruitless = 0;
     while (!this.abort.signal.aborted) {
       const outcome = await this.readPlayback(this.session!);
       // Queued behind the appends of the session that just ended, before the next one's.
@@ -162,6 +169,7 @@ export class OwnedStream {
       if (this.abort.signal.aborted) break;
       if (outcome.servedMs > HEALTHY_RUN_MS) failures = 0;
       failures++;
+      fruitless = outcome.servedMs > 0 ? 0 : fruitless + 1;
       logger.warn('engine stream interrupted', {
         reason: outcome.detail,
         attempt: failures,
@@ -173,17 +181,22 @@ export class OwnedStream {
       let detail = outcome.detail;
       let down = false;
       for (;;) {
+        let moved = false;
         if (down && failures <= settings.maxRetries) {
-          if (await this.switchEngine(detail, { engineDown: true, failIfNone: false })) failures = 0;
+          moved = await this.switchEngine(detail, { engineDown: true, failIfNone: false });
         } else if (failures > settings.maxRetries) {
           if (!(await this.switchEngine(detail, { engineDown: down, failIfNone: true }))) return;
-          failures = 0;
+          moved = true;
         }
+        if (moved) failures = fruitless = 0;
         down = false;
         if (this.abort.signal.aborted) return;
+        await this.setState('connecting');
+        // A new engine is asked at once; the same one, after what it refused, after a backoff.
+        const waitMs = reconnectDelay(fruitless, settings.reconnectBackoffMs);
+        if (waitMs > 0 && !(await sleep(waitMs, true, { signal: this.abort.signal }).catch(() => false))) return;
         try {
           this.options.stats.engineReconnects++;
-          await this.setState('connecting');
           // A new player id makes the engine drop the old session, as it would for a new player.
           this.sessionAskedAt = performance.now();
           this.session = await this.engine.startSession(id, this.abort.signal);
@@ -195,6 +208,7 @@ export class OwnedStream {
           down = engineDown(err);
           logger.warn('engine reconnect failed', { reason: detail, engine_down: down });
           failures++;
+          fruitless++;
         }
       }
     }
@@ -240,61 +254,38 @@ export class OwnedStream {
     }
   }
 
-  /** Reads one playback response until it ends, fails, or goes silent too long. */
+  /** Reads one playback response until it ends, fails, or goes without TS packets too long. */
   private async readPlayback(session: EngineSession): Promise<ReadOutcome> {
-    const { settings } = this.options;
-    const engine = this.engine;
+    const { settings, stats } = this.options;
     const readAbort = new AbortController();
     const onStop = () => readAbort.abort();
     this.abort.signal.addEventListener('abort', onStop, { once: true });
-    let res: IncomingMessage;
     try {
-      res = await engine.openPlayback(session, readAbort.signal);
-    } catch (err) {
-      this.abort.signal.removeEventListener('abort', onStop);
-      return { kind: 'failed', detail: err instanceof Error ? err.message : String(err), servedMs: 0 };
-    }
-    await this.setState('buffering');
-    return new Promise<ReadOutcome>((resolve) => {
-      let gotData = false;
-      let firstDataAt = 0;
-      let timer: NodeJS.Timeout;
-      const armTimer = () => {
-        clearTimeout(timer);
-        const ms = gotData ? settings.noDataTimeoutMs : settings.initTimeoutMs;
-        timer = setTimeout(() => done({ kind: 'timeout', detail: `no data from the engine for ${ms} ms` }), ms);
-      };
-      let settled = false;
-      const done = (result: Omit<ReadOutcome, 'servedMs'>) => {
-        if (settled) return;
-        settled = true;
-        const outcome: ReadOutcome = { ...result, servedMs: gotData ? Date.now() - firstDataAt : 0 };
-        clearTimeout(timer);
-        this.abort.signal.removeEventListener('abort', onStop);
-        res.removeAllListeners('data');
-        res.destroy();
-        this.chunker.flush();
-        resolve(outcome);
-      };
-      armTimer();
-      res.on('data', (data: Buffer) => {
-        if (!gotData) {
-          gotData = true;
-          firstDataAt = Date.now();
-          if (this.sessionAskedAt) this.options.stats.timings.engineStart((performance.now() - this.sessionAskedAt) / 1000);
+      let res: IncomingMessage;
+      try {
+        res = await this.engine.openPlayback(session, readAbort.signal, { highWaterMark: settings.readChunkSize });
+      } catch (err) {
+        return { kind: 'failed', detail: err instanceof Error ? err.message : String(err), servedMs: 0 };
+      }
+      await this.setState('buffering');
+      return await readPlayback(res, {
+        ...settings,
+        aligner: this.aligner,
+        onRead: (piece) => {
+          this.totalBytes += piece.length;
+          stats.engineBytes += piece.length;
+        },
+        onFirstPackets: () => {
+          if (this.sessionAskedAt) stats.timings.engineStart((performance.now() - this.sessionAskedAt) / 1000);
           this.sessionAskedAt = 0;
           void this.setState('active');
-        }
-        armTimer();
-        this.totalBytes += data.length;
-        this.options.stats.engineBytes += data.length;
-        const packets = this.aligner.push(data);
-        if (packets) this.chunker.push(packets);
+        },
+        onPackets: (packets) => this.chunker.push(packets),
       });
-      res.once('end', () => done({ kind: 'ended', detail: 'the engine ended the stream' }));
-      res.once('error', (err) => done({ kind: 'failed', detail: err.message }));
-      res.once('close', () => done({ kind: 'ended', detail: 'the engine closed the connection' }));
-    });
+    } finally {
+      this.abort.signal.removeEventListener('abort', onStop);
+      this.chunker.flush();
+    }
   }
 
   /**

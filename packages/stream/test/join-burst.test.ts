@@ -146,6 +146,33 @@ describe('join burst budget', () => {
   });
 });
 
+describe('a stalled joiner dropped', () => {
+  it('is no longer owed its backlog: the next joiners get their full backlog', async () => {
+    const stats = new WorkerStats();
+    const dropped: string[] = [];
+    const store = new MemoryChunkStore(60);
+    for (let n = 1; n <= 8; n++) await store.append(id, n, chunk(n, n === 2 || n === 6));
+    // The stall check runs on the keepalive timer: short here, so the stuck joiner goes soon.
+    const settings = { ...base, joinBacklogBudget: 7 * CHUNK, keepaliveIntervalMs: 20, stallTimeoutMs: 60 };
+    fanout = new StreamFanout(id, store, settings, silentLogger, stats, (client, reason) =>
+      dropped.push(`${client.clientId} ${reason}`),
+    );
+    await fanout.open();
+    const stuck = new Player({ stalled: true });
+    fanout.add('stuck', stuck);
+    expect(fanout.owedBacklog).toBe(6 * CHUNK);
+    await waitFor(() => dropped.length > 0, { what: 'the stuck joiner to be dropped for stalling' });
+    expect(dropped).toEqual(['stuck stalled']);
+    expect(stuck.destroyed).toBe(true);
+    expect(fanout.owedBacklog).toBe(0);
+    // Its 6 chunks no longer count: the next joiner fits whole (with them, 12 > 7 it was trimmed).
+    const next = new Player({ stalled: true });
+    fanout.add('next', next);
+    expect(next.tags()).toEqual([2]);
+    expect(stats.joinsTrimmed).toBe(0);
+  });
+});
+
 describe('catch-up writes', () => {
   it('writes a joiner its whole backlog in one corked go when it fits under catchUpWriteBytes', async () => {
     await channel({ catchUpWriteBytes: 64 * 1024 }, new WorkerStats());

@@ -126,6 +126,20 @@ export async function simSessions(sim: StartedProcess): Promise<SimSessions> {
   return (await getJson<SimSessions>(`${sim.url}/sim/sessions`)).body;
 }
 
+/** One getstream request an engine-sim received (its `/sim/requests`). */
+export interface SimRequest {
+  id: string;
+  /** ms since the epoch */
+  at: number;
+  answer: 'session' | 'error';
+  /** Bytes of the answer written before it was done or the asker hung up. */
+  bytes: number;
+}
+
+export async function simRequests(sim: StartedProcess): Promise<SimRequest[]> {
+  return (await getJson<SimRequest[]>(`${sim.url}/sim/requests`)).body;
+}
+
 export async function setFault(sim: StartedProcess, id: string, fault: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${sim.url}/sim/faults/${id}`, {
     method: 'PUT',
