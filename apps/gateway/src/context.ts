@@ -7,6 +7,7 @@ import { StaticEngineSource } from '@acestream-proxy/engine';
 import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
 import { DEFAULT_SOURCE_LIMITS, PlaylistService } from '@acestream-proxy/playlist';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
+import type { AuthFailures } from './auth/failures.js';
 import { type BackendMode, createBackends } from './backends/index.js';
 import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
 import { type MetricsSource, WorkerMetrics } from './metrics.js';
@@ -31,6 +32,8 @@ export interface GatewayContext {
   playlist: PlaylistService;
   /** The cluster's recent events for the status page. */
   eventLog: EventLog;
+  /** Wrong API keys per client address (the management API's lockout). */
+  authFailures: AuthFailures;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
   /**
@@ -137,6 +140,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     metrics,
     playlist,
     eventLog,
+    authFailures: backends.authFailures,
     redisReady: () => backends.ready(),
     backendHealthy: () => backends.healthy(),
     async close() {

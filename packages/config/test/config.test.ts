@@ -52,6 +52,9 @@ describe('loadConfig', () => {
     ['PROXY_BUFFER_CHUNK_SIZE', '100', /at least 188|from 188/],
     ['PROXY_INIT_TIMEOUT', '0', /greater than 0/],
     ['ORCHESTRATOR_URL', 'ftp://x', /http:\/\/ or https:\/\//],
+    ['PROXY_API_KEY', 'a', /at least 16 characters/],
+    ['PROXY_HEADERS_TIMEOUT', '0', /greater than 0/],
+    ['PROXY_MAX_CONNECTIONS', 'lots', /auto or a whole number/],
   ])('rejects %s=%s naming the variable, the value and the rule', (variable, value, rule) => {
     try {
       load({ [variable]: value });
@@ -93,6 +96,28 @@ describe('loadConfig', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Invalid PROXY_BUFFER_TTL="soon"');
+  });
+
+  it('refuses to start with a PROXY_API_KEY shorter than 16 characters', async () => {
+    const script = new URL('./fixtures/load-or-exit.mjs', import.meta.url).pathname;
+    const run = promisify(execFile);
+    const result = await run(process.execPath, [script], {
+      env: { PATH: process.env.PATH ?? '', PROXY_API_KEY: 'secret' },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Invalid PROXY_API_KEY="secret": must be at least 16 characters');
+    expect(load({ PROXY_API_KEY: 'a'.repeat(16) }).config.apiKey).toBe('a'.repeat(16));
+  });
+
+  it('reads the connection deadlines and budget', () => {
+    expect(load({}).config).toMatchObject({ headersTimeout: 10, bodyTimeout: 60, idleTimeout: 65, maxConnections: 'auto' });
+    expect(load({ PROXY_MAX_CONNECTIONS: '0', PROXY_HEADERS_TIMEOUT: '2.5' }).config).toMatchObject({
+      maxConnections: 0,
+      headersTimeout: 2.5,
+    });
   });
 });
 

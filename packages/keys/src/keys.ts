@@ -108,6 +108,10 @@ export class Keys {
   playlistRefreshLock(): string {
     return `${this.prefix}:{playlist}:refresh_lock`;
   }
+  /** Wrong API keys from one client address, counted for a while (the gateway's auth/failures.ts). */
+  authFailures(address: string): string {
+    return `${this.prefix}:auth_failures:${address}`;
+  }
   chunksChannel(id: StreamId): string {
     return `${this.stream(id)}:chunks`;
   }

@@ -6,7 +6,7 @@ import { getJson, type Stack, startStack } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 
-const API_KEY = 'fuzz-key';
+const API_KEY = 'fuzz-key-fuzz-key';
 const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 800);
 
 /** Sends one raw HTTP/1.1 request and resolves with the status code of the answer. */
