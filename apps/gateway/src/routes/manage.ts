@@ -1,6 +1,7 @@
 // DELETE /proxy/streams/:id[/clients/:cid]: stop a stream or drop a player, behind PROXY_API_KEY.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { parseStreamId } from '@acestream-proxy/keys';
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
@@ -8,6 +9,15 @@ import { ApiKeyError, TooManyFailuresError } from '../errors.js';
 
 /** Keys are compared as SHA-256 digests: equal lengths, so the comparison's time says nothing of the key's. */
 const digest = (key: string) => createHash('sha256').update(key).digest();
+
+/**
+ * req.ip (the peer, or X-Forwarded-For from a trusted proxy: the app's `trust proxy`) when it is an
+ * address: a forwarded header is text, and a key is built from it.
+ */
+function clientAddress(forwarded: string | undefined, peer: string | undefined): string {
+  if (forwarded && isIP(forwarded) && !forwarded.includes('%')) return forwarded;
+  return peer ?? 'unknown';
+}
 
 /**
  * Accepts `Authorization: Bearer <key>` or `X-API-Key: <key>`; refuses all when no key is set. An
@@ -18,8 +28,7 @@ export function requireApiKey(ctx: GatewayContext): RequestHandler {
   const expected = ctx.config.apiKey ? digest(ctx.config.apiKey) : null;
   return async (req, _res, next) => {
     if (!expected) return next(new ApiKeyError('api_key_not_configured'));
-    // req.ip: the peer, or X-Forwarded-For from a trusted proxy (the app's `trust proxy`).
-    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const address = clientAddress(req.ip, req.socket.remoteAddress);
     try {
       const blockedMs = await ctx.authFailures.blockedFor(address);
       if (blockedMs > 0) return next(new TooManyFailuresError(Math.ceil(blockedMs / 1000)));
