@@ -10,6 +10,15 @@ import { describe, expect, it } from '@jest/globals';
 const noDotenv = { dotenvPath: '/nonexistent/.env' };
 const load = (env: Record<string, string>) => loadConfig(env, noDotenv);
 
+/** Runs loadConfigOrExit in a process of its own, as an entry point would: its exit code and stderr. */
+function loadOrExit(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  const script = new URL('./fixtures/load-or-exit.mjs', import.meta.url).pathname;
+  return promisify(execFile)(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code: number; stderr: string }) => err,
+  );
+}
+
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
     const { config, warnings } = load({});
@@ -86,27 +95,13 @@ describe('loadConfig', () => {
   });
 
   it('exits 1 with the message on stderr when started with a bad value', async () => {
-    const script = new URL('./fixtures/load-or-exit.mjs', import.meta.url).pathname;
-    const run = promisify(execFile);
-    const result = await run(process.execPath, [script], {
-      env: { PATH: process.env.PATH ?? '', PROXY_BUFFER_TTL: 'soon' },
-    }).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => err,
-    );
+    const result = await loadOrExit({ PROXY_BUFFER_TTL: 'soon' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Invalid PROXY_BUFFER_TTL="soon"');
   });
 
   it('refuses to start with a PROXY_API_KEY shorter than 16 characters', async () => {
-    const script = new URL('./fixtures/load-or-exit.mjs', import.meta.url).pathname;
-    const run = promisify(execFile);
-    const result = await run(process.execPath, [script], {
-      env: { PATH: process.env.PATH ?? '', PROXY_API_KEY: 'secret' },
-    }).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => err,
-    );
+    const result = await loadOrExit({ PROXY_API_KEY: 'secret' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Invalid PROXY_API_KEY="secret": must be at least 16 characters');
     expect(load({ PROXY_API_KEY: 'a'.repeat(16) }).config.apiKey).toBe('a'.repeat(16));
