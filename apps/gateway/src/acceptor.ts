@@ -2,7 +2,6 @@
 // while the primary lets it, keeps spare copies to start again on, holds connections until its
 // HTTP app is up, and tells the primary how many connections it has open.
 
-import type http from 'node:http';
 import net from 'node:net';
 import type { Logger } from '@acestream-proxy/stream';
 import {
@@ -18,6 +17,8 @@ import {
   WANT,
   type WantMessage,
 } from './dispatch.js';
+import { rawErrorResponse, WorkerNotReadyError } from './errors.js';
+import { refuse } from './http/connections.js';
 
 /** Longest delay of a connection-count report to the primary. */
 const REPORT_EVERY_MS = 20;
@@ -36,19 +37,7 @@ const QUIET_MS = 5000;
 /** How long a connection accepted before the worker is ready waits for it before a 503. */
 const NOT_READY_WAIT_MS = 5000;
 
-const NOT_READY_BODY = JSON.stringify({
-  error: 'not_ready',
-  message: 'no gateway worker is ready yet (they are starting, or waiting for Redis at REDIS_URL); retry shortly',
-});
-const NOT_READY = [
-  'HTTP/1.1 503 Service Unavailable',
-  'Content-Type: application/json; charset=utf-8',
-  'Retry-After: 5',
-  'Connection: close',
-  `Content-Length: ${Buffer.byteLength(NOT_READY_BODY)}`,
-  '',
-  NOT_READY_BODY,
-].join('\r\n');
+const NOT_READY = rawErrorResponse(new WorkerNotReadyError());
 
 export class SharedSocketAcceptor {
   /** The copies of the listening socket this worker accepts from (see ACCEPTORS_PER_WORKER). */
@@ -61,7 +50,8 @@ export class SharedSocketAcceptor {
   private acceptedThisTurn = 0;
   private lastQueueAt = 0;
   private quietCheck: NodeJS.Timeout | null = null;
-  private server: http.Server | null = null;
+  /** Where accepted connections go once the HTTP app is up (http/connections.ts). */
+  private serveConnection: ((socket: net.Socket) => void) | null = null;
   /** Connections accepted before the HTTP app was up, each with its deadline. */
   private readonly held = new Map<net.Socket, NodeJS.Timeout>();
   private open = 0;
@@ -81,8 +71,8 @@ export class SharedSocketAcceptor {
   }
 
   /** The HTTP app is up: held connections go to it, and so does every new one. */
-  serve(server: http.Server): void {
-    this.server = server;
+  serve(serveConnection: (socket: net.Socket) => void): void {
+    this.serveConnection = serveConnection;
     for (const [socket, deadline] of this.held) {
       clearTimeout(deadline);
       this.handOver(socket);
@@ -195,12 +185,12 @@ export class SharedSocketAcceptor {
       this.report();
     });
     this.report();
-    if (this.server) this.handOver(socket);
+    if (this.serveConnection) this.handOver(socket);
     else this.hold(socket);
   }
 
   private handOver(socket: net.Socket): void {
-    this.server!.emit('connection', socket);
+    this.serveConnection!(socket);
     socket.resume();
   }
 
@@ -217,10 +207,7 @@ export class SharedSocketAcceptor {
   }
 
   private refuse(socket: net.Socket): void {
-    // Read (and drop) the request so that closing sends FIN, not a reset.
-    socket.on('error', () => {});
-    socket.resume();
-    socket.end(NOT_READY);
+    refuse(socket, NOT_READY);
   }
 
   /**

@@ -39,8 +39,9 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.get('/metrics', metrics(ctx));
   app.get('/proxy/streams', redis, listStreams(ctx));
   app.get('/proxy/streams/:id', redis, getStreamInfo(ctx));
-  app.delete('/proxy/streams/:id', requireApiKey(ctx), redis, stopStream(ctx));
-  app.delete('/proxy/streams/:id/clients/:cid', requireApiKey(ctx), redis, dropClient(ctx));
+  // Redis first: the key check counts wrong keys there.
+  app.delete('/proxy/streams/:id', redis, requireApiKey(ctx), stopStream(ctx));
+  app.delete('/proxy/streams/:id/clients/:cid', redis, requireApiKey(ctx), dropClient(ctx));
   app.get('/playlist.m3u', getPlaylist(ctx));
   app.get('/playlist.json', getPlaylistJson(ctx));
   app.post('/playlist/rewrite', rewritePlaylist(ctx));

@@ -7,6 +7,7 @@ import { StaticEngineSource } from '@acestream-proxy/engine';
 import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
 import { DEFAULT_SOURCE_LIMITS, PlaylistService } from '@acestream-proxy/playlist';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
+import type { AuthFailures } from './auth/failures.js';
 import { type BackendMode, createBackends } from './backends/index.js';
 import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
 import { type ClientAddressPolicy, clientAddressPolicy } from './http/client-address.js';
@@ -38,6 +39,8 @@ export interface GatewayContext {
   clientAddress: ClientAddressPolicy;
   /** Per client address caps on players and new engine sessions, cluster-wide (issue 20). */
   limits: ClientLimits;
+  /** Wrong API keys per client address (the management API's lockout). */
+  authFailures: AuthFailures;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
   /**
@@ -156,6 +159,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     eventLog,
     clientAddress: clientAddressPolicy(config.trustedProxies),
     limits,
+    authFailures: backends.authFailures,
     redisReady: () => backends.ready(),
     backendHealthy: () => backends.healthy(),
     async close() {

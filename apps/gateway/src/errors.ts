@@ -1,6 +1,6 @@
 // The one place that turns typed errors into HTTP statuses and JSON bodies (DESIGN §8).
 
-import type { ServerResponse } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import { EngineError } from '@acestream-proxy/engine';
 import { BadHlsRequestError, SegmentNotFoundError } from '@acestream-proxy/hls';
 import { BadStreamIdError } from '@acestream-proxy/keys';
@@ -29,10 +29,64 @@ export class RedisUnavailableError extends Error {
   }
 }
 
+/** A connection's request headers (or its body) did not arrive within their deadline (http/deadlines.ts). */
+export class RequestTimeoutError extends Error {
+  constructor() {
+    super('the request did not arrive in time (PROXY_HEADERS_TIMEOUT / PROXY_BODY_TIMEOUT)');
+    this.name = 'RequestTimeoutError';
+  }
+}
+
+/** The worker holds as many connections as PROXY_MAX_CONNECTIONS lets it (http/connections.ts). */
+export class ConnectionBudgetError extends Error {
+  constructor(readonly limit: number) {
+    super(`this gateway worker has ${limit} connections open (PROXY_MAX_CONNECTIONS); retry shortly`);
+    this.name = 'ConnectionBudgetError';
+  }
+}
+
+/** A connection accepted before its worker's HTTP app was up, kept waiting too long (acceptor.ts). */
+export class WorkerNotReadyError extends Error {
+  constructor() {
+    super('no gateway worker is ready yet (they are starting, or waiting for Redis at REDIS_URL); retry shortly');
+    this.name = 'WorkerNotReadyError';
+  }
+}
+
+/** The management API without PROXY_API_KEY configured, or with a missing or wrong key. */
+export class ApiKeyError extends Error {
+  constructor(readonly code: 'api_key_not_configured' | 'unauthorized') {
+    super(
+      code === 'unauthorized'
+        ? 'missing or wrong API key (Authorization: Bearer <key> or X-API-Key: <key>)'
+        : 'set PROXY_API_KEY to use the management API',
+    );
+    this.name = 'ApiKeyError';
+  }
+}
+
+/** An address that sent too many wrong API keys waits before it may try again (auth/failures.ts). */
+export class TooManyFailuresError extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many wrong API keys from this address; retry in ${retryAfterSeconds} s`);
+    this.name = 'TooManyFailuresError';
+  }
+}
+
 /** Seconds a client should wait before retrying when no engine can serve it. */
 const RETRY_AFTER_SECONDS = 5;
 
 export function toHttpError(err: unknown): HttpError {
+  if (err instanceof RequestTimeoutError) return { status: 408, code: 'request_timeout', message: err.message };
+  if (err instanceof ConnectionBudgetError || err instanceof WorkerNotReadyError) {
+    const code = err instanceof ConnectionBudgetError ? 'too_many_connections' : 'not_ready';
+    return { status: 503, code, message: err.message, retryAfterSeconds: RETRY_AFTER_SECONDS };
+  }
+  if (err instanceof ApiKeyError)
+    return { status: err.code === 'unauthorized' ? 401 : 403, code: err.code, message: err.message };
+  if (err instanceof TooManyFailuresError) {
+    return { status: 429, code: 'too_many_failures', message: err.message, retryAfterSeconds: err.retryAfterSeconds };
+  }
   if (err instanceof BadStreamIdError) return { status: 400, code: err.code, message: err.message };
   if (err instanceof BadHlsRequestError) return { status: 400, code: err.code, message: err.message };
   if (err instanceof SegmentNotFoundError) return { status: 404, code: err.code, message: err.message };
@@ -120,6 +174,24 @@ export function sendError(res: ServerResponse, error: HttpError): void {
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
+}
+
+/**
+ * A whole HTTP/1.1 answer for a raw socket, before (or without) node's HTTP parser: the connection
+ * closes after it. For connections refused or timed out below the routes.
+ */
+export function rawErrorResponse(err: Error): string {
+  const error = toHttpError(err);
+  const body = JSON.stringify({ error: error.code, message: error.message });
+  return [
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}`,
+    'Content-Type: application/json; charset=utf-8',
+    ...(error.retryAfterSeconds ? [`Retry-After: ${error.retryAfterSeconds}`] : []),
+    'Connection: close',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {

@@ -2,12 +2,15 @@
 
 import cluster from 'node:cluster';
 import http from 'node:http';
+import net from 'node:net';
 import { hostname } from 'node:os';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import type { Logger } from '@acestream-proxy/stream';
 import { SharedSocketAcceptor } from './acceptor.js';
 import { createApp } from './app.js';
 import { createContext } from './context.js';
+import { ConnectionGate, connectionBudget } from './http/connections.js';
+import { inTurn } from './http/in-turn.js';
 import { exitOnListenError } from './listen-error.js';
 import { getStream, isStreamRequest } from './routes/getstream.js';
 
@@ -31,15 +34,26 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
   const app = createApp(ctx);
   const stream = getStream(ctx);
   // A player's GET of a stream skips Express (the hot path of a flash crowd; see getstream.ts).
-  const server = http.createServer((req, res) => {
+  const route = inTurn((req, res) => {
     if (isStreamRequest(req.method, req.url)) void stream(req, res);
     else app(req, res);
   });
-  server.keepAliveTimeout = 65_000;
+  const server = http.createServer((req, res) => {
+    gate.deadlines.onRequest(req, res);
+    route(req, res);
+  });
+  // The HTTP server never listens, in any mode: every connection comes through the gate.
+  const gate = new ConnectionGate(
+    server,
+    { headersMs: config.headersTimeout * 1000, bodyMs: config.bodyTimeout * 1000, idleMs: config.idleTimeout * 1000 },
+    connectionBudget(config.maxConnections),
+    logger,
+  );
+  const listener = acceptor ? null : net.createServer(gate.admit);
   let stopping = false;
 
   if (acceptor) {
-    acceptor.serve(server);
+    acceptor.serve(gate.admit);
     logger.info('gateway ready', { mode: ctx.mode, engines: config.engines });
   } else {
     listen();
@@ -47,10 +61,12 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
 
   function listen() {
     const onListenError = (err: NodeJS.ErrnoException) => exitOnListenError(err, config);
-    server.once('error', onListenError);
-    server.listen(config.port, config.host, () => {
-      server.off('error', onListenError);
-      const address = server.address();
+    listener!.once('error', onListenError);
+    listener!.listen(config.port, config.host, () => {
+      listener!.off('error', onListenError);
+      // A failed accept (EMFILE past the budget's reserve) must not end the process.
+      listener!.on('error', (err) => logger.error('accepting a connection failed', { error: err.message }));
+      const address = listener!.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       // Under pm2 its primary owns the port; alone, this line tells scripts and tests (whatever
       // the log level) where the gateway listens.
@@ -71,13 +87,13 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
     // this process overstay (the primary gives workers STOP_TIMEOUT_MS, more than this).
     setTimeout(() => {
       logger.warn('stop took too long, exiting', { after_ms: WORKER_STOP_DEADLINE_MS });
-      server.closeAllConnections();
+      gate.close();
       process.exit(0);
     }, WORKER_STOP_DEADLINE_MS).unref();
     acceptor?.close();
-    if (server.listening) server.close();
+    listener?.close();
     await ctx.close().catch((err: Error) => logger.error('error while stopping', { error: err.message }));
-    server.closeAllConnections();
+    gate.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

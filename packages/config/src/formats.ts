@@ -19,6 +19,19 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER, unit = ''): 
   };
 }
 
+/** A whole number, or `auto` for a value the process works out at start. */
+export function integerOrAuto(min: number): Check<number | 'auto'> {
+  const whole = integer(min);
+  return (raw) => {
+    if (raw.trim().toLowerCase() === 'auto') return 'auto';
+    try {
+      return whole(raw);
+    } catch {
+      throw `must be auto or a whole number of at least ${min}`;
+    }
+  };
+}
+
 export function decimal(min: number, { exclusive = false, unit = '' } = {}): Check<number> {
   const suffix = unit ? ` ${unit}` : '';
   return (raw) => {

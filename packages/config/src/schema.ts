@@ -9,6 +9,7 @@ import {
   engineList,
   hostPortList,
   integer,
+  integerOrAuto,
   oneOf,
   pattern,
   playlistSources,
@@ -172,6 +173,30 @@ export const KNOBS = {
     default: '300',
     check: decimal(0, { exclusive: true, unit: 'of seconds' }),
   },
+  headersTimeout: {
+    env: 'PROXY_HEADERS_TIMEOUT',
+    doc: "Seconds a connection has to send a request's headers (from accept, or from its first byte after a response); past it: 408 and closed",
+    default: '10',
+    check: decimal(0, { exclusive: true, unit: 'of seconds' }),
+  },
+  bodyTimeout: {
+    env: 'PROXY_BODY_TIMEOUT',
+    doc: "Seconds a request's body may take to arrive after its headers; past it the connection is closed",
+    default: '60',
+    check: decimal(0, { exclusive: true, unit: 'of seconds' }),
+  },
+  idleTimeout: {
+    env: 'PROXY_IDLE_TIMEOUT',
+    doc: "Seconds a kept-alive connection may wait between requests before it is closed (never during a response: a stream runs on); above a load balancer's idle timeout",
+    default: '65',
+    check: decimal(0, { exclusive: true, unit: 'of seconds' }),
+  },
+  maxConnections: {
+    env: 'PROXY_MAX_CONNECTIONS',
+    doc: 'Connections one worker serves at once; past it a new one gets a fast 503 with Retry-After; auto = the file descriptor limit (ulimit -n) less 384 kept for engines, Redis and the listening socket; 0 = no limit',
+    default: 'auto',
+    check: integerOrAuto(0),
+  },
   maxRetries: {
     env: 'PROXY_MAX_RETRIES',
     doc: 'Reconnects to one engine before giving up on it',
@@ -186,9 +211,10 @@ export const KNOBS = {
   },
   apiKey: {
     env: 'PROXY_API_KEY',
-    doc: 'Key for the management API (DELETE routes); unset = those routes are refused',
+    doc: 'Key for the management API (DELETE routes), 16 characters or more; unset = those routes are refused',
     default: null,
-    check: pattern(/^\S+$/, 'a non-empty string without spaces'),
+    // Short keys are guessed; `openssl rand -hex 16` makes a good one.
+    check: pattern(/^\S{16,}$/, 'at least 16 characters without spaces (e.g. the output of `openssl rand -hex 16`)'),
   },
   orchestratorUrl: {
     env: 'ORCHESTRATOR_URL',

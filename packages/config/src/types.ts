@@ -41,6 +41,12 @@ export interface ProxyConfig {
   readonly ownerTtlMs: number;
   readonly initTimeout: number;
   readonly noDataTimeout: number;
+  /** Connection deadlines, seconds (PROXY_HEADERS_TIMEOUT, PROXY_BODY_TIMEOUT, PROXY_IDLE_TIMEOUT). */
+  readonly headersTimeout: number;
+  readonly bodyTimeout: number;
+  readonly idleTimeout: number;
+  /** Connections per worker (PROXY_MAX_CONNECTIONS): auto = from the descriptor limit, 0 = no limit. */
+  readonly maxConnections: number | 'auto';
   readonly maxRetries: number;
   /** Wait after a fruitless attempt on an engine before the next, ms (PROXY_RECONNECT_BACKOFF_MS); doubles per one in a row. */
   readonly reconnectBackoffMs: number;

@@ -10,6 +10,15 @@ import { describe, expect, it } from '@jest/globals';
 const noDotenv = { dotenvPath: '/nonexistent/.env' };
 const load = (env: Record<string, string>) => loadConfig(env, noDotenv);
 
+/** Runs loadConfigOrExit in a process of its own, as an entry point would: its exit code and stderr. */
+function loadOrExit(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  const script = new URL('./fixtures/load-or-exit.mjs', import.meta.url).pathname;
+  return promisify(execFile)(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code: number; stderr: string }) => err,
+  );
+}
+
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
     const { config, warnings } = load({});
@@ -55,6 +64,9 @@ describe('loadConfig', () => {
     ['PROXY_INIT_TIMEOUT', '0', /greater than 0/],
     ['PROXY_RECONNECT_BACKOFF_MS', '-5', /whole number of milliseconds from 0 to 60000/],
     ['ORCHESTRATOR_URL', 'ftp://x', /http:\/\/ or https:\/\//],
+    ['PROXY_API_KEY', 'a', /at least 16 characters/],
+    ['PROXY_HEADERS_TIMEOUT', '0', /greater than 0/],
+    ['PROXY_MAX_CONNECTIONS', 'lots', /auto or a whole number/],
   ])('rejects %s=%s naming the variable, the value and the rule', (variable, value, rule) => {
     try {
       load({ [variable]: value });
@@ -86,16 +98,24 @@ describe('loadConfig', () => {
   });
 
   it('exits 1 with the message on stderr when started with a bad value', async () => {
-    const script = new URL('./fixtures/load-or-exit.mjs', import.meta.url).pathname;
-    const run = promisify(execFile);
-    const result = await run(process.execPath, [script], {
-      env: { PATH: process.env.PATH ?? '', PROXY_BUFFER_TTL: 'soon' },
-    }).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => err,
-    );
+    const result = await loadOrExit({ PROXY_BUFFER_TTL: 'soon' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Invalid PROXY_BUFFER_TTL="soon"');
+  });
+
+  it('refuses to start with a PROXY_API_KEY shorter than 16 characters', async () => {
+    const result = await loadOrExit({ PROXY_API_KEY: 'secret' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Invalid PROXY_API_KEY="secret": must be at least 16 characters');
+    expect(load({ PROXY_API_KEY: 'a'.repeat(16) }).config.apiKey).toBe('a'.repeat(16));
+  });
+
+  it('reads the connection deadlines and budget', () => {
+    expect(load({}).config).toMatchObject({ headersTimeout: 10, bodyTimeout: 60, idleTimeout: 65, maxConnections: 'auto' });
+    expect(load({ PROXY_MAX_CONNECTIONS: '0', PROXY_HEADERS_TIMEOUT: '2.5' }).config).toMatchObject({
+      maxConnections: 0,
+      headersTimeout: 2.5,
+    });
   });
 });
 

@@ -124,6 +124,10 @@ export class Keys {
   hlsSecret(): string {
     return `${this.prefix}:state:hls_secret`;
   }
+  /** Wrong API keys from one client address, counted for a while (the gateway's auth/failures.ts). */
+  authFailures(address: string): string {
+    return `${this.prefix}:auth_failures:${address}`;
+  }
   chunksChannel(id: StreamId): string {
     return `${this.stream(id)}:chunks`;
   }

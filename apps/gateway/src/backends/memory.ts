@@ -9,6 +9,7 @@ import { Keys } from '@acestream-proxy/keys';
 import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
 import { MemoryPlaylistStore } from '@acestream-proxy/playlist';
 import { MemoryMetadataStore } from '@acestream-proxy/stream';
+import { MemoryAuthFailures } from '../auth/failures.js';
 import { MemoryLimitStore } from '../limits/store.js';
 import { LocalMetrics } from '../metrics.js';
 import { MemorySecretStore } from '../session-secret.js';
@@ -37,6 +38,7 @@ export function memoryBackends(prefix: string, settings: BackendSettings): Backe
     playlistStore: new MemoryPlaylistStore(),
     limits: new MemoryLimitStore(),
     secrets: new MemorySecretStore(),
+    authFailures: new MemoryAuthFailures(),
     healthy: async () => true,
     ready: () => true,
     close: async () => {},

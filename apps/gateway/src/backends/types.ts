@@ -9,6 +9,7 @@ import type { Keys } from '@acestream-proxy/keys';
 import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
 import type { PlaylistStore } from '@acestream-proxy/playlist';
 import type { MetadataStore } from '@acestream-proxy/stream';
+import type { AuthFailures } from '../auth/failures.js';
 import type { LimitStore } from '../limits/store.js';
 import type { MetricsSource, WorkerMetrics } from '../metrics.js';
 import type { SecretStore } from '../session-secret.js';
@@ -43,6 +44,8 @@ export interface Backends {
   limits: LimitStore;
   /** Where the generated HLS session key is kept (durable state). */
   secrets: SecretStore;
+  /** Wrong API keys per client address: the fleet's count on Redis. */
+  authFailures: AuthFailures;
   /** Resolves true when the backend answers (always true when embedded). */
   healthy(): Promise<boolean>;
   /**

@@ -52,7 +52,7 @@ describe('GET /proxy/events (embedded mode)', () => {
   let player: Capture;
 
   beforeAll(async () => {
-    stack = await startStack({ redis: 'none', env: { PROXY_API_KEY: 'k', PROXY_HEARTBEAT_INTERVAL: '1' } });
+    stack = await startStack({ redis: 'none', env: { PROXY_API_KEY: 'status-events-test-key', PROXY_HEARTBEAT_INTERVAL: '1' } });
   });
   afterAll(async () => {
     player?.close();
@@ -70,7 +70,10 @@ describe('GET /proxy/events (embedded mode)', () => {
   });
 
   it('records why a stream stopped', async () => {
-    const res = await fetch(`${stack.gateway.url}/proxy/streams/${ID}`, { method: 'DELETE', headers: { 'X-API-Key': 'k' } });
+    const res = await fetch(`${stack.gateway.url}/proxy/streams/${ID}`, {
+      method: 'DELETE',
+      headers: { 'X-API-Key': 'status-events-test-key' },
+    });
     expect(res.status).toBe(202);
     await player.waitForEnd(5000);
     const snapshot = await snapshotWhere(stack.gateway.url, (s) => s.streams.length === 0);
