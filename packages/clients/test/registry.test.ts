@@ -1,4 +1,10 @@
-import { type ClientRegistry, MemoryClientRegistry, RedisClientRegistry } from '@acestream-proxy/clients';
+import {
+  type ClientRegistry,
+  MAX_IP_LENGTH,
+  MAX_USER_AGENT_LENGTH,
+  MemoryClientRegistry,
+  RedisClientRegistry,
+} from '@acestream-proxy/clients';
 import { Keys, parseStreamId } from '@acestream-proxy/keys';
 import { connectCluster, waitReady } from '@acestream-proxy/redis';
 import { startRedisCluster, type TestRedis, testRedis, waitFor } from '@acestream-proxy/test-utils';
@@ -33,6 +39,15 @@ function registrySuite(name: string, setup: () => Promise<{ registry: ClientRegi
       expect(list.map((c) => c.clientId).sort()).toEqual(['a', 'b']);
       expect(list.find((c) => c.clientId === 'b')?.workerId).toBe('host:2');
       expect(list[0]?.userAgent).toBe('VLC/3.0.20');
+    });
+
+    it('stores a 15 KB user agent cut to its first 256 characters, and a bogus address cut too', async () => {
+      const agent = `Mozilla/5.0 ${'x'.repeat(15_000)}`;
+      await registry.register(id, { ...info('long'), userAgent: agent, ip: '1'.repeat(1000) });
+      const long = (await registry.list(id)).find((c) => c.clientId === 'long')!;
+      expect(long.userAgent).toBe(agent.slice(0, MAX_USER_AGENT_LENGTH));
+      expect(long.ip).toHaveLength(MAX_IP_LENGTH);
+      await registry.unregister(id, 'long');
     });
 
     it('records heartbeat activity', async () => {
