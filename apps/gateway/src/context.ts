@@ -5,7 +5,7 @@ import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { StaticEngineSource } from '@acestream-proxy/engine';
 import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
-import { DEFAULT_SOURCE_LIMITS, PlaylistService } from '@acestream-proxy/playlist';
+import { DEFAULT_SOURCE_LIMITS, PlaylistRewriter, PlaylistService } from '@acestream-proxy/playlist';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
 import { type BackendMode, createBackends } from './backends/index.js';
 import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
@@ -29,6 +29,8 @@ export interface GatewayContext {
   metrics: MetricsSource;
   /** PLAYLIST_SOURCES merged and kept fresh (issue 13). */
   playlist: PlaylistService;
+  /** POST /playlist/rewrite's thread (issue 20). */
+  rewriter: PlaylistRewriter;
   /** The cluster's recent events for the status page. */
   eventLog: EventLog;
   /** Resolves true when the backend answers (always true in embedded mode). */
@@ -123,6 +125,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     limits: { ...DEFAULT_SOURCE_LIMITS, maxBytes: config.playlistMaxBytes },
   });
   playlist.start();
+  // Four lists of the largest size waiting is plenty for a one-off tool; more answer 503.
+  const rewriter = new PlaylistRewriter({ maxQueued: 4 });
 
   return {
     config,
@@ -136,12 +140,14 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     hls,
     metrics,
     playlist,
+    rewriter,
     eventLog,
     redisReady: () => backends.ready(),
     backendHealthy: () => backends.healthy(),
     async close() {
       await metrics.close();
       playlist.close();
+      await rewriter.close();
       hls.close();
       await streams.close();
       await events.close();
