@@ -56,7 +56,9 @@ function poster(url: string, list: string): Promise<Record<string, number>> {
   });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, number>) : reject(new Error(`poster exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Record<string, number>) : reject(new Error(`poster exited ${code}`)),
+    );
   });
 }
 
@@ -83,7 +85,9 @@ describe('POST /playlist/rewrite under load (embedded mode)', () => {
     const quietGap = player.longestGapSince(quietFrom);
     const started = performance.now();
     // Posters in processes of their own: their HTTP work must not delay this one's player.
-    const counts = await Promise.all(Array.from({ length: POSTERS }, () => poster(`${stack.gateway.url}/playlist/rewrite`, list)));
+    const counts = await Promise.all(
+      Array.from({ length: POSTERS }, () => poster(`${stack.gateway.url}/playlist/rewrite`, list)),
+    );
     const statuses: Record<string, number> = {};
     for (const count of counts) for (const [status, n] of Object.entries(count)) statuses[status] = (statuses[status] ?? 0) + n;
     const gap = player.longestGapSince(started);
@@ -98,6 +102,9 @@ describe('POST /playlist/rewrite under load (embedded mode)', () => {
   it('answers 413 JSON naming PLAYLIST_REWRITE_MAX_BYTES for a body one byte past it', async () => {
     const res = await fetch(`${stack.gateway.url}/playlist/rewrite`, { method: 'POST', body: 'x'.repeat(LIMIT + 1) });
     expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ error: 'body_too_large', message: expect.stringContaining('PLAYLIST_REWRITE_MAX_BYTES') });
+    expect(await res.json()).toMatchObject({
+      error: 'body_too_large',
+      message: expect.stringContaining('PLAYLIST_REWRITE_MAX_BYTES'),
+    });
   });
 });
