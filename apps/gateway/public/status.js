@@ -159,6 +159,12 @@ function renderPlayers(row, stream) {
       el('td', {}, drop),
     );
   });
+  // The feed lists the oldest players of a crowd only; client_count counts them all.
+  const more = stream.client_count - clients.length;
+  if (more > 0) {
+    const text = `${more} more (${stream.client_count} players in all; the ${clients.length} longest connected are listed)`;
+    lines.push(el('tr', { className: 'more' }, el('td', { colSpan: 9, className: 'muted', text })));
+  }
   row.playersBody.replaceChildren(...lines);
 }
 

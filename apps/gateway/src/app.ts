@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import { allowedHosts } from './allowed-hosts.js';
+import { browserHeaders } from './browser-headers.js';
 import type { GatewayContext } from './context.js';
 import { errorHandler, requireRedis } from './errors.js';
 import { events } from './routes/events.js';
@@ -13,7 +15,7 @@ import { getHlsFile, getManifest, headManifest } from './routes/hls.js';
 import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
 import { metrics } from './routes/metrics.js';
 import { getPlaylist, getPlaylistJson, rewritePlaylist } from './routes/playlist.js';
-import { getStreamInfo, listStreams } from './routes/streams.js';
+import { getStreamInfo, listStreams, viewer } from './routes/streams.js';
 import { StatusFeed } from './status/feed.js';
 
 /** The status page's files (plain HTML, CSS, ES modules: nothing to build) and its chart library. */
@@ -27,6 +29,10 @@ export function createApp(ctx: GatewayContext): express.Express {
   // TRUSTED_PROXIES, as the stream route reads it: both record the same client address.
   app.set('trust proxy', ctx.clientAddress.trust);
 
+  // Helmet's headers on every answer of the app (the stream fast path in worker.ts is no page).
+  app.use(browserHeaders());
+
+  // Player routes: any Host (players and IPTV managers reach the proxy by whatever name or address).
   app.head('/ace/getstream', headStream());
   // Routes that send Redis commands answer 503 at once while it is away.
   const redis = requireRedis(() => ctx.redisReady());
@@ -37,14 +43,16 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.get('/ace/hls/:id/:session/:file', getHlsFile(ctx));
   app.get('/health', health(ctx));
   app.get('/metrics', metrics(ctx));
-  app.get('/proxy/streams', redis, listStreams(ctx));
-  app.get('/proxy/streams/:id', redis, getStreamInfo(ctx));
-  // Redis first: the key check counts wrong keys there.
-  app.delete('/proxy/streams/:id', redis, requireApiKey(ctx), stopStream(ctx));
-  app.delete('/proxy/streams/:id/clients/:cid', redis, requireApiKey(ctx), dropClient(ctx));
   app.get('/playlist.m3u', getPlaylist(ctx));
   app.get('/playlist.json', getPlaylistJson(ctx));
   app.post('/playlist/rewrite', rewritePlaylist(ctx));
+
+  // Operator routes (status page, its feed, streams API, management): only for ALLOWED_HOSTS.
+  app.use(allowedHosts(ctx.config.allowedHosts));
+  app.get('/proxy/streams', redis, viewer(ctx), listStreams(ctx));
+  app.get('/proxy/streams/:id', redis, viewer(ctx), getStreamInfo(ctx));
+  app.delete('/proxy/streams/:id', requireApiKey(ctx), redis, stopStream(ctx));
+  app.delete('/proxy/streams/:id/clients/:cid', requireApiKey(ctx), redis, dropClient(ctx));
   app.get('/proxy/events', events(new StatusFeed(ctx, ctx.eventLog)));
   app.use('/vendor/uplot', express.static(UPLOT_DIR, { index: false, maxAge: '1d' }));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));

@@ -5,7 +5,7 @@ import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { StaticEngineSource } from '@acestream-proxy/engine';
 import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
-import { DEFAULT_SOURCE_LIMITS, PlaylistService } from '@acestream-proxy/playlist';
+import { DEFAULT_SOURCE_LIMITS, PlaylistRewriter, PlaylistService } from '@acestream-proxy/playlist';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
 import type { AuthFailures } from './auth/failures.js';
 import { type BackendMode, createBackends } from './backends/index.js';
@@ -33,6 +33,8 @@ export interface GatewayContext {
   metrics: MetricsSource;
   /** PLAYLIST_SOURCES merged and kept fresh (issue 13). */
   playlist: PlaylistService;
+  /** POST /playlist/rewrite's thread (issue 20). */
+  rewriter: PlaylistRewriter;
   /** The cluster's recent events for the status page. */
   eventLog: EventLog;
   /** Who a request comes from (TRUSTED_PROXIES decides when X-Forwarded-For counts). */
@@ -143,6 +145,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     limits: { ...DEFAULT_SOURCE_LIMITS, maxBytes: config.playlistMaxBytes },
   });
   playlist.start();
+  // Four lists of the largest size waiting is plenty for a one-off tool; more answer 503.
+  const rewriter = new PlaylistRewriter({ maxQueued: 4 });
 
   return {
     config,
@@ -156,6 +160,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     hls,
     metrics,
     playlist,
+    rewriter,
     eventLog,
     clientAddress: clientAddressPolicy(config.trustedProxies),
     limits,
@@ -165,6 +170,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     async close() {
       await metrics.close();
       playlist.close();
+      await rewriter.close();
       hls.close();
       limits.close();
       secret.close();

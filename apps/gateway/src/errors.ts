@@ -9,9 +9,11 @@ import {
   NoPlaylistSourcesError,
   PlaylistParseError,
   PlaylistUnavailableError,
+  RewriteBusyError,
 } from '@acestream-proxy/playlist';
 import type { Logger } from '@acestream-proxy/stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { HostNotAllowedError } from './allowed-hosts.js';
 import { TooManyRequestsError } from './limits/errors.js';
 
 export interface HttpError {
@@ -109,7 +111,8 @@ export function toHttpError(err: unknown): HttpError {
     return { status: 400, code: err.code, message: err.message };
   }
   if (err instanceof NoPlaylistSourcesError) return { status: 404, code: err.code, message: err.message };
-  if (err instanceof PlaylistUnavailableError) {
+  if (err instanceof HostNotAllowedError) return { status: 403, code: err.code, message: err.message };
+  if (err instanceof PlaylistUnavailableError || err instanceof RewriteBusyError) {
     return { status: 503, code: err.code, message: err.message, retryAfterSeconds: RETRY_AFTER_SECONDS };
   }
   const body = bodyParserError(err);
@@ -135,7 +138,12 @@ function bodyParserError(err: unknown): HttpError | null {
   const e = err as { type?: unknown; status?: unknown; limit?: unknown; message?: string };
   if (typeof e?.type !== 'string' || typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return null;
   if (e.type === 'entity.too.large') {
-    return { status: 413, code: 'body_too_large', message: `the body is larger than ${e.limit} bytes (PLAYLIST_MAX_BYTES)` };
+    // The one body the gateway reads is POST /playlist/rewrite's.
+    return {
+      status: 413,
+      code: 'body_too_large',
+      message: `the body is larger than ${e.limit} bytes (PLAYLIST_REWRITE_MAX_BYTES)`,
+    };
   }
   return { status: e.status, code: e.type.replace(/\./g, '_'), message: e.message ?? 'bad request body' };
 }

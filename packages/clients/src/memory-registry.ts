@@ -1,7 +1,7 @@
 // ClientRegistry in process memory: the embedded-mode twin of RedisClientRegistry.
 
 import type { StreamId } from '@acestream-proxy/keys';
-import type { ClientActivity, ClientInfo, ClientRecord, ClientRegistry } from './registry.js';
+import { boundedInfo, type ClientActivity, type ClientInfo, type ClientRecord, type ClientRegistry } from './registry.js';
 
 /** A record and, for records with a lifetime (HLS sessions), when it expires. */
 type Entry = ClientRecord & { expiresAt?: number };
@@ -9,7 +9,8 @@ type Entry = ClientRecord & { expiresAt?: number };
 export class MemoryClientRegistry implements ClientRegistry {
   private readonly streams = new Map<string, Map<string, Entry>>();
 
-  async register(id: StreamId, info: ClientInfo): Promise<void> {
+  async register(id: StreamId, given: ClientInfo): Promise<void> {
+    const info = boundedInfo(given);
     let clients = this.streams.get(id);
     if (!clients) {
       clients = new Map();

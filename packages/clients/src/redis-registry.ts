@@ -2,7 +2,7 @@
 
 import type { Keys, StreamId } from '@acestream-proxy/keys';
 import type { Redis } from '@acestream-proxy/redis';
-import type { ClientActivity, ClientInfo, ClientRecord, ClientRegistry } from './registry.js';
+import { boundedInfo, type ClientActivity, type ClientInfo, type ClientRecord, type ClientRegistry } from './registry.js';
 
 export interface RedisClientRegistryOptions {
   redis: Redis;
@@ -38,7 +38,7 @@ export class RedisClientRegistry implements ClientRegistry {
         forStream = [];
         this.pending.set(id, forStream);
       }
-      forStream.push({ info, resolve, reject });
+      forStream.push({ info: boundedInfo(info), resolve, reject });
     });
   }
 

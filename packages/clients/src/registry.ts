@@ -18,6 +18,28 @@ export interface ClientInfo {
   connectedAt: number;
 }
 
+/**
+ * The longest user agent stored (characters): players send their own, and one record is listed on
+ * every status snapshot and API answer, so 15 KB agents would make each of those megabytes.
+ */
+export const MAX_USER_AGENT_LENGTH = 256;
+/** An address, even an IPv6 one with a zone, fits in 64 characters; anything longer is not one. */
+export const MAX_IP_LENGTH = 64;
+
+/** `info` with its client-supplied text cut to the bounds above: what both registries store. */
+export function boundedInfo(info: ClientInfo): ClientInfo {
+  const { userAgent, ip } = info;
+  if (userAgent.length <= MAX_USER_AGENT_LENGTH && ip.length <= MAX_IP_LENGTH) return info;
+  return { ...info, userAgent: cut(userAgent, MAX_USER_AGENT_LENGTH), ip: cut(ip, MAX_IP_LENGTH) };
+}
+
+// Never between the two halves of a surrogate pair (that would store a broken character).
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
 export interface ClientRecord extends ClientInfo {
   kind: ClientKind;
   lastActive: number;

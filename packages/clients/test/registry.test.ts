@@ -1,4 +1,10 @@
-import { type ClientRegistry, MemoryClientRegistry, RedisClientRegistry } from '@acestream-proxy/clients';
+import {
+  type ClientRegistry,
+  MAX_IP_LENGTH,
+  MAX_USER_AGENT_LENGTH,
+  MemoryClientRegistry,
+  RedisClientRegistry,
+} from '@acestream-proxy/clients';
 import { parseStreamId } from '@acestream-proxy/keys';
 import type { Redis } from '@acestream-proxy/redis';
 import { backendSuite, waitFor } from '@acestream-proxy/test-utils';
@@ -34,6 +40,15 @@ backendSuite('ClientRegistry', (backend) => {
     expect(list.map((c) => c.clientId).sort()).toEqual(['a', 'b']);
     expect(list.find((c) => c.clientId === 'b')?.workerId).toBe('host:2');
     expect(list[0]?.userAgent).toBe('VLC/3.0.20');
+  });
+
+  it('stores a 15 KB user agent cut to its first 256 characters, and a bogus address cut too', async () => {
+    const agent = `Mozilla/5.0 ${'x'.repeat(15_000)}`;
+    await registry.register(id, { ...info('long'), userAgent: agent, ip: '1'.repeat(1000) });
+    const long = (await registry.list(id)).find((c) => c.clientId === 'long')!;
+    expect(long.userAgent).toBe(agent.slice(0, MAX_USER_AGENT_LENGTH));
+    expect(long.ip).toHaveLength(MAX_IP_LENGTH);
+    await registry.unregister(id, 'long');
   });
 
   it('records heartbeat activity', async () => {

@@ -93,6 +93,21 @@ export function hostPortList(one: string, many: string): Check<EngineAddress[]> 
   };
 }
 
+/** ALLOWED_HOSTS: host names or addresses, each with or without a port, kept in lower case. */
+export function hostList(raw: string): string[] {
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean);
+  if (entries.length === 0) throw 'must list at least one host as name[:port][,name[:port]...]';
+  for (const entry of entries) {
+    if (!/^([a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/.test(entry)) {
+      throw `must list hosts as name[:port][,name[:port]...], e.g. tv.example.com,192.168.1.10:8000; "${entry}" is not one`;
+    }
+  }
+  return entries;
+}
+
 export function boolean(raw: string): boolean {
   const value = raw.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(value)) return true;

@@ -7,6 +7,7 @@ import {
   type Check,
   decimal,
   engineList,
+  hostList,
   hostPortList,
   integer,
   integerOrAuto,
@@ -247,6 +248,12 @@ export const KNOBS = {
     default: String(10 * 1024 * 1024),
     check: integer(1024, 1024 * 1024 * 1024, 'of bytes'),
   },
+  playlistRewriteMaxBytes: {
+    env: 'PLAYLIST_REWRITE_MAX_BYTES',
+    doc: 'Largest body of POST /playlist/rewrite, bytes (larger answers 413); rewrites run on a thread of their own, one at a time per process',
+    default: String(1024 * 1024),
+    check: integer(1024, 1024 * 1024 * 1024, 'of bytes'),
+  },
   publicUrl: {
     env: 'PUBLIC_URL',
     doc: "Base URL players reach the proxy at, used in playlists; unset = the request's Host",
@@ -286,6 +293,12 @@ export const KNOBS = {
     default: null,
     check: secret(16),
     secret: true,
+  },
+  allowedHosts: {
+    env: 'ALLOWED_HOSTS',
+    doc: 'Host headers the status page and /proxy/* answer (name or name:port, comma-separated; a name alone allows any port); others get 403, which stops DNS rebinding; unset = any',
+    default: null,
+    check: hostList,
   },
   metricsHost: {
     env: 'PROXY_METRICS_HOST',

@@ -61,6 +61,8 @@ export interface ProxyConfig {
   readonly playlistSources: readonly string[] | null;
   readonly playlistRefreshMinutes: number;
   readonly playlistMaxBytes: number;
+  /** Largest POST /playlist/rewrite body (PLAYLIST_REWRITE_MAX_BYTES). */
+  readonly playlistRewriteMaxBytes: number;
   /** Without a trailing slash; null = from each request. */
   readonly publicUrl: string | null;
   readonly trustProxy: boolean;
@@ -71,6 +73,8 @@ export interface ProxyConfig {
   readonly maxConnectionsPerAddress: number;
   /** PROXY_SECRET; null = generated once per cluster. */
   readonly proxySecret: string | null;
+  /** Host headers (lower case, `name` or `name:port`) of the page and /proxy/*; null = any. */
+  readonly allowedHosts: readonly string[] | null;
   readonly metricsHost: string | null;
   /** Seconds (PROXY_HLS_TARGET_DURATION). */
   readonly hlsTargetDuration: number;

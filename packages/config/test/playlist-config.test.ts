@@ -11,6 +11,7 @@ describe('playlist configuration', () => {
     expect(config.playlistSources).toBeNull();
     expect(config.playlistRefreshMinutes).toBe(60);
     expect(config.playlistMaxBytes).toBe(10 * 1024 * 1024);
+    expect(config.playlistRewriteMaxBytes).toBe(1024 * 1024);
     expect(config.publicUrl).toBeNull();
     expect(config.trustProxy).toBe(false);
   });
@@ -38,6 +39,7 @@ describe('playlist configuration', () => {
     ['PLAYLIST_SOURCES', ' , ', /at least one/],
     ['PLAYLIST_REFRESH_MINUTES', '0', /number of minutes of at least 0.01/],
     ['PLAYLIST_MAX_BYTES', '10', /from 1024/],
+    ['PLAYLIST_REWRITE_MAX_BYTES', '1k', /whole number of bytes from 1024/],
     ['PUBLIC_URL', 'tv.example.com', /http\(s\) URL/],
     ['PUBLIC_URL', 'https://tv.example.com/?a=1', /without query/],
     ['TRUST_PROXY', 'maybe', /true or false/],

@@ -47,3 +47,12 @@ export class BadPlaylistOptionError extends Error {
     this.name = 'BadPlaylistOptionError';
   }
 }
+
+/** Rewrites are queued on one thread per process; this many already wait. */
+export class RewriteBusyError extends Error {
+  readonly code = 'rewrite_busy';
+  constructor(queued: number) {
+    super(`${queued} playlist rewrites are already waiting on this worker; try again shortly`);
+    this.name = 'RewriteBusyError';
+  }
+}

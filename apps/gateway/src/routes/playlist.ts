@@ -6,9 +6,7 @@ import {
   BadPlaylistOptionError,
   listChannels,
   listGroups,
-  mergePlaylists,
   type PlaylistFormat,
-  parsePlaylist,
   type RenderOptions,
   renderPlaylist,
 } from '@acestream-proxy/playlist';
@@ -39,19 +37,23 @@ export function getPlaylistJson(ctx: GatewayContext): RequestHandler {
   };
 }
 
-/** Rewrites the M3U in the body (one-off use); never fetches anything the body names. */
+/**
+ * Rewrites the M3U in the body (one-off use); never fetches anything the body names. Its own
+ * body limit (PLAYLIST_REWRITE_MAX_BYTES, 1 MiB) and the rewriter's thread keep a flood of large
+ * posts from stalling the players this worker feeds.
+ */
 export function rewritePlaylist(ctx: GatewayContext): RequestHandler[] {
   return [
-    express.text({ type: () => true, limit: ctx.config.playlistMaxBytes }),
-    (req, res) => {
+    // Bytes, not text: the thread decodes them, so the event loop never handles the list as a string.
+    express.raw({ type: () => true, limit: ctx.config.playlistRewriteMaxBytes }),
+    async (req, res) => {
       const options = renderOptions(req, ctx.config);
-      const playlist = mergePlaylists([parsePlaylist(typeof req.body === 'string' ? req.body : '')]);
-      sendM3u(res, renderPlaylist(playlist, options));
+      sendM3u(res, await ctx.rewriter.rewrite(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), options));
     },
   ];
 }
 
-function sendM3u(res: Response, text: string): void {
+function sendM3u(res: Response, text: string | Buffer): void {
   res.setHeader('Content-Type', M3U_TYPE);
   res.setHeader('Content-Disposition', 'inline; filename="playlist.m3u"');
   res.setHeader('Cache-Control', 'no-cache');

@@ -5,11 +5,19 @@ import type { ServerResponse } from 'node:http';
 import type { GatewayContext } from '../context.js';
 import { describeStream } from '../routes/streams.js';
 import type { EventLog, LogEntry } from './event-log.js';
+import { Watchers } from './watchers.js';
 
 /** Points of a stream's throughput sparkline (one per owner report: ~2 min at 2 s). */
 const HISTORY = 60;
 /** Samples closer than this (a watcher's first tick beside the timer's) would make a noisy rate. */
 const MIN_SAMPLE_MS = 500;
+/**
+ * Players listed per stream (oldest first; `client_count` counts all): a screen's worth, so a
+ * thousand sessions cannot make every snapshot megabytes. The page says how many more there are.
+ */
+export const PLAYERS_SHOWN = 50;
+/** A watcher that has not read its last snapshot for this long is dropped (Watchers). */
+export const WATCHER_STALL_MS = 5000;
 
 type Described = NonNullable<Awaited<ReturnType<typeof describeStream>>>;
 
@@ -36,7 +44,7 @@ interface Sampled {
 }
 
 export class StatusFeed {
-  private readonly watchers = new Set<ServerResponse>();
+  private readonly watchers = new Watchers(WATCHER_STALL_MS);
   private readonly samples = new Map<string, Sampled>();
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
@@ -49,9 +57,7 @@ export class StatusFeed {
 
   /** Sends the current view at once, then every interval until the response closes. */
   watch(res: ServerResponse): void {
-    this.watchers.add(res);
-    res.once('close', () => {
-      this.watchers.delete(res);
+    this.watchers.add(res, () => {
       if (this.watchers.size === 0 && this.timer) {
         clearInterval(this.timer);
         this.timer = null;
@@ -67,7 +73,10 @@ export class StatusFeed {
   async snapshot(): Promise<StatusSnapshot> {
     const { ctx } = this;
     const [ids, bytes, log] = await Promise.all([ctx.metadata.list(), ctx.metrics.engineBytes(), this.log.recent()]);
-    const described = (await Promise.all(ids.map((id) => describeStream(ctx, id)))).filter((s) => s !== null);
+    // Anonymous: the page is public (and EventSource cannot send a key).
+    const described = (await Promise.all(ids.map((id) => describeStream(ctx, id, { maxClients: PLAYERS_SHOWN })))).filter(
+      (s) => s !== null,
+    );
     const streams = described
       .map((s) => ({ ...s, ...this.throughput(s.id, bytes.get(s.id)), chunk_ms: ctx.config.flushIntervalMs }))
       .sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0) || a.id.localeCompare(b.id));
@@ -96,11 +105,9 @@ export class StatusFeed {
     if (this.ticking || this.watchers.size === 0) return;
     this.ticking = true;
     try {
-      const event = `event: snapshot\ndata: ${JSON.stringify(await this.snapshot())}\n\n`;
-      for (const res of this.watchers) res.write(event);
+      this.watchers.send(`event: snapshot\ndata: ${JSON.stringify(await this.snapshot())}\n\n`);
     } catch (err) {
-      const event = `event: trouble\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`;
-      for (const res of this.watchers) res.write(event);
+      this.watchers.send(`event: trouble\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`);
     } finally {
       this.ticking = false;
     }

@@ -87,6 +87,7 @@ describe('channel playlists on a two-worker gateway in Redis mode', () => {
         PLAYLIST_SOURCES: `${host.url}/list.m3u`,
         PLAYLIST_REFRESH_MINUTES: String(REFRESH_MS / 60_000),
         PLAYLIST_MAX_BYTES: '65536',
+        PLAYLIST_REWRITE_MAX_BYTES: '65536',
       },
     });
   });

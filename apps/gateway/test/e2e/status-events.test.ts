@@ -3,49 +3,9 @@
 
 import { type Capture, capture, type Stack, startStack } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { snapshotWhere } from './helpers.js';
 
 const ID = 'e'.repeat(40);
-
-interface Snapshot {
-  streams: Array<{ id: string; state: string; client_count: number; clients: Array<{ user_agent: string }> }>;
-  log: Array<{ kind: string; stream_id: string | null; detail: string }>;
-}
-
-/** Reads `snapshot` events from /proxy/events until one satisfies `wanted` (or the deadline passes). */
-async function snapshotWhere(url: string, wanted: (s: Snapshot) => boolean, timeoutMs = 10_000): Promise<Snapshot> {
-  const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(new Error(`no matching snapshot within ${timeoutMs} ms`)), timeoutMs);
-  const res = await fetch(`${url}/proxy/events`, { signal: stop.signal });
-  expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-  const decoder = new TextDecoder();
-  let text = '';
-  let last: Snapshot | null = null;
-  try {
-    const reader = res.body!.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-      let end = text.indexOf('\n\n');
-      while (end >= 0) {
-        const event = text.slice(0, end);
-        text = text.slice(end + 2);
-        const data = /^event: snapshot\ndata: (.*)$/s.exec(event)?.[1];
-        if (data) {
-          last = JSON.parse(data) as Snapshot;
-          if (wanted(last)) return last;
-        }
-        end = text.indexOf('\n\n');
-      }
-    }
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; last: ${JSON.stringify(last)}`);
-  } finally {
-    clearTimeout(timer);
-    stop.abort();
-  }
-  throw new Error(`the event stream ended; last: ${JSON.stringify(last)}`);
-}
 
 describe('GET /proxy/events (embedded mode)', () => {
   let stack: Stack;

@@ -73,6 +73,10 @@ describe('the status page in headless Chromium', () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
+    // The page runs under the proxy's CSP (no inline script or style): a violation is logged.
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) errors.push(message.text());
+    });
     const opened = Date.now();
     await page.goto(stack.gateway.url);
     const stream = page.locator(`tbody[data-stream-id="${ID}"]`);
