@@ -13,6 +13,11 @@ export interface OwnerElection {
   /** Claims the stream from `deadWorkerId` (whose key has not expired yet) or from nobody. */
   takeover(id: StreamId, workerId: string, deadWorkerId: string): Promise<Fence | null>;
   release(id: StreamId, fence: Fence): Promise<boolean>;
+  /**
+   * A start under `fence` failed: releases the claim and deletes the epoch, unless another worker
+   * owns or claimed the stream since (its epoch stays). Nothing of the claim is left behind.
+   */
+  abandon(id: StreamId, fence: Fence): Promise<boolean>;
   /** Worker id of the current owner, null when nobody owns the stream. */
   owner(id: StreamId): Promise<string | null>;
   /** Deletes the epoch counter too (the stream is gone). */
@@ -27,6 +32,7 @@ const LUA = {
   release: script('release-2'),
   takeover: script('takeover-2'),
   drop: script('drop-2'),
+  abandon: script('abandon-2'),
 };
 
 type TwoKeyCommand = (owner: string, epoch: string, ...args: Array<string | number>) => Promise<number>;
@@ -37,6 +43,7 @@ export class RedisOwnerElection implements OwnerElection {
   private readonly releaseCommand: TwoKeyCommand;
   private readonly takeoverCommand: TwoKeyCommand;
   private readonly dropCommand: TwoKeyCommand;
+  private readonly abandonCommand: TwoKeyCommand;
 
   constructor(
     private readonly redis: Redis,
@@ -51,11 +58,13 @@ export class RedisOwnerElection implements OwnerElection {
       redis.defineCommand('aceTakeoverOwner', { numberOfKeys: 2, lua: LUA.takeover });
     }
     if (!('aceDropOwner' in redis)) redis.defineCommand('aceDropOwner', { numberOfKeys: 2, lua: LUA.drop });
+    if (!('aceAbandonOwner' in redis)) redis.defineCommand('aceAbandonOwner', { numberOfKeys: 2, lua: LUA.abandon });
     this.claimCommand = commands.aceClaimOwner!.bind(redis);
     this.renewCommand = commands.aceRenewOwner!.bind(redis);
     this.releaseCommand = commands.aceReleaseOwner!.bind(redis);
     this.takeoverCommand = commands.aceTakeoverOwner!.bind(redis);
     this.dropCommand = commands.aceDropOwner!.bind(redis);
+    this.abandonCommand = commands.aceAbandonOwner!.bind(redis);
   }
 
   async claim(id: StreamId, workerId: string): Promise<Fence | null> {
@@ -78,6 +87,10 @@ export class RedisOwnerElection implements OwnerElection {
     return (await this.releaseCommand(this.keys.owner(id), this.keys.ownerEpoch(id), fence.workerId, fence.epoch)) === 1;
   }
 
+  async abandon(id: StreamId, fence: Fence): Promise<boolean> {
+    return (await this.abandonCommand(this.keys.owner(id), this.keys.ownerEpoch(id), fence.workerId, fence.epoch)) === 1;
+  }
+
   owner(id: StreamId): Promise<string | null> {
     return this.redis.get(this.keys.owner(id));
   }
@@ -97,6 +110,11 @@ export class MemoryOwnerElection implements OwnerElection {
     readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Streams it holds an owner or an epoch of (a refused start must leave this unchanged). */
+  get size(): number {
+    return new Set([...this.owners.keys(), ...this.epochs.keys()]).size;
+  }
 
   async claim(id: StreamId, workerId: string): Promise<Fence | null> {
     const current = this.owners.get(id);
@@ -123,6 +141,15 @@ export class MemoryOwnerElection implements OwnerElection {
   async release(id: StreamId, fence: Fence): Promise<boolean> {
     if (!this.holds(id, fence)) return false;
     this.owners.delete(id);
+    return true;
+  }
+
+  async abandon(id: StreamId, fence: Fence): Promise<boolean> {
+    const current = this.owners.get(id);
+    const lastClaim = current && current.expiresAt > this.now() ? current.workerId === fence.workerId : true;
+    if (!lastClaim || this.epochs.get(id) !== fence.epoch) return false;
+    this.owners.delete(id);
+    this.epochs.delete(id);
     return true;
   }
 
