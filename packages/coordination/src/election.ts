@@ -12,6 +12,11 @@ export interface OwnerElection {
   /** Claims the stream from `deadWorkerId` (whose key has not expired yet) or from nobody. */
   takeover(id: StreamId, workerId: string, deadWorkerId: string): Promise<Fence | null>;
   release(id: StreamId, fence: Fence): Promise<boolean>;
+  /**
+   * A start under `fence` failed: releases the claim and deletes the epoch, unless another worker
+   * owns or claimed the stream since (its epoch stays). Nothing of the claim is left behind.
+   */
+  abandon(id: StreamId, fence: Fence): Promise<boolean>;
   /** Worker id of the current owner, null when nobody owns the stream. */
   owner(id: StreamId): Promise<string | null>;
   /** Deletes the epoch counter too (the stream is gone). */
@@ -29,6 +34,7 @@ export class RedisOwnerElection implements OwnerElection {
   private readonly releaseCommand: TwoKeyCommand;
   private readonly takeoverCommand: TwoKeyCommand;
   private readonly dropCommand: TwoKeyCommand;
+  private readonly abandonCommand: TwoKeyCommand;
 
   constructor(
     private readonly redis: Redis,
@@ -36,19 +42,24 @@ export class RedisOwnerElection implements OwnerElection {
     readonly ttlMs: number,
   ) {
     const commands = defineScripts<
-      Record<'aceClaimOwner' | 'aceRenewOwner' | 'aceReleaseOwner' | 'aceTakeoverOwner' | 'aceDropOwner', TwoKeyCommand>
+      Record<
+        'aceClaimOwner' | 'aceRenewOwner' | 'aceReleaseOwner' | 'aceTakeoverOwner' | 'aceDropOwner' | 'aceAbandonOwner',
+        TwoKeyCommand
+      >
     >(redis, COMMANDS, {
       aceClaimOwner: 'claim-2',
       aceRenewOwner: 'renew-2',
       aceReleaseOwner: 'release-2',
       aceTakeoverOwner: 'takeover-2',
       aceDropOwner: 'drop-2',
+      aceAbandonOwner: 'abandon-2',
     });
     this.claimCommand = commands.aceClaimOwner;
     this.renewCommand = commands.aceRenewOwner;
     this.releaseCommand = commands.aceReleaseOwner;
     this.takeoverCommand = commands.aceTakeoverOwner;
     this.dropCommand = commands.aceDropOwner;
+    this.abandonCommand = commands.aceAbandonOwner;
   }
 
   async claim(id: StreamId, workerId: string): Promise<Fence | null> {
@@ -71,6 +82,10 @@ export class RedisOwnerElection implements OwnerElection {
     return (await this.releaseCommand(this.keys.owner(id), this.keys.ownerEpoch(id), fence.workerId, fence.epoch)) === 1;
   }
 
+  async abandon(id: StreamId, fence: Fence): Promise<boolean> {
+    return (await this.abandonCommand(this.keys.owner(id), this.keys.ownerEpoch(id), fence.workerId, fence.epoch)) === 1;
+  }
+
   owner(id: StreamId): Promise<string | null> {
     return this.redis.get(this.keys.owner(id));
   }
@@ -90,6 +105,11 @@ export class MemoryOwnerElection implements OwnerElection {
     readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Streams it holds an owner or an epoch of (a refused start must leave this unchanged). */
+  get size(): number {
+    return new Set([...this.owners.keys(), ...this.epochs.keys()]).size;
+  }
 
   async claim(id: StreamId, workerId: string): Promise<Fence | null> {
     const current = this.owners.get(id);
@@ -116,6 +136,15 @@ export class MemoryOwnerElection implements OwnerElection {
   async release(id: StreamId, fence: Fence): Promise<boolean> {
     if (!this.holds(id, fence)) return false;
     this.owners.delete(id);
+    return true;
+  }
+
+  async abandon(id: StreamId, fence: Fence): Promise<boolean> {
+    const current = this.owners.get(id);
+    const lastClaim = current && current.expiresAt > this.now() ? current.workerId === fence.workerId : true;
+    if (!lastClaim || this.epochs.get(id) !== fence.epoch) return false;
+    this.owners.delete(id);
+    this.epochs.delete(id);
     return true;
   }
 

@@ -62,4 +62,41 @@ backendSuite('OwnerElection', (backend) => {
     expect(await election.renew(id, stale!)).toBe(false);
     await election.release(id, fresh);
   });
+
+  it('leaves nothing of a claim whose start failed: 2,000 refused starts, no owner and no epoch', async () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => parseStreamId(`e${i.toString(16).padStart(39, '0')}`));
+    const abandoned = await Promise.all(
+      ids.map(async (refused) => election.abandon(refused, (await election.claim(refused, 'host:a'))!)),
+    );
+    expect(abandoned.every(Boolean)).toBe(true);
+    // The epoch is gone too: the next claim starts again from 1 (leftovers() also finds no key).
+    const again = await election.claim(ids[0]!, 'host:b');
+    expect(again!.epoch).toBe(1);
+    expect(await election.abandon(ids[0]!, again!)).toBe(true);
+  });
+
+  it('abandons nothing another worker owns now: its epoch stays monotonic', async () => {
+    const failing = await election.claim(id, 'host:slow');
+    const next = await waitFor(() => election.claim(id, 'host:next'), { timeoutMs: 3000, what: 'ttl to lapse' });
+    expect(await election.abandon(id, failing!)).toBe(false);
+    expect(await election.renew(id, next)).toBe(true);
+    await election.release(id, next);
+    const later = await election.claim(id, 'host:later');
+    expect(later!.epoch).toBeGreaterThan(next.epoch);
+    await election.release(id, later!);
+  });
+});
+
+it('memory OwnerElection: 2,000 refused starts leave its size unchanged', async () => {
+  const election = new MemoryOwnerElection(5000);
+  const running = await election.claim(id, 'host:a');
+  const before = election.size;
+  for (let i = 0; i < 2000; i++) {
+    const refused = parseStreamId(`f${i.toString(16).padStart(39, '0')}`);
+    await election.abandon(refused, (await election.claim(refused, 'host:a'))!);
+  }
+  expect(election.size).toBe(before);
+  await election.release(id, running!);
+  await election.drop(id);
+  expect(election.size).toBe(0);
 });

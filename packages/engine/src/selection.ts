@@ -1,4 +1,4 @@
-// Which engine a new stream goes to: healthy, below its stream limit, least loaded, forwarded first.
+// Which engines a new stream may go to, and in which order ties in load are broken.
 
 import type { EngineAddress } from './errors.js';
 
@@ -14,14 +14,14 @@ export function engineId(address: EngineAddress): string {
 }
 
 /**
- * Candidates in the order to try them: unhealthy and full engines (active + pending starts at or
- * above `maxStreams`) are left out; least loaded first; on equal load forwarded engines first,
- * then the configured order.
+ * Healthy candidates, forwarded ones first, then in the configured order. The slot reservation
+ * (EngineLoad.reserve) takes the least loaded of them below ENGINE_MAX_STREAMS, the first of
+ * this order on equal load: load is only known, and only counts, at the moment of reserving.
  */
-export function rankEngines(candidates: EngineCandidate[], load: Map<string, number>, maxStreams: number): EngineCandidate[] {
+export function preferenceOrder<T extends EngineCandidate>(candidates: readonly T[]): T[] {
   return candidates
-    .map((c, i) => ({ c, i, load: load.get(engineId(c.address)) ?? 0 }))
-    .filter(({ c, load }) => c.healthy && load < maxStreams)
-    .sort((a, b) => a.load - b.load || Number(b.c.forwarded) - Number(a.c.forwarded) || a.i - b.i)
+    .map((c, i) => ({ c, i }))
+    .filter(({ c }) => c.healthy)
+    .sort((a, b) => Number(b.c.forwarded) - Number(a.c.forwarded) || a.i - b.i)
     .map(({ c }) => c);
 }

@@ -6,8 +6,11 @@ import type { EngineCandidate } from './selection.js';
 export interface SourcedEngine extends EngineCandidate {
   /** The orchestrator's id for the engine's container (`host:port` for static engines). */
   containerId: string;
-  /** Streams the orchestrator counts on this engine, from every proxy (0 when unknown). */
-  load: number;
+  /**
+   * Keys (content ids) of the streams the orchestrator counts on this engine, from every proxy
+   * ('' for one listed without a key; none when unknown): they count against ENGINE_MAX_STREAMS.
+   */
+  streams: string[];
 }
 
 export interface EngineSource {
@@ -22,7 +25,7 @@ export class StaticEngineSource implements EngineSource {
       containerId: `${address.host}:${address.port}`,
       forwarded: false,
       healthy: true,
-      load: 0,
+      streams: [],
     }));
   }
   async list(): Promise<SourcedEngine[]> {

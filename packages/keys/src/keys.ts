@@ -66,9 +66,12 @@ export class Keys {
   engineStreams(engineId: string): string {
     return `${this.prefix}:${this.tag('engine')}:${engineId}:streams`;
   }
-  /** A short claim on an engine while a worker starts a stream on it. */
-  engineClaim(engineId: string): string {
-    return `${this.prefix}:${this.tag('engine')}:${engineId}:claim`;
+  /**
+   * Sorted set of the streams being started on an engine (stream id -> expiry, ms): slots
+   * reserved but not yet taken, counted against ENGINE_MAX_STREAMS with the members.
+   */
+  enginePending(engineId: string): string {
+    return `${this.prefix}:${this.tag('engine')}:${engineId}:pending`;
   }
   /** Set while a worker finds the engine unreachable, so no worker of the cluster waits on it. */
   engineDown(engineId: string): string {

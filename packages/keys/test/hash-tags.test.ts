@@ -29,7 +29,7 @@ describe('Keys with hash tags (cluster mode)', () => {
   });
 
   it('keeps keys read together across streams in one slot per kind', () => {
-    expect(hashed(keys.engineStreams('10.0.0.1:6878'))).toBe(hashed(keys.engineClaim('10.0.0.2:6878')));
+    expect(hashed(keys.engineStreams('10.0.0.1:6878'))).toBe(hashed(keys.enginePending('10.0.0.2:6878')));
     expect(hashed(keys.workerHeartbeat('a:1'))).toBe(hashed(keys.workerHeartbeat('b:2')));
     expect(hashed(`${keys.queuePrefix()}:orchestrator-events:wait`)).toBe('ace_proxy');
     // A worker refreshes the limits entries of every address it serves in one pipeline.

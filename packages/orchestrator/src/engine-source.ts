@@ -12,8 +12,11 @@ interface ListedEngine {
   healthy?: boolean;
 }
 
+/** The orchestrator's stream record (its `key`), or the stream_started body it was given (`stream.key`). */
 interface ListedStream {
   container_id?: string;
+  key?: string;
+  stream?: { key?: string };
 }
 
 export interface OrchestratorEngineSourceOptions {
@@ -39,8 +42,14 @@ export class OrchestratorEngineSource implements EngineSource {
         this.get<ListedEngine[]>('/engines'),
         this.get<ListedStream[]>('/streams?status=started').catch(() => [] as ListedStream[]),
       ]);
-      const load = new Map<string, number>();
-      for (const s of streams) if (s.container_id) load.set(s.container_id, (load.get(s.container_id) ?? 0) + 1);
+      // By key, so the owner can tell this cluster's own streams from other proxies' ones.
+      const load = new Map<string, string[]>();
+      for (const s of streams) {
+        if (!s.container_id) continue;
+        const keys = load.get(s.container_id) ?? [];
+        keys.push(String(s.key ?? s.stream?.key ?? '').toLowerCase());
+        load.set(s.container_id, keys);
+      }
       const list = engines.map((e) => {
         const containerId = e.container_id ?? `${e.host}:${e.port}`;
         return {
@@ -48,7 +57,7 @@ export class OrchestratorEngineSource implements EngineSource {
           containerId,
           forwarded: e.forwarded === true,
           healthy: e.healthy !== false,
-          load: load.get(containerId) ?? 0,
+          streams: load.get(containerId) ?? [],
         };
       });
       this.cached = { at: Date.now(), engines: list };

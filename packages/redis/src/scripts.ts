@@ -1,5 +1,6 @@
-// Lua scripts as files: each `<name>-<numberOfKeys>.lua` in a package's commands folder, defined
-// once per connection and called by SHA from then on (ioredis falls back to EVAL on NOSCRIPT).
+// Lua scripts as files: each `<name>-<numberOfKeys>.lua` in a package's commands folder (`-N` when
+// the caller passes the key count first, as EVAL does), defined once per connection and called by
+// SHA from then on (ioredis falls back to EVAL on NOSCRIPT).
 
 import { readFileSync } from 'node:fs';
 import type { Redis } from './connect.js';
@@ -9,7 +10,8 @@ type Command = (...args: any[]) => Promise<unknown>;
 
 interface Script {
   lua: string;
-  numberOfKeys: number;
+  /** Undefined for `-N`: the call's first argument says how many keys follow. */
+  numberOfKeys?: number;
 }
 
 /** Scripts read so far, by file URL: each is read from disk once per process, however many connections define it. */
@@ -19,11 +21,14 @@ function script(dir: URL, file: string): Script {
   const url = new URL(`${file}.lua`, dir);
   let found = read.get(url.href);
   if (!found) {
-    const numberOfKeys = Number(/-(\d+)$/.exec(file)?.[1]);
-    if (!Number.isInteger(numberOfKeys)) {
-      throw new Error(`Lua script "${file}" in ${dir.pathname}: name it <name>-<numberOfKeys>.lua (e.g. append-5.lua)`);
+    const count = /-(\d+|N)$/.exec(file)?.[1];
+    if (count === undefined) {
+      throw new Error(
+        `Lua script "${file}" in ${dir.pathname}: name it <name>-<numberOfKeys>.lua (e.g. append-5.lua), or <name>-N.lua for a variable number`,
+      );
     }
-    found = { lua: readFileSync(url, 'utf8'), numberOfKeys };
+    const lua = readFileSync(url, 'utf8');
+    found = count === 'N' ? { lua } : { lua, numberOfKeys: Number(count) };
     read.set(url.href, found);
   }
   return found;

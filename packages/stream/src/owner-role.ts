@@ -11,7 +11,7 @@ import {
   type EngineLoad,
   type EngineSource,
   engineId,
-  rankEngines,
+  preferenceOrder,
   type SourcedEngine,
 } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
@@ -97,32 +97,38 @@ export class OwnerRole {
   }
 
   /**
-   * Opens an engine session for a stream this worker has just claimed (`fence`), trying engines
-   * least-busy first. On failure the claim is released and nothing is left behind.
+   * Opens an engine session for a stream this worker has just claimed (`fence`), on the least
+   * busy engine with a free slot (reserved atomically, so simultaneous starts cannot overfill an
+   * engine), falling back to the next on failure. On failure nothing is left behind: no slot,
+   * no metadata, no claim, no epoch.
    */
   async start(id: StreamId, fence: Fence): Promise<void> {
     const { logger, election, metadata, engineLoad } = this.options;
-    const ranked = await this.rankedEngines().catch((err: Error) => {
-      throw new EngineError('no_engine_available', `cannot list engines: ${err.message}`);
-    });
-    if (ranked.length === 0) {
-      await election.release(id, fence).catch(() => {});
-      const down = this.health.downIds().length;
-      throw new EngineError(
-        'no_engine_available',
-        this.known.length === 0
-          ? 'no engine is available'
-          : down > 0
-            ? `${down} of ${this.known.length} engines are unreachable (checked every ${ENGINE_RETRY_MS / 1000} s), the others serve ENGINE_MAX_STREAMS=${this.options.engineMaxStreams} streams`
-            : `all ${this.known.length} engines already serve ENGINE_MAX_STREAMS=${this.options.engineMaxStreams} streams`,
-      );
+    const failed = async (error: EngineError): Promise<never> => {
+      await engineLoad.remove(this.knownIds(), id).catch(() => {});
+      await metadata.drop(id).catch(() => {});
+      await election.abandon(id, fence).catch(() => {});
+      throw error;
+    };
+    let candidates: SourcedEngine[];
+    try {
+      candidates = await this.candidates();
+    } catch (err) {
+      return failed(new EngineError('no_engine_available', `cannot list engines: ${(err as Error).message}`));
     }
     // What a previous owner left: a session the orchestrator must hear the end of after a takeover.
     const previous = await metadata.get(id).catch(() => null);
     let lastError: EngineError | null = null;
-    for (const engine of ranked) {
+    for (;;) {
+      let engine: EngineClient | null;
+      try {
+        engine = await this.reserve(id, candidates);
+      } catch (err) {
+        return failed(new EngineError('no_engine_available', `cannot reserve an engine slot: ${(err as Error).message}`));
+      }
+      if (!engine) return failed(lastError ?? this.noEngineError(candidates.length));
       const eid = engineId(engine.address);
-      await engineLoad.claim(eid, 2000).catch(() => {});
+      candidates = candidates.filter((c) => engineId(c.address) !== eid);
       const stream: OwnedStream = new OwnedStream({
         id,
         workerId: this.options.workerId,
@@ -164,17 +170,31 @@ export class OwnerRole {
         return;
       } catch (err) {
         await stream.stop('error').catch(() => {});
+        await engineLoad.remove([eid], id).catch(() => {});
         lastError = err instanceof EngineError ? err : new EngineError('engine_bad_response', String(err));
         // The engine refused this content: another engine would say the same.
-        if (lastError.code === 'engine_refused') break;
+        if (lastError.code === 'engine_refused') return failed(lastError);
         // Refusing connections or not answering the API in time: left out until it answers.
         if (lastError.code === 'engine_unreachable' || lastError.code === 'engine_timeout') this.markDown(engine);
         logger.warn('engine unusable, trying the next', { stream_id: id, reason: lastError.message });
       }
     }
-    await metadata.drop(id).catch(() => {});
-    await election.release(id, fence).catch(() => {});
-    throw lastError ?? new EngineError('no_engine_available', 'no engine is configured');
+  }
+
+  /** Why no engine took the stream: the counts an operator can act on. */
+  private noEngineError(candidates: number): EngineError {
+    const { engineMaxStreams } = this.options;
+    const down = this.health.downIds().length;
+    return new EngineError(
+      'no_engine_available',
+      this.known.length === 0
+        ? 'no engine is available'
+        : down > 0
+          ? `${down} of ${this.known.length} engines are unreachable (checked every ${ENGINE_RETRY_MS / 1000} s), the others serve ENGINE_MAX_STREAMS=${engineMaxStreams} streams`
+          : candidates === 0
+            ? `none of the ${this.known.length} engines is healthy`
+            : `all ${this.known.length} engines already serve ENGINE_MAX_STREAMS=${engineMaxStreams} streams`,
+    );
   }
 
   private async announceStart(
@@ -229,18 +249,29 @@ export class OwnerRole {
     });
   }
 
-  /** Engines a new stream may go to, best first (see rankEngines); `exclude` is the failing one. */
-  private async rankedEngines(exclude?: EngineClient): Promise<EngineClient[]> {
+  /** Engines a new stream may go to, in order of preference (see preferenceOrder); `exclude` is the failing one. */
+  private async candidates(exclude?: EngineClient): Promise<SourcedEngine[]> {
     this.known = await this.options.engines.list();
     const pool = this.known
       .filter((e) => !exclude || engineId(e.address) !== engineId(exclude.address))
       .map((e) => ({ ...e, healthy: e.healthy && this.health.isUp(engineId(e.address)) }));
-    const ids = pool.map((e) => engineId(e.address));
-    const [ours, downElsewhere] = await Promise.all([this.options.engineLoad.counts(ids), this.options.engineLoad.down(ids)]);
+    const downElsewhere = await this.options.engineLoad.down(pool.map((e) => engineId(e.address)));
     for (const e of pool) if (downElsewhere.has(engineId(e.address))) e.healthy = false;
-    // This cluster's count, or the orchestrator's (every proxy's), whichever is higher.
-    const load = new Map(pool.map((e) => [engineId(e.address), Math.max(ours.get(engineId(e.address)) ?? 0, e.load)]));
-    return rankEngines(pool, load, this.options.engineMaxStreams).map((c) => this.client(c.address));
+    return preferenceOrder(pool);
+  }
+
+  /**
+   * Reserves a slot for the stream on the least loaded of `candidates` with one free, counting
+   * this cluster's streams and pending starts and the orchestrator's count of every proxy's
+   * streams (this cluster's counted once). Null when all are full.
+   */
+  private async reserve(id: StreamId, candidates: readonly SourcedEngine[]): Promise<EngineClient | null> {
+    const slots = candidates.map((e) => ({ engineId: engineId(e.address), outside: e.streams }));
+    // Outlasts a start (an API call, then the first byte at most): a worker that dies meanwhile frees it then.
+    const ttlMs = this.options.engineApiTimeoutMs + this.options.stream.initTimeoutMs;
+    const { engineId: chosen } = await this.options.engineLoad.reserve(id, slots, this.options.engineMaxStreams, ttlMs);
+    const engine = candidates.find((e) => engineId(e.address) === chosen);
+    return engine ? this.client(engine.address) : null;
   }
 
   private client(address: EngineAddress): EngineClient {
@@ -261,18 +292,17 @@ export class OwnerRole {
     return this.known.find((e) => engineId(e.address) === id)?.containerId ?? id;
   }
 
-  /** Records the stream on its engine (and off any other, after a takeover or a move). */
+  /** The stream runs on `eid`: its slot there becomes membership, and it holds none elsewhere (after a takeover or a move). */
   private async takeEngine(id: StreamId, eid: string): Promise<void> {
-    const { engineLoad } = this.options;
-    await engineLoad.add(eid, id).catch(() => {});
-    for (const e of this.known) {
-      const other = engineId(e.address);
-      if (other !== eid) await engineLoad.remove(other, id).catch(() => {});
-    }
+    await this.options.engineLoad.add(eid, id, this.knownIds()).catch(() => {});
+  }
+
+  private knownIds(): string[] {
+    return this.known.map((e) => engineId(e.address));
   }
 
   private async moveEngine(id: StreamId, current: EngineClient): Promise<EngineClient | null> {
-    const next = (await this.rankedEngines(current))[0] ?? null;
+    const next = await this.reserve(id, await this.candidates(current));
     if (next) await this.takeEngine(id, engineId(next.address));
     return next;
   }
@@ -406,7 +436,7 @@ export class OwnerRole {
       .catch(() => {});
     await owned.stream.stop(reason);
     const eid = engineId(owned.stream.currentEngine.address);
-    await this.options.engineLoad.remove(eid, id).catch(() => {});
+    await this.options.engineLoad.remove([eid, ...this.knownIds()], id).catch(() => {});
     const streamReason = reason === 'error' ? 'error' : reason === 'normal' ? 'normal' : 'stopped';
     await this.options.events
       .ended(owned.sessionKey, {
