@@ -108,6 +108,21 @@ export class Keys {
   playlistRefreshLock(): string {
     return `${this.prefix}:{playlist}:refresh_lock`;
   }
+  /**
+   * Durable state (DESIGN §19) shares the `{state}` hash tag: it must survive any restart, and
+   * its scripts touch several of these keys in one slot. Hash: channel (stream id) → GuideNumber.
+   */
+  guideNumbers(): string {
+    return `${this.prefix}:{state}:guide_numbers`;
+  }
+  /** Sorted set: GuideNumbers of channels that left, scored by when, kept out of reuse for a week. */
+  guideNumbersRetired(): string {
+    return `${this.prefix}:{state}:guide_numbers:retired`;
+  }
+  /** The emulated HDHomeRun tuner's DeviceID, chosen once per installation. */
+  tunerDeviceId(): string {
+    return `${this.prefix}:{state}:tuner:device_id`;
+  }
   chunksChannel(id: StreamId): string {
     return `${this.stream(id)}:chunks`;
   }
