@@ -14,6 +14,7 @@ import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
 import { metrics } from './routes/metrics.js';
 import { getPlaylist, getPlaylistJson, rewritePlaylist } from './routes/playlist.js';
 import { getStreamInfo, listStreams } from './routes/streams.js';
+import { tunerRoutes } from './routes/tuner.js';
 import { StatusFeed } from './status/feed.js';
 
 /** The status page's files (plain HTML, CSS, ES modules: nothing to build) and its chart library. */
@@ -43,6 +44,7 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.get('/playlist.m3u', getPlaylist(ctx));
   app.get('/playlist.json', getPlaylistJson(ctx));
   app.post('/playlist/rewrite', rewritePlaylist(ctx));
+  app.use(tunerRoutes(ctx));
   app.get('/proxy/events', events(new StatusFeed(ctx, ctx.eventLog)));
   app.use('/vendor/uplot', express.static(UPLOT_DIR, { index: false, maxAge: '1d' }));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));

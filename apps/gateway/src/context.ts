@@ -12,6 +12,7 @@ import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
 import { type MetricsSource, WorkerMetrics } from './metrics.js';
 import type { EventLog } from './status/event-log.js';
 import { recordingEvents } from './status/event-log.js';
+import { createTuner, type Tuner } from './tuner.js';
 
 export interface GatewayContext {
   config: ProxyConfig;
@@ -29,6 +30,8 @@ export interface GatewayContext {
   metrics: MetricsSource;
   /** PLAYLIST_SOURCES merged and kept fresh (issue 13). */
   playlist: PlaylistService;
+  /** The emulated HDHomeRun over the playlist's channels (issue 22). */
+  tuner: Tuner;
   /** The cluster's recent events for the status page. */
   eventLog: EventLog;
   /** Resolves true when the backend answers (always true in embedded mode). */
@@ -123,6 +126,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     limits: { ...DEFAULT_SOURCE_LIMITS, maxBytes: config.playlistMaxBytes },
   });
   playlist.start();
+  const tuner = createTuner(config, backends.mode, backends.guideNumbers, logger);
 
   return {
     config,
@@ -136,12 +140,14 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     hls,
     metrics,
     playlist,
+    tuner,
     eventLog,
     redisReady: () => backends.ready(),
     backendHealthy: () => backends.healthy(),
     async close() {
       await metrics.close();
       playlist.close();
+      await tuner.close();
       hls.close();
       await streams.close();
       await events.close();

@@ -9,6 +9,7 @@ import { Keys } from '@acestream-proxy/keys';
 import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
 import { MemoryPlaylistStore } from '@acestream-proxy/playlist';
 import { MemoryMetadataStore } from '@acestream-proxy/stream';
+import { MemoryGuideNumberStore } from '@acestream-proxy/tuner';
 import { LocalMetrics } from '../metrics.js';
 import { MemoryEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends } from './types.js';
@@ -33,6 +34,7 @@ export function memoryBackends(prefix: string, settings: BackendSettings): Backe
     metrics: (local) => new LocalMetrics(local),
     eventLog: new MemoryEventLog(settings.workerId),
     playlistStore: new MemoryPlaylistStore(),
+    guideNumbers: new MemoryGuideNumberStore(),
     healthy: async () => true,
     ready: () => true,
     close: async () => {},

@@ -11,6 +11,7 @@ import { BullmqEventQueue } from '@acestream-proxy/orchestrator';
 import { RedisPlaylistStore } from '@acestream-proxy/playlist';
 import { type ConnectionLog, type RedisConnector, waitReady, watchConnection } from '@acestream-proxy/redis';
 import { RedisMetadataStore } from '@acestream-proxy/stream';
+import { RedisGuideNumberStore } from '@acestream-proxy/tuner';
 import { RedisMetrics } from '../metrics.js';
 import { RedisEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends } from './types.js';
@@ -70,6 +71,7 @@ export async function redisBackends(
         staleMs: settings.ghostTimeoutMs,
       }),
     playlistStore: new RedisPlaylistStore({ reads: request, writes: worker, keys }),
+    guideNumbers: new RedisGuideNumberStore(worker, keys),
     ready: () => connections.every((c) => c.status === 'ready'),
     eventLog: new RedisEventLog(request, keys, workerId),
     async healthy() {

@@ -9,6 +9,7 @@ import type { Keys } from '@acestream-proxy/keys';
 import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
 import type { PlaylistStore } from '@acestream-proxy/playlist';
 import type { MetadataStore } from '@acestream-proxy/stream';
+import type { GuideNumberStore } from '@acestream-proxy/tuner';
 import type { MetricsSource, WorkerMetrics } from '../metrics.js';
 import type { EventLog } from '../status/event-log.js';
 
@@ -37,6 +38,8 @@ export interface Backends {
   eventLog: EventLog;
   /** Where the merged PLAYLIST_SOURCES copy is kept (shared by every worker and host on Redis). */
   playlistStore: PlaylistStore;
+  /** The tuner's GuideNumbers and DeviceID (durable state, DESIGN §19). */
+  guideNumbers: GuideNumberStore;
   /** Resolves true when the backend answers (always true when embedded). */
   healthy(): Promise<boolean>;
   /**
