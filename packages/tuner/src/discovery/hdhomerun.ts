@@ -12,37 +12,13 @@ export const HDHOMERUN_DISCOVERY_PORT = 65001;
  * Answers discovery requests for tuners (or any device type) and for our DeviceID (or any),
  * with one reply sent only to the asker, naming the address the request came in on.
  */
-export class HdhomerunDiscoveryResponder {
-  private readonly binding: UdpBinding;
-
+export class HdhomerunDiscoveryResponder extends UdpBinding {
   /** `onListening` runs when this worker wins the port (the gateway starts SSDP there too). */
-  constructor(
-    private readonly options: ResponderOptions,
-    onListening: () => void = () => {},
-  ) {
-    this.binding = new UdpBinding(
-      'HDHomeRun discovery',
-      options,
-      (message, from, socket) => {
-        this.answer(message, from, socket).catch((err: Error) =>
-          options.logger.warn('HDHomeRun discovery reply failed', { error: err.message }),
-        );
-      },
-      onListening,
-    );
+  constructor(options: ResponderOptions, onListening: () => void = () => {}) {
+    super('HDHomeRun discovery', options, onListening);
   }
 
-  start(): Promise<void> {
-    return this.binding.start();
-  }
-  port(): number | null {
-    return this.binding.port();
-  }
-  close(): Promise<void> {
-    return this.binding.close();
-  }
-
-  private async answer(message: Buffer, from: RemoteInfo, socket: Socket): Promise<void> {
+  protected async answer(message: Buffer, from: RemoteInfo, socket: Socket): Promise<void> {
     const request = decodePacket(message);
     if (!request || request.type !== DISCOVER_REQUEST) return;
     const local = localAddressFor(from.address, this.options.address);

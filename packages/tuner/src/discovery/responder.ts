@@ -32,7 +32,7 @@ const RETRY_BIND_MS = 10_000;
  * duplicate). A worker that finds the port taken tries again later, so the next one takes
  * over when the holder exits. `reuseAddr` lets SSDP share 1900 with other UPnP programs.
  */
-export class UdpBinding {
+export abstract class UdpBinding {
   private socket: Socket | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -40,11 +40,13 @@ export class UdpBinding {
 
   constructor(
     private readonly name: string,
-    private readonly options: ResponderOptions,
-    private readonly onMessage: (message: Buffer, from: RemoteInfo, socket: Socket) => void,
+    protected readonly options: ResponderOptions,
     private readonly setup: (socket: Socket) => void = () => {},
     private readonly reuseAddr = false,
   ) {}
+
+  /** Answers one datagram (to its sender only); a failure is logged, never thrown. */
+  protected abstract answer(message: Buffer, from: RemoteInfo, socket: Socket): Promise<void>;
 
   /** Resolves once this worker holds the port, or once it knows another holds it. */
   start(): Promise<void> {
@@ -61,7 +63,11 @@ export class UdpBinding {
         if (!this.closed) this.timer = setTimeout(() => void this.tryBind(), RETRY_BIND_MS).unref();
         resolve();
       });
-      socket.on('message', (message, from) => this.onMessage(message, from, socket));
+      socket.on('message', (message, from) => {
+        this.answer(message, from, socket).catch((err: Error) =>
+          this.options.logger.warn(`${this.name} reply failed`, { error: err.message }),
+        );
+      });
       socket.bind({ address: this.options.address, port: this.options.port, exclusive: true }, () => {
         socket.removeAllListeners('error');
         socket.on('error', (err) => this.options.logger.warn(`${this.name} socket error`, { error: err.message }));

@@ -16,35 +16,13 @@ const DEVICE_TYPE = 'urn:schemas-upnp-org:device:MediaServer:1';
  * reply whose LOCATION is our device.xml. Sends no NOTIFY: nothing goes anywhere but back to
  * an asker.
  */
-export class SsdpResponder {
-  private readonly binding: UdpBinding;
-
-  constructor(private readonly options: ResponderOptions) {
-    this.binding = new UdpBinding(
-      'SSDP',
-      options,
-      (message, from, socket) => {
-        this.answer(message.toString('latin1'), from, socket).catch((err: Error) =>
-          options.logger.warn('SSDP reply failed', { error: err.message }),
-        );
-      },
-      (socket) => joinGroup(socket, options.address),
-      true,
-    );
+export class SsdpResponder extends UdpBinding {
+  constructor(options: ResponderOptions) {
+    super('SSDP', options, (socket) => joinGroup(socket, options.address), true);
   }
 
-  start(): Promise<void> {
-    return this.binding.start();
-  }
-  port(): number | null {
-    return this.binding.port();
-  }
-  close(): Promise<void> {
-    return this.binding.close();
-  }
-
-  private async answer(text: string, from: RemoteInfo, socket: Socket): Promise<void> {
-    const [start, ...lines] = text.split(/\r?\n/);
+  protected async answer(message: Buffer, from: RemoteInfo, socket: Socket): Promise<void> {
+    const [start, ...lines] = message.toString('latin1').split(/\r?\n/);
     if (!/^M-SEARCH \* HTTP\/1\.1$/i.test(start?.trim() ?? '')) return;
     const headers = new Map<string, string>();
     for (const line of lines) {
