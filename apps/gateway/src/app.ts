@@ -16,6 +16,7 @@ import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
 import { metrics } from './routes/metrics.js';
 import { getPlaylist, getPlaylistJson, rewritePlaylist } from './routes/playlist.js';
 import { getStreamInfo, listStreams, viewer } from './routes/streams.js';
+import { tunerRoutes } from './routes/tuner.js';
 import { StatusFeed } from './status/feed.js';
 
 /** The status page's files (plain HTML, CSS, ES modules: nothing to build) and its chart library. */
@@ -46,6 +47,8 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.get('/playlist.m3u', getPlaylist(ctx));
   app.get('/playlist.json', getPlaylistJson(ctx));
   app.post('/playlist/rewrite', rewritePlaylist(ctx));
+  // The emulated HDHomeRun (issue 22): media servers reach it by address, like players.
+  app.use(tunerRoutes(ctx));
 
   // Operator routes (status page, its feed, streams API, management): only for ALLOWED_HOSTS.
   app.use(allowedHosts(ctx.config.allowedHosts));

@@ -16,6 +16,7 @@ import { type MetricsSource, WorkerMetrics } from './metrics.js';
 import { sessionSecret } from './session-secret.js';
 import type { EventLog } from './status/event-log.js';
 import { recordingEvents } from './status/event-log.js';
+import { createTuner, type Tuner } from './tuner.js';
 
 export interface GatewayContext {
   config: ProxyConfig;
@@ -35,6 +36,8 @@ export interface GatewayContext {
   playlist: PlaylistService;
   /** POST /playlist/rewrite's thread (issue 20). */
   rewriter: PlaylistRewriter;
+  /** The emulated HDHomeRun over the playlist's channels (issue 22). */
+  tuner: Tuner;
   /** The cluster's recent events for the status page. */
   eventLog: EventLog;
   /** Who a request comes from (TRUSTED_PROXIES decides when X-Forwarded-For counts). */
@@ -147,6 +150,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   playlist.start();
   // Four lists of the largest size waiting is plenty for a one-off tool; more answer 503.
   const rewriter = new PlaylistRewriter({ maxQueued: 4 });
+  const tuner = createTuner(config, backends.mode, backends.guideNumbers, logger);
 
   return {
     config,
@@ -161,6 +165,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     metrics,
     playlist,
     rewriter,
+    tuner,
     eventLog,
     clientAddress: clientAddressPolicy(config.trustedProxies),
     limits,
@@ -171,6 +176,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       await metrics.close();
       playlist.close();
       await rewriter.close();
+      await tuner.close();
       hls.close();
       limits.close();
       secret.close();

@@ -318,6 +318,31 @@ export const KNOBS = {
     default: '6',
     check: integer(2, 100),
   },
+  hdhrFriendlyName: {
+    env: 'HDHR_FRIENDLY_NAME',
+    doc: 'Name the emulated HDHomeRun tuner shows in Plex, Emby and Jellyfin',
+    default: 'AceStream Proxy',
+    check: pattern(/^[^<>&]{1,64}$/, '1 to 64 characters, none of < > &'),
+  },
+  hdhrTunerCount: {
+    env: 'HDHR_TUNER_COUNT',
+    doc: 'Channels the emulated tuner says it can play at once (media servers enforce it); unset = engines × ENGINE_MAX_STREAMS',
+    default: null,
+    shownDefault: 'engines × ENGINE_MAX_STREAMS',
+    check: integer(1, 255),
+  },
+  hdhrDiscovery: {
+    env: 'HDHR_DISCOVERY',
+    doc: 'Answer HDHomeRun discovery (UDP 65001) and SSDP M-SEARCH (UDP 1900), each only to the asker; false = find the tuner by its URL',
+    default: 'false',
+    check: boolean,
+  },
+  hdhrDiscoveryAddress: {
+    env: 'HDHR_DISCOVERY_ADDRESS',
+    doc: "IPv4 address the discovery responders listen on: 0.0.0.0 = every interface (replies name the address of the asker's subnet)",
+    default: '0.0.0.0',
+    check: pattern(/^(\d{1,3}\.){3}\d{1,3}$/, 'an IPv4 address'),
+  },
   logLevel: { env: 'LOG_LEVEL', doc: 'Log level', default: 'info', check: oneOf(LOG_LEVELS) },
   logFormat: {
     env: 'LOG_FORMAT',

@@ -80,6 +80,11 @@ export interface ProxyConfig {
   readonly hlsTargetDuration: number;
   /** Segments per playlist (PROXY_HLS_WINDOW). */
   readonly hlsWindow: number;
+  readonly hdhrFriendlyName: string;
+  /** Null: engines × ENGINE_MAX_STREAMS. */
+  readonly hdhrTunerCount: number | null;
+  readonly hdhrDiscovery: boolean;
+  readonly hdhrDiscoveryAddress: string;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly joinBacklogBudgetMb: number;

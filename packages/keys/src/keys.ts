@@ -123,13 +123,28 @@ export class Keys {
   addressStarts(address: string): string {
     return `${this.prefix}:${this.tag('limits')}:${address}:starts`;
   }
-  /** Durable (DESIGN §19): the HLS session-id signing key generated when PROXY_SECRET is unset. */
+  /** Durable (DESIGN §19, the `{state}` tag below): the HLS signing key generated when PROXY_SECRET is unset. */
   hlsSecret(): string {
-    return `${this.prefix}:state:hls_secret`;
+    return `${this.prefix}:{state}:hls_secret`;
   }
   /** Wrong API keys from one client address, counted for a while (the gateway's auth/failures.ts). */
   authFailures(address: string): string {
     return `${this.prefix}:auth_failures:${address}`;
+  }
+  /**
+   * Durable state (DESIGN §19) shares the `{state}` hash tag: it must survive any restart, and
+   * its scripts touch several of these keys in one slot. Hash: channel (stream id) → GuideNumber.
+   */
+  guideNumbers(): string {
+    return `${this.prefix}:{state}:guide_numbers`;
+  }
+  /** Sorted set: GuideNumbers of channels that left, scored by when, kept out of reuse for a week. */
+  guideNumbersRetired(): string {
+    return `${this.prefix}:{state}:guide_numbers:retired`;
+  }
+  /** The emulated HDHomeRun tuner's DeviceID, chosen once per installation. */
+  tunerDeviceId(): string {
+    return `${this.prefix}:{state}:tuner:device_id`;
   }
   chunksChannel(id: StreamId): string {
     return `${this.stream(id)}:chunks`;

@@ -9,6 +9,7 @@ import { Keys } from '@acestream-proxy/keys';
 import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
 import { MemoryPlaylistStore } from '@acestream-proxy/playlist';
 import { MemoryMetadataStore } from '@acestream-proxy/stream';
+import { MemoryGuideNumberStore } from '@acestream-proxy/tuner';
 import { MemoryAuthFailures } from '../auth/failures.js';
 import { MemoryLimitStore } from '../limits/store.js';
 import { LocalMetrics } from '../metrics.js';
@@ -39,6 +40,7 @@ export function memoryBackends(prefix: string, settings: BackendSettings): Backe
     limits: new MemoryLimitStore(),
     secrets: new MemorySecretStore(),
     authFailures: new MemoryAuthFailures(),
+    guideNumbers: new MemoryGuideNumberStore(),
     healthy: async () => true,
     ready: () => true,
     close: async () => {},

@@ -11,6 +11,7 @@ import { BullmqEventQueue } from '@acestream-proxy/orchestrator';
 import { RedisPlaylistStore } from '@acestream-proxy/playlist';
 import { type ConnectionLog, type RedisConnector, waitReady, watchConnection } from '@acestream-proxy/redis';
 import { RedisMetadataStore } from '@acestream-proxy/stream';
+import { RedisGuideNumberStore } from '@acestream-proxy/tuner';
 import { RedisAuthFailures } from '../auth/redis-failures.js';
 import { RedisLimitStore } from '../limits/redis-store.js';
 import { RedisMetrics } from '../metrics.js';
@@ -76,6 +77,7 @@ export async function redisBackends(
     limits: new RedisLimitStore(request, keys),
     secrets: new RedisSecretStore(worker, keys),
     authFailures: new RedisAuthFailures(request, keys),
+    guideNumbers: new RedisGuideNumberStore(worker, keys),
     ready: () => connections.every((c) => c.status === 'ready'),
     eventLog: new RedisEventLog(request, keys, workerId),
     async healthy() {

@@ -9,6 +9,7 @@ import type { Keys } from '@acestream-proxy/keys';
 import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
 import type { PlaylistStore } from '@acestream-proxy/playlist';
 import type { MetadataStore } from '@acestream-proxy/stream';
+import type { GuideNumberStore } from '@acestream-proxy/tuner';
 import type { AuthFailures } from '../auth/failures.js';
 import type { LimitStore } from '../limits/store.js';
 import type { MetricsSource, WorkerMetrics } from '../metrics.js';
@@ -46,6 +47,8 @@ export interface Backends {
   secrets: SecretStore;
   /** Wrong API keys per client address: the fleet's count on Redis. */
   authFailures: AuthFailures;
+  /** The tuner's GuideNumbers and DeviceID (durable state, DESIGN §19). */
+  guideNumbers: GuideNumberStore;
   /** Resolves true when the backend answers (always true when embedded). */
   healthy(): Promise<boolean>;
   /**

@@ -1,0 +1,145 @@
+// One XMLTV source filtered as a stream (SAX, never a DOM): matched channels and their programmes.
+
+import type { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import type { ChannelMatcher } from './matcher.js';
+
+export interface FilterSinks {
+  /** Receives `<channel>` elements, each once per merged id. */
+  channels: Writable;
+  /** Receives `<programme>` elements, channel attribute rewritten to the merged id. */
+  programmes: Writable;
+}
+
+export interface FilterResult {
+  channels: number;
+  programmes: number;
+}
+
+export const escapeXml = (text: string) =>
+  text.replace(/[<>&"]/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[ch]!);
+
+function openTag(tag: SaxesTagPlain, override?: Record<string, string>): string {
+  const attributes = { ...tag.attributes, ...override };
+  return `<${tag.name}${Object.entries(attributes)
+    .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
+    .join('')}>`;
+}
+
+/**
+ * Reads `input` (XMLTV bytes, already gunzipped) and writes what the playlist wants. Only one
+ * element (a channel or a programme, a few kB) is held at a time; writes wait for the sinks to
+ * drain, so a slow disk slows the parse instead of growing the heap.
+ */
+export async function filterGuide(
+  input: AsyncIterable<Buffer>,
+  matcher: ChannelMatcher,
+  sinks: FilterSinks,
+  written: Set<string>,
+): Promise<FilterResult> {
+  const parser = new SaxesParser();
+  /** Source channel id → merged id, learnt from the channel elements (XMLTV lists them first). */
+  const mapped = new Map<string, string>();
+  const result: FilterResult = { channels: 0, programmes: 0 };
+  let element: {
+    kind: 'channel' | 'programme';
+    parts: string[];
+    names: string[];
+    id: string;
+    depth: number;
+    /** Where the display names end in `parts`: the DTD wants every display name before icons. */
+    afterNames: number;
+  } | null = null;
+  let depth = 0;
+  let inName = false;
+  let nameText = '';
+  const pending: Array<[Writable, string]> = [];
+
+  parser.on('opentag', (tag) => {
+    depth++;
+    if (!element) {
+      if (depth === 2 && tag.name === 'channel') {
+        element = { kind: 'channel', parts: [], names: [], id: tag.attributes.id ?? '', depth, afterNames: 0 };
+      } else if (depth === 2 && tag.name === 'programme') {
+        const target = mapped.get(tag.attributes.channel ?? '');
+        if (!target) {
+          element = { kind: 'programme', parts: [], names: [], id: '', depth, afterNames: 0 };
+          return;
+        }
+        element = { kind: 'programme', parts: [openTag(tag, { channel: target })], names: [], id: target, depth, afterNames: 0 };
+      }
+      return;
+    }
+    if (element.kind === 'channel' && tag.name === 'display-name') {
+      inName = true;
+      nameText = '';
+    }
+    if (element.kind === 'channel' || element.id) element.parts.push(openTag(tag));
+  });
+  parser.on('text', (text) => {
+    if (!element || (element.kind === 'programme' && !element.id)) return;
+    if (inName) nameText += text;
+    element.parts.push(escapeXml(text));
+  });
+  parser.on('closetag', (tag) => {
+    depth--;
+    if (!element) return;
+    if (depth + 1 > element.depth) {
+      if (element.kind === 'channel' || element.id) element.parts.push(`</${tag.name}>`);
+      if (inName && tag.name === 'display-name') {
+        inName = false;
+        element.names.push(nameText);
+        element.afterNames = element.parts.length;
+      }
+      return;
+    }
+    if (element.kind === 'programme') {
+      if (element.id) {
+        pending.push([sinks.programmes, `${element.parts.join('')}</programme>\n`]);
+        result.programmes++;
+      }
+    } else {
+      const match = matcher.match(element.id, element.names);
+      if (match) {
+        mapped.set(element.id, match.id);
+        if (!written.has(match.id)) {
+          written.add(match.id);
+          pending.push([sinks.channels, channelElement(match.id, match.channel.guideNumber, element)]);
+          result.channels++;
+        }
+      }
+    }
+    element = null;
+  });
+
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of input) {
+    parser.write(decoder.write(chunk));
+    await flush(pending);
+  }
+  parser.write(decoder.end());
+  parser.close();
+  await flush(pending);
+  return result;
+}
+
+/** The channel under its merged id, with the GuideNumber as one more display name (Plex's match). */
+function channelElement(
+  id: string,
+  guideNumber: string | null,
+  element: { parts: string[]; names: string[]; afterNames: number },
+): string {
+  // The source's open tag is dropped (its id is the source's); its children are kept as read.
+  const parts = [...element.parts];
+  if (guideNumber && !element.names.includes(guideNumber)) {
+    parts.splice(element.afterNames, 0, `<display-name>${escapeXml(guideNumber)}</display-name>`);
+  }
+  return `<channel id="${escapeXml(id)}">${parts.join('')}</channel>\n`;
+}
+
+async function flush(pending: Array<[Writable, string]>): Promise<void> {
+  for (const [sink, text] of pending.splice(0)) {
+    if (!sink.write(text)) await new Promise((resolve) => sink.once('drain', resolve));
+  }
+}
