@@ -1,58 +1,14 @@
 // Connection deadlines in every mode: slowloris and idle connections are closed while players
 // stream on undisturbed, and a worker past its connection budget answers a fast 503.
 
-import net from 'node:net';
 import { type Stack, startStack, type TimedPlayer, timedPlayer, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { keptAlive, open, type Probe, slowloris } from './attackers.js';
 
 const HEADERS_S = 2;
 const IDLE_S = 2;
 /** Connections per worker: the players and the 200 below fit, a burst of 300 more does not. */
 const BUDGET = 300;
-
-interface Probe {
-  socket: net.Socket;
-  openedAt: number;
-  closedAt: number;
-  received: string;
-}
-
-function open(url: string, onConnect: (socket: net.Socket) => void = () => {}): Promise<Probe> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), hostname);
-    const probe: Probe = { socket, openedAt: 0, closedAt: Number.NaN, received: '' };
-    socket.setEncoding('utf8');
-    socket.on('data', (data: string) => {
-      probe.received += data;
-    });
-    socket.on('close', () => {
-      probe.closedAt = performance.now();
-    });
-    socket.once('connect', () => {
-      probe.openedAt = performance.now();
-      onConnect(socket);
-      resolve(probe);
-    });
-    socket.once('error', reject);
-    // A reset once open only closes it.
-    socket.on('error', () => {});
-  });
-}
-
-/** Sends a header line every 500 ms and never ends the headers. */
-function slowloris(url: string): Promise<Probe> {
-  return open(url, (socket) => {
-    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n');
-    const drip = setInterval(() => socket.write('X-Drip: 1\r\n'), 500);
-    socket.once('close', () => clearInterval(drip));
-  });
-}
-
-/** One request answered, then nothing: the connection is kept alive and idle. */
-function keptAlive(url: string): Promise<Probe> {
-  return open(url, (socket) => socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
-}
 
 function deadlinesSuite(name: string, options: { redis: 'shared' | 'none'; workers?: number }) {
   describe(name, () => {

@@ -1,35 +1,11 @@
 // Requests pipelined on one connection: only the one that owns the connection is served, and its
 // player leaves when the connection closes (no ghost players, no ghost engine sessions).
 
-import net from 'node:net';
 import { capture, getJson, type Stack, simSessions, startStack, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { closed, pipelined } from './attackers.js';
 
 const GRACE_S = 0.5;
-
-/** A raw connection that sends `requests` in one write and keeps what comes back. */
-function pipeline(url: string, requests: string[]): Promise<{ socket: net.Socket; received: () => number }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    let received = 0;
-    const socket = net.connect(Number(port), hostname, () => {
-      socket.write(requests.map((path) => `GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`).join(''));
-      resolve({ socket, received: () => received });
-    });
-    socket.on('data', (data) => {
-      received += data.length;
-    });
-    socket.on('error', reject);
-  });
-}
-
-function closed(socket: net.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    if (socket.destroyed) resolve();
-    else socket.once('close', () => resolve());
-    socket.destroy();
-  });
-}
 
 describe('pipelined requests on one connection', () => {
   let stack: Stack;
@@ -43,11 +19,11 @@ describe('pipelined requests on one connection', () => {
   it('ten stream requests and a playlist on one connection start one engine session, none after it closes', async () => {
     const ids = Array.from({ length: 10 }, (_, i) => `${i}c`.repeat(20));
     const behind = 'dd'.repeat(20);
-    const connection = await pipeline(stack.gateway.url, [
+    const connection = await pipelined(stack.gateway.url, [
       ...ids.map((id) => `/ace/getstream?id=${id}`),
       `/ace/manifest.m3u8?id=${behind}`,
     ]);
-    await waitFor(() => connection.received() > 50_000, { what: 'the first stream on the pipelined connection' });
+    await waitFor(() => connection.bytes > 50_000, { what: 'the first stream on the pipelined connection' });
     // A later connection's stream is served after the pipelined ones were parsed: by its first
     // bytes, any request behind the first would have started its own session.
     const later = await capture(stack.streamUrl('ee'.repeat(20)));
@@ -66,12 +42,12 @@ describe('pipelined requests on one connection', () => {
 
   it('requests for one id pipelined on one connection are one player; queueing more than 16 closes it', async () => {
     const id = 'f1'.repeat(20);
-    const ten = await pipeline(
+    const ten = await pipelined(
       stack.gateway.url,
       Array.from({ length: 10 }, () => `/ace/getstream?id=${id}`),
     );
-    await waitFor(() => ten.received() > 50_000, { what: 'the stream on the pipelined connection' });
-    const hundred = await pipeline(
+    await waitFor(() => ten.bytes > 50_000, { what: 'the stream on the pipelined connection' });
+    const hundred = await pipelined(
       stack.gateway.url,
       Array.from({ length: 100 }, () => `/ace/getstream?id=${id}`),
     );

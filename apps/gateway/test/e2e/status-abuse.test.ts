@@ -4,10 +4,10 @@
 // drop of stalled watchers is tested in status-watchers.test.ts); no anonymous view carries the
 // engine session (id, control URLs).
 
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { type Capture, capture, getJson, type Stack, startStack } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { rss, silentClient } from './attackers.js';
 import { snapshotWhere } from './helpers.js';
 
 const ID = 'a5'.repeat(20);
@@ -17,23 +17,6 @@ const WATCHERS = 6;
 /** Long enough for uncut snapshots (4.5 MB each) to pile up in the silent watchers (+92 MB in 6 s before the fix). */
 const ABUSE_MS = 5000;
 const ENGINE_SESSION_FIELDS = ['playback_session_id', 'playback_url', 'stat_url', 'command_url', 'engine_session'];
-
-/** A client that sends its request and then never reads (its socket is never put in flowing mode). */
-function silentClient(port: number, path: string, userAgent: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUser-Agent: ${userAgent}\r\n\r\n`);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
-
-/** Resident memory of a process, bytes. */
-function rss(pid: number): number {
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb) * 1024;
-}
 
 describe('the status feed with silent watchers and 300 long user agents (embedded mode)', () => {
   let stack: Stack;
