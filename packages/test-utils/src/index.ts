@@ -2,7 +2,6 @@
 export { type Capture, capture, getJson } from './capture.js';
 export { type Haproxy, type HaproxyBackend, haproxyConfig, startHaproxy } from './haproxy.js';
 export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir } from './media.js';
-export { type TimedPlayer, timedPlayer } from './player.js';
 export { netLabUnavailable } from './net/commands.js';
 export type { DelaySpec } from './net/delay-line.js';
 export type { Direction, Fault } from './net/faults.js';
@@ -10,6 +9,7 @@ export { LabHost } from './net/host.js';
 export { NetLab, netLab, withNetLab } from './net/lab.js';
 export { sweepDeadLabs } from './net/names.js';
 export { RELAY, type Relay } from './net/relay.js';
+export { type TimedPlayer, timedPlayer } from './player.js';
 export {
   type Portal,
   type ProcessHost,

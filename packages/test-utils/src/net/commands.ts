@@ -52,15 +52,27 @@ export function netLabUnavailable(): string | null {
   return null;
 }
 
-/** `tool args...`, inside namespace `netns` when given; rejects with the tool's own words on failure. */
-export function run(tool: Tool, args: string[], netns?: string): Promise<string> {
+/**
+ * `tool args...`, inside namespace `netns` when given, with `input` on its stdin (for
+ * `ip -batch -`: one process for many commands); rejects with the tool's own words on failure.
+ */
+export function run(tool: Tool, args: string[], netns?: string, input?: string): Promise<string> {
   const [file, argv] = command(tool, args, netns);
   return new Promise((resolve, reject) => {
-    execFile(file, argv, { timeout: 10_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${[tool, ...args].join(' ')}${netns ? ` (in ${netns})` : ''}: ${stderr.trim() || err.message}`));
+    const child = execFile(file, argv, { timeout: 10_000 }, (err, stdout, stderr) => {
+      const what = `${[tool, ...args].join(' ')}${input ? ` <<< ${JSON.stringify(input)}` : ''}${netns ? ` (in ${netns})` : ''}`;
+      if (err) reject(new Error(`${what}: ${stderr.trim() || err.message}`));
       else resolve(stdout);
     });
+    // A tool that exits without reading its stdin must not fail us with EPIPE.
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input ?? '');
   });
+}
+
+/** Several `ip` commands (one a line, without `ip`) in namespace `netns`, in one process. */
+export function ipBatch(netns: string, lines: string[]): Promise<string> {
+  return run('ip', ['-n', netns, '-batch', '-'], undefined, lines.join('\n'));
 }
 
 /** The same, blocking: for teardown from a process 'exit' handler, where nothing async runs. */

@@ -20,11 +20,13 @@ export interface FaultHost {
 /** Packets that enter the host, leave it, or both. */
 export type Direction = 'in' | 'out' | 'both';
 
-// Each host gets this table when it is made; faults add rules to it and remove them by handle.
+// A host gets this table with its first drop rule; faults add rules to it and remove them by handle.
 const TABLE = 'acplab';
+const withTable = new WeakSet<FaultHost>();
 
 /** The host's filter table: an input and an output chain that faults add drop rules to. */
-export async function createFilterTable(netns: string): Promise<void> {
+async function filterTable(host: FaultHost): Promise<void> {
+  if (withTable.has(host)) return;
   await run(
     'nft',
     [
@@ -32,8 +34,9 @@ export async function createFilterTable(netns: string): Promise<void> {
         `add chain inet ${TABLE} in { type filter hook input priority 0; }; ` +
         `add chain inet ${TABLE} out { type filter hook output priority 0; }`,
     ],
-    netns,
+    host.netns,
   );
+  withTable.add(host);
 }
 
 /**
@@ -41,11 +44,16 @@ export async function createFilterTable(netns: string): Promise<void> {
  * eth0, so traffic inside a host (its relays, its loopback) is never touched.
  */
 async function dropRules(host: FaultHost, what: string, rules: { chain: 'in' | 'out'; match: string }[]): Promise<Fault> {
+  await filterTable(host);
   const added: { chain: string; handle: string }[] = [];
   for (const { chain, match } of rules) {
     const device = chain === 'in' ? 'iifname' : 'oifname';
     // --echo --handle prints the rule back with "# handle N", the only way to delete it alone.
-    const echoed = await run('nft', ['--echo', '--handle', `add rule inet ${TABLE} ${chain} ${device} "eth0" ${match} drop`], host.netns);
+    const echoed = await run(
+      'nft',
+      ['--echo', '--handle', `add rule inet ${TABLE} ${chain} ${device} "eth0" ${match} drop`],
+      host.netns,
+    );
     const handle = /# handle (\d+)/.exec(echoed)?.[1];
     if (!handle) throw new Error(`net lab: nft gave no handle for ${what}: ${echoed}`);
     added.push({ chain, handle });
@@ -56,7 +64,8 @@ async function dropRules(host: FaultHost, what: string, rules: { chain: 'in' | '
     async heal() {
       if (healed) return;
       healed = true;
-      for (const { chain, handle } of added) await run('nft', ['delete', 'rule', 'inet', TABLE, chain, 'handle', handle], host.netns);
+      for (const { chain, handle } of added)
+        await run('nft', ['delete', 'rule', 'inet', TABLE, chain, 'handle', handle], host.netns);
     },
   };
 }
@@ -73,7 +82,11 @@ export function loss(target: FaultHost, fraction: number, direction: Direction):
   if (!(fraction >= 0 && fraction <= 1)) throw new Error(`net lab: loss fraction ${fraction} is not within 0..1`);
   const match = `numgen random mod 1000 < ${Math.round(fraction * 1000)}`;
   const chains: ('in' | 'out')[] = direction === 'both' ? ['in', 'out'] : [direction];
-  return dropRules(target, `loss ${fraction} ${direction} at ${target.name}`, chains.map((chain) => ({ chain, match })));
+  return dropRules(
+    target,
+    `loss ${fraction} ${direction} at ${target.name}`,
+    chains.map((chain) => ({ chain, match })),
+  );
 }
 
 /**

@@ -3,8 +3,9 @@
 import { execFile } from 'node:child_process';
 import { type Portal, type ProcessHost, type StartedProcess, type StartOptions, startNodeProcess } from '../process.js';
 import { ipPath, run } from './commands.js';
+import type { DelaySpec } from './delay-line.js';
 import type { FaultHost } from './faults.js';
-import { openPortal } from './relay.js';
+import { type Relay, RelayAgent } from './relay.js';
 
 /** What a host needs from its lab: where portal sockets go, and a register of open portals. */
 export interface HostContext {
@@ -14,6 +15,8 @@ export interface HostContext {
 }
 
 export class LabHost implements ProcessHost, FaultHost {
+  private agent: Promise<RelayAgent> | null = null;
+
   constructor(
     /** The name the test gave it (`redis`, `gw1`). */
     readonly name: string,
@@ -49,7 +52,7 @@ export class LabHost implements ProcessHost, FaultHost {
    * (by default a port of this host itself): a player on this host, as far as anyone can tell.
    */
   async portal(port: number, address = this.address): Promise<Portal> {
-    const portal = await openPortal(this, this.lab.dir, address, port);
+    const portal = await (await this.relays()).portal(address, port);
     this.lab.portals.add(portal);
     return {
       ...portal,
@@ -58,6 +61,23 @@ export class LabHost implements ProcessHost, FaultHost {
         await portal.close();
       },
     };
+  }
+
+  /** A relay in front of this host's `port` that adds `spec` each way; see `NetLab.delay`. */
+  async delay(port: number, spec: DelaySpec): Promise<Relay> {
+    return (await this.relays()).delay(port, spec);
+  }
+
+  /** The host's relay agent, started on first use. */
+  private relays(): Promise<RelayAgent> {
+    if (!this.agent) {
+      this.agent = RelayAgent.start(this, this.lab.dir);
+      // A failed start is not kept, so the next call tries again.
+      this.agent.catch(() => {
+        this.agent = null;
+      });
+    }
+    return this.agent;
   }
 
   /** Aborts this host's TCP connections to or from `peer` (`ss -K`: both ends see a reset). */

@@ -3,12 +3,12 @@
 import { existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import type { Portal } from '../process.js';
 import { waitFor } from '../wait.js';
-import { netLabUnavailable, run } from './commands.js';
+import { ipBatch, netLabUnavailable, run } from './commands.js';
 import type { DelaySpec } from './delay-line.js';
-import { type Direction, type Fault, createFilterTable, loss, partition, rate } from './faults.js';
+import { type Direction, type Fault, loss, partition, rate } from './faults.js';
 import { LabHost } from './host.js';
 import { destroyNamespacesSync, hostNs, type LabNames, labNames, namespaces, sweepDeadLabs } from './names.js';
-import { type Relay, startDelayRelay } from './relay.js';
+import type { Relay } from './relay.js';
 
 /**
  * A switch namespace holding a bridge, and hosts: each a namespace with loopback up, one veth to
@@ -30,8 +30,7 @@ export class NetLab {
     live.add(this);
     mkdirSync(this.names.dir, { recursive: true });
     await this.addNamespace(this.names.switchNs);
-    await run('ip', ['-n', this.names.switchNs, 'link', 'add', 'br0', 'type', 'bridge']);
-    await run('ip', ['-n', this.names.switchNs, 'link', 'set', 'br0', 'up']);
+    await ipBatch(this.names.switchNs, ['link add br0 type bridge', 'link set br0 up']);
   }
 
   /** A host named `name` (lower case letters and digits) at the lab's next address. */
@@ -51,12 +50,8 @@ export class NetLab {
     });
     this.hosts.set(name, host);
     await this.addNamespace(ns);
-    await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    await run('ip', ['-n', sw, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-    await run('ip', ['-n', sw, 'link', 'set', port, 'master', 'br0', 'up']);
-    await run('ip', ['-n', ns, 'addr', 'add', `${host.address}/24`, 'dev', 'eth0']);
-    await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-    await createFilterTable(ns);
+    await ipBatch(sw, [`link add ${port} type veth peer name eth0 netns ${ns}`, `link set ${port} master br0 up`]);
+    await ipBatch(ns, ['link set lo up', `addr add ${host.address}/24 dev eth0`, 'link set eth0 up']);
     return host;
   }
 
@@ -80,7 +75,7 @@ export class NetLab {
    * `spec.ms` (± jitter) more delay each way. Give its address to the clients that should see it.
    */
   delay(host: LabHost, port: number, spec: DelaySpec): Promise<Relay> {
-    return startDelayRelay(host, port, spec);
+    return host.delay(port, spec);
   }
 
   /** Removes every partition, loss and rate in force (a delay stays until its relay is stopped). */

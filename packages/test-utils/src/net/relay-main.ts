@@ -1,11 +1,20 @@
-// The relay process a net lab runs inside a host: listens, forwards every connection to one target, optionally delayed.
+// The relay agent a net lab runs in each host: opens listeners that forward to one target each, optionally delayed.
 //
-// LISTEN=tcp:10.213.0.1:0 TARGET=tcp:10.213.0.1:6379 DELAY_MS=10 JITTER_MS=2 node relay-main.js
-// LISTEN=unix:/tmp/acp-1-abcdef/p1.sock TARGET=tcp:10.213.0.2:8080 node relay-main.js
-// It prints {"event":"listening","port":N} (0 on a Unix socket), as startNodeProcess expects.
+// CONTROL=/tmp/acp-1-abcdef/agent-a.sock node relay-main.js
+// It prints {"event":"listening","port":0} once its control socket (HTTP over a Unix socket, which
+// the test reaches from its own namespace) takes requests:
+//   POST /relays {"listen":"tcp:10.213.0.1:0","target":"tcp:10.213.0.1:6379","ms":10,"jitterMs":2} -> {"id":1,"port":40123}
+//   POST /relays {"listen":"unix:/tmp/acp-1-abcdef/p1.sock","target":"tcp:10.213.0.2:8080"}         -> {"id":2,"port":0}
+//   DELETE /relays/1 -> 204 (its listener and connections closed)
 
+import http from 'node:http';
 import net from 'node:net';
-import { DelayLine } from './delay-line.js';
+import { DelayLine, type DelaySpec } from './delay-line.js';
+
+interface RelayRequest extends Partial<DelaySpec> {
+  listen: string;
+  target: string;
+}
 
 type Endpoint = { path: string } | { host: string; port: number };
 
@@ -16,12 +25,8 @@ function endpoint(text: string): Endpoint {
   return { host: match[1]!, port: Number(match[2]) };
 }
 
-const listen = endpoint(process.env.LISTEN ?? '');
-const target = endpoint(process.env.TARGET ?? '');
-const spec = { ms: Number(process.env.DELAY_MS ?? 0), jitterMs: Number(process.env.JITTER_MS ?? 0) };
-const delayed = spec.ms > 0 || spec.jitterMs > 0;
-
-const server = net.createServer({ allowHalfOpen: true }, (client) => {
+/** Joins a client to a new connection to `target`; with a delay, each direction goes through a DelayLine. */
+function forward(client: net.Socket, target: Endpoint, spec: DelaySpec): net.Socket {
   const upstream = net.connect({ ...target, allowHalfOpen: true });
   client.setNoDelay(true);
   upstream.setNoDelay(true);
@@ -32,19 +37,70 @@ const server = net.createServer({ allowHalfOpen: true }, (client) => {
   };
   client.on('error', fail).on('close', fail);
   upstream.on('error', fail).on('close', fail);
-  if (!delayed) {
+  if (spec.ms <= 0 && !spec.jitterMs) {
     client.pipe(upstream);
     upstream.pipe(client);
-    return;
+    return upstream;
   }
   const lines = [new DelayLine(client, upstream, spec), new DelayLine(upstream, client, spec)];
   client.once('close', () => {
     for (const line of lines) line.stop();
   });
+  return upstream;
+}
+
+const relays = new Map<number, { server: net.Server; sockets: Set<net.Socket> }>();
+let nextId = 1;
+
+function open({ listen, target, ms = 0, jitterMs = 0 }: RelayRequest): Promise<{ id: number; port: number }> {
+  const to = endpoint(target);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = forward(client, to, { ms, jitterMs });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(endpoint(listen), () => {
+      const id = nextId++;
+      relays.set(id, { server, sockets });
+      const address = server.address();
+      resolve({ id, port: typeof address === 'object' && address ? address.port : 0 });
+    });
+  });
+}
+
+function close(id: number): void {
+  const relay = relays.get(id);
+  relays.delete(id);
+  relay?.server.close();
+  for (const socket of relay?.sockets ?? []) socket.destroy();
+}
+
+const control = http.createServer(async (req, res) => {
+  try {
+    if (req.method === 'POST' && req.url === '/relays') {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      const opened = await open(JSON.parse(body) as RelayRequest);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(opened));
+      return;
+    }
+    const match = /^\/relays\/(\d+)$/.exec(req.url ?? '');
+    if (req.method === 'DELETE' && match) {
+      close(Number(match[1]));
+      res.writeHead(204).end();
+      return;
+    }
+    res.writeHead(404).end(`relay: no route ${req.method} ${req.url}`);
+  } catch (err) {
+    res.writeHead(400).end(`relay: ${(err as Error).message}`);
+  }
 });
 
-server.listen(listen, () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
+control.listen(process.env.CONTROL ?? '', () => {
+  process.stdout.write(`${JSON.stringify({ event: 'listening', port: 0 })}\n`);
 });
