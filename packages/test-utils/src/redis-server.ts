@@ -36,6 +36,8 @@ export async function freePort(): Promise<number> {
 export async function startPrivateRedis(port?: number, { host }: { host?: ProcessHost } = {}): Promise<PrivateRedis> {
   port ??= host ? 6379 : await freePort();
   const args = ['--port', String(port), '--bind', host?.address ?? '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  // Protected mode refuses every client not on loopback; the lab's hosts are the only ones that can reach it.
+  if (host) args.push('--protected-mode', 'no');
   const proc: ChildProcess = host
     ? spawn(ipPath(), ['netns', 'exec', host.netns, 'redis-server', ...args], { stdio: 'ignore' })
     : spawn('redis-server', args, { stdio: 'ignore' });
