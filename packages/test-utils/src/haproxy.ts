@@ -83,6 +83,7 @@ export async function startHaproxy(backends: HaproxyBackend[], { host }: { host?
     }
     await rm(dir, { recursive: true, force: true });
   };
+  host?.own?.(stop);
   try {
     if (host) {
       if (!host.portal) throw new Error(`startHaproxy: host ${host.netns} offers no portal for the test's checks`);

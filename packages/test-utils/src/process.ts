@@ -36,6 +36,8 @@ export interface ProcessHost {
   netns: string;
   address: string;
   portal?(port: number): Promise<Portal>;
+  /** Has the lab's teardown run `stop` too: for what the test's process holds (a client, a temp dir). */
+  own?(stop: () => Promise<unknown>): void;
 }
 
 /** A 127.0.0.1 port in the test's namespace that reaches a port inside a net lab host. */

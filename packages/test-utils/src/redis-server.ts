@@ -65,7 +65,7 @@ export async function startPrivateRedis(port?: number, { host }: { host?: Proces
     },
     { what: `redis-server on port ${port}`, timeoutMs: 5000 },
   );
-  return {
+  const server: PrivateRedis = {
     url: `redis://${host?.address ?? '127.0.0.1'}:${port}`,
     port,
     redis,
@@ -85,4 +85,7 @@ export async function startPrivateRedis(port?: number, { host }: { host?: Proces
       await exited;
     },
   };
+  // A client left retrying after the lab is gone would keep the test process alive.
+  host?.own?.(() => server.stop());
+  return server;
 }

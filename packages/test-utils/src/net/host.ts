@@ -12,6 +12,7 @@ export interface HostContext {
   dir: string;
   switchNs: string;
   portals: Set<Portal>;
+  owned: Set<() => Promise<unknown>>;
 }
 
 export class LabHost implements ProcessHost, FaultHost {
@@ -61,6 +62,10 @@ export class LabHost implements ProcessHost, FaultHost {
         await portal.close();
       },
     };
+  }
+
+  own(stop: () => Promise<unknown>): void {
+    this.lab.owned.add(stop);
   }
 
   /** A relay in front of this host's `port` that adds `spec` each way; see `NetLab.delay`. */

@@ -19,6 +19,8 @@ export class NetLab {
   readonly hosts = new Map<string, LabHost>();
   private readonly faults = new Set<Fault>();
   private readonly portals = new Set<Portal>();
+  /** Stops of what hosts run for the test's process (clients, temp dirs), run first at teardown. */
+  private readonly owned = new Set<() => Promise<unknown>>();
   /** nsfs inode of each namespace made, to find processes still inside one after teardown. */
   private readonly inodes = new Map<string, number>();
   private tornDown = false;
@@ -47,6 +49,7 @@ export class NetLab {
       dir: this.names.dir,
       switchNs: sw,
       portals: this.portals,
+      owned: this.owned,
     });
     this.hosts.set(name, host);
     await this.addNamespace(ns);
@@ -102,6 +105,8 @@ export class NetLab {
     if (this.tornDown) return;
     this.tornDown = true;
     live.delete(this);
+    await Promise.all([...this.owned].map((stop) => stop().catch(() => {})));
+    this.owned.clear();
     await Promise.all([...this.portals].map((portal) => portal.close()));
     this.portals.clear();
     const all = [...this.inodes.keys()];
