@@ -138,13 +138,13 @@ suite(`net lab${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
     await Promise.all([slow.close(), shaky.close(), relay.stop(), jittery.stop()]);
   });
 
-  it('50% loss drops about half of 400 UDP datagrams; without it all arrive', async () => {
+  it('50% loss between two hosts drops about half of 400 UDP datagrams; without it all arrive', async () => {
     const before = await received(probeB);
     await sendUdp(probeA, b, 400);
     const clean = (await received(probeB)) - before;
     expect(clean).toBeGreaterThanOrEqual(396);
 
-    await lab.loss(b, 0.5);
+    await lab.loss(b, 0.5, { peer: a });
     await sendUdp(probeA, b, 400);
     const lossy = (await received(probeB)) - before - clean;
     // Binomial(400, 0.5): mean 200, standard deviation 10.

@@ -77,16 +77,19 @@ export function partition(a: FaultHost, b: FaultHost, oneWay: boolean): Promise<
   return dropRules(a, `partition ${a.name} ${oneWay ? '->' : '<->'} ${b.name}`, rules);
 }
 
-/** Each packet entering and/or leaving the host is dropped with probability `fraction`. */
-export function loss(target: FaultHost, fraction: number, direction: Direction): Promise<Fault> {
+/**
+ * Each packet entering and/or leaving the host (only those to and from `peer`, when given) is
+ * dropped with probability `fraction`.
+ */
+export function loss(target: FaultHost, fraction: number, direction: Direction, peer?: FaultHost): Promise<Fault> {
   if (!(fraction >= 0 && fraction <= 1)) throw new Error(`net lab: loss fraction ${fraction} is not within 0..1`);
-  const match = `numgen random mod 1000 < ${Math.round(fraction * 1000)}`;
+  const random = `numgen random mod 1000 < ${Math.round(fraction * 1000)}`;
   const chains: ('in' | 'out')[] = direction === 'both' ? ['in', 'out'] : [direction];
-  return dropRules(
-    target,
-    `loss ${fraction} ${direction} at ${target.name}`,
-    chains.map((chain) => ({ chain, match })),
-  );
+  const rules = chains.map((chain) => {
+    const pair = peer ? `ip ${chain === 'in' ? 'saddr' : 'daddr'} ${peer.address} ` : '';
+    return { chain, match: pair + random };
+  });
+  return dropRules(target, `loss ${fraction} ${direction} at ${target.name}${peer ? ` with ${peer.name}` : ''}`, rules);
 }
 
 /**

@@ -63,9 +63,12 @@ export class NetLab {
     return this.track(partition(a, b, oneWay));
   }
 
-  /** Drops each packet entering and leaving `host` (or one `direction`) with probability `fraction`. */
-  loss(host: LabHost, fraction: number, { direction = 'both' }: { direction?: Direction } = {}): Promise<Fault> {
-    return this.track(loss(host, fraction, direction));
+  /**
+   * Drops each packet entering and leaving `host` (or one `direction`; or only those to and from
+   * `peer`: a lossy link between two hosts) with probability `fraction`.
+   */
+  loss(host: LabHost, fraction: number, options: { direction?: Direction; peer?: LabHost } = {}): Promise<Fault> {
+    return this.track(loss(host, fraction, options.direction ?? 'both', options.peer));
   }
 
   /** Limits what `host` sends and what it receives to `bitsPerSecond` each. */
