@@ -5,12 +5,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ipPath } from './net/commands.js';
+import type { Portal, ProcessHost } from './process.js';
 import { freePort } from './redis-server.js';
 import { waitFor } from './wait.js';
 
 export interface Haproxy {
   port: number;
+  /** Where the test reaches it: 127.0.0.1, or a portal into its net lab host. */
   url: string;
+  /** Where players reach it: 127.0.0.1, or its net lab host's address. */
+  peerUrl: string;
   proc: ChildProcess;
   /** The configuration it runs, for failure messages and the README. */
   config: string;
@@ -28,7 +33,7 @@ export interface HaproxyBackend {
  * connection redispatched to another gateway, and the player's address in X-Forwarded-For. HAProxy streams response bodies as they come
  * (it buffers only what `option http-buffer-request` asks for, and that is off).
  */
-export function haproxyConfig(port: number, backends: HaproxyBackend[]): string {
+export function haproxyConfig(port: number, backends: HaproxyBackend[], address = '127.0.0.1'): string {
   return [
     'global',
     '  maxconn 4096',
@@ -46,7 +51,7 @@ export function haproxyConfig(port: number, backends: HaproxyBackend[]): string 
     // then apply to players, not to the load balancer.
     '  option forwardfor',
     'frontend players',
-    `  bind 127.0.0.1:${port}`,
+    `  bind ${address}:${port}`,
     '  default_backend gateways',
     'backend gateways',
     '  balance roundrobin',
@@ -58,15 +63,22 @@ export function haproxyConfig(port: number, backends: HaproxyBackend[]): string 
   ].join('\n');
 }
 
-export async function startHaproxy(backends: HaproxyBackend[]): Promise<Haproxy> {
+/** With `host`, HAProxy runs inside that net lab host on its address, port 8080 (a fresh namespace has it free). */
+export async function startHaproxy(backends: HaproxyBackend[], { host }: { host?: ProcessHost } = {}): Promise<Haproxy> {
   const dir = await mkdtemp(join(tmpdir(), 'haproxy-'));
-  const port = await freePort();
-  const config = haproxyConfig(port, backends);
+  const port = host ? 8080 : await freePort();
+  const address = host?.address ?? '127.0.0.1';
+  const config = haproxyConfig(port, backends, address);
   const file = join(dir, 'haproxy.cfg');
   await writeFile(file, config);
   // -db: stay in the foreground, so the pid we hold is the one that serves.
-  const proc = spawn('haproxy', ['-db', '-f', file], { stdio: 'ignore' });
+  const command = ['haproxy', '-db', '-f', file];
+  const proc = host
+    ? spawn(ipPath(), ['netns', 'exec', host.netns, ...command], { stdio: 'ignore' })
+    : spawn(command[0]!, command.slice(1), { stdio: 'ignore' });
+  let portal: Portal | undefined;
   const stop = async () => {
+    await portal?.close();
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((resolve) => proc.once('exit', resolve));
       proc.kill('SIGKILL');
@@ -74,11 +86,17 @@ export async function startHaproxy(backends: HaproxyBackend[]): Promise<Haproxy>
     }
     await rm(dir, { recursive: true, force: true });
   };
+  host?.own?.(stop);
   try {
+    if (host) {
+      if (!host.portal) throw new Error(`startHaproxy: host ${host.netns} offers no portal for the test's checks`);
+      portal = await host.portal(port);
+    }
+    const local = portal?.port ?? port;
     await waitFor(
       () =>
         new Promise<boolean>((resolve) => {
-          const socket = net.connect(port, '127.0.0.1', () => {
+          const socket = net.connect(local, '127.0.0.1', () => {
             socket.destroy();
             resolve(true);
           });
@@ -86,13 +104,13 @@ export async function startHaproxy(backends: HaproxyBackend[]): Promise<Haproxy>
         }),
       { what: `haproxy listening on ${port}`, timeoutMs: 10_000 },
     );
-    const url = `http://127.0.0.1:${port}`;
+    const url = `http://127.0.0.1:${local}`;
     // Ready once every backend passed its health check (rise 2).
     await waitFor(async () => (await fetch(`${url}/health`).catch(() => null))?.ok === true, {
       what: 'a healthy gateway behind haproxy',
       timeoutMs: 10_000,
     });
-    return { port, url, proc, config, stop };
+    return { port, url, peerUrl: `http://${address}:${port}`, proc, config, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -9,8 +9,22 @@ export {
 export { type Capture, capture, getJson } from './capture.js';
 export { type Haproxy, type HaproxyBackend, haproxyConfig, startHaproxy } from './haproxy.js';
 export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir } from './media.js';
+export { netLabUnavailable } from './net/commands.js';
+export type { DelaySpec } from './net/delay-line.js';
+export type { Direction, Fault } from './net/faults.js';
+export { LabHost } from './net/host.js';
+export { NetLab, netLab, withNetLab } from './net/lab.js';
+export { sweepDeadLabs } from './net/names.js';
+export { RELAY, type Relay } from './net/relay.js';
 export { type TimedPlayer, timedPlayer } from './player.js';
-export { REPO_ROOT, type StartedProcess, type StartOptions, startNodeProcess } from './process.js';
+export {
+  type Portal,
+  type ProcessHost,
+  REPO_ROOT,
+  type StartedProcess,
+  type StartOptions,
+  startNodeProcess,
+} from './process.js';
 export { TEST_REDIS_URL, type TestRedis, testRedis } from './redis.js';
 export { type ClusterNode, type ClusterOptions, keySlot, startRedisCluster, type TestCluster } from './redis-cluster.js';
 export { freePort, type PrivateRedis, startPrivateRedis } from './redis-server.js';

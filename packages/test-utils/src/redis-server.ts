@@ -3,9 +3,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { Redis } from 'ioredis';
+import { ipPath } from './net/commands.js';
+import type { Portal, ProcessHost } from './process.js';
 import { waitFor } from './wait.js';
 
 export interface PrivateRedis {
+  /** REDIS_URL for its clients: 127.0.0.1, or its net lab host's address. */
   url: string;
   port: number;
   redis: Redis;
@@ -25,16 +28,29 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts redis-server on a free port (or on `port`, to bring one back after a simulated outage). */
-export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
-  port ??= await freePort();
-  const proc: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
+/**
+ * Starts redis-server on a free port (or on `port`, to bring one back after a simulated outage).
+ * With `host` it runs inside that net lab host (port 6379 unless given), bound to the host's
+ * address, and `redis` reaches it through a portal.
+ */
+export async function startPrivateRedis(port?: number, { host }: { host?: ProcessHost } = {}): Promise<PrivateRedis> {
+  port ??= host ? 6379 : await freePort();
+  const args = ['--port', String(port), '--bind', host?.address ?? '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  // Protected mode refuses every client not on loopback; the lab's hosts are the only ones that can reach it.
+  if (host) args.push('--protected-mode', 'no');
+  const proc: ChildProcess = host
+    ? spawn(ipPath(), ['netns', 'exec', host.netns, 'redis-server', ...args], { stdio: 'ignore' })
+    : spawn('redis-server', args, { stdio: 'ignore' });
+  let portal: Portal | undefined;
+  if (host) {
+    if (!host.portal) throw new Error(`startPrivateRedis: host ${host.netns} offers no portal for the test's connection`);
+    portal = await host.portal(port).catch((err: Error) => {
+      proc.kill('SIGKILL');
+      throw err;
+    });
+  }
   const redis = new Redis({
-    port,
+    port: portal?.port ?? port,
     host: '127.0.0.1',
     lazyConnect: true,
     maxRetriesPerRequest: 1,
@@ -49,8 +65,8 @@ export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
     },
     { what: `redis-server on port ${port}`, timeoutMs: 5000 },
   );
-  return {
-    url: `redis://127.0.0.1:${port}`,
+  const server: PrivateRedis = {
+    url: `redis://${host?.address ?? '127.0.0.1'}:${port}`,
     port,
     redis,
     async commandCalls() {
@@ -61,6 +77,7 @@ export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
     },
     async stop() {
       redis.disconnect();
+      await portal?.close();
       // Stopping twice (a test's finally after its simulated outage) must not wait for ever.
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((resolve) => proc.once('exit', resolve));
@@ -68,4 +85,7 @@ export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
       await exited;
     },
   };
+  // A client left retrying after the lab is gone would keep the test process alive.
+  host?.own?.(() => server.stop());
+  return server;
 }
