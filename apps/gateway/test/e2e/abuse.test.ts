@@ -19,7 +19,18 @@ import {
   waitFor,
 } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { keptAlive, open, type Probe, pipelined, rss, silentClient, slowloris, workerPids } from './attackers.js';
+import {
+  bigList,
+  keptAlive,
+  open,
+  type Probe,
+  pipelined,
+  poster,
+  rss,
+  silentClient,
+  slowloris,
+  workerPids,
+} from './attackers.js';
 
 const WATCHED = 'a0'.repeat(20);
 const GARBAGE = 'b0'.repeat(20);
@@ -29,23 +40,15 @@ const ATTACKER = '127.0.0.9';
 const NEIGHBOUR = '127.0.0.2';
 const HEADERS_S = 2;
 const NEW_SESSIONS_PER_MINUTE = 3;
-const ENGINE_MAX_STREAMS = 3;
+/**
+ * Two engines of 4: the watched channel, the garbage channel (and its move to the other engine),
+ * the attacker's capped new sessions, and still a slot for the neighbour.
+ */
+const ENGINE_MAX_STREAMS = 4;
 const REWRITE_MAX_BYTES = 256 * 1024;
 const NO_DATA_S = 1;
 
 const randomId = () => randomBytes(20).toString('hex');
-
-/** An M3U list of AceStream entries just under `bytes`. */
-function list(bytes: number): string {
-  const lines = ['#EXTM3U'];
-  for (let i = 0, size = 8; ; i++) {
-    const entry = `#EXTINF:-1 tvg-id="ch${i}" group-title="G${i % 9}",Channel ${i}\nacestream://${i.toString(16).padStart(40, '0')}`;
-    if (size + entry.length + 1 > bytes) break;
-    lines.push(entry);
-    size += entry.length + 1;
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 /** Status of a GET from `localAddress` (closed as soon as the head arrives). */
 async function statusFrom(url: string, localAddress: string): Promise<number> {
@@ -112,9 +115,7 @@ describe('one address abusing a gateway while four players watch', () => {
 
     // 2 and 4. A burst of twenty new ids: the address's new-session cap answers 429 past it, and
     // the engines' slots are never exceeded.
-    const burst = await Promise.all(
-      Array.from({ length: 20 }, () => statusFrom(stack.streamUrl(randomId()), ATTACKER)),
-    );
+    const burst = await Promise.all(Array.from({ length: 20 }, () => statusFrom(stack.streamUrl(randomId()), ATTACKER)));
     expect(burst.filter((s) => s === 200).length).toBeLessThanOrEqual(NEW_SESSIONS_PER_MINUTE - 1);
     expect(burst.filter((s) => s === 429).length).toBeGreaterThanOrEqual(20 - NEW_SESSIONS_PER_MINUTE);
     const started = (await Promise.all(stack.sims.map(simSessions))).reduce((n, s) => n + s.started, 0);
@@ -137,24 +138,17 @@ describe('one address abusing a gateway while four players watch', () => {
     // 5. Silent status watchers and paused players with 15 KB user agents.
     for (let i = 0; i < 6; i++) sockets.push(await silentClient(stack.gateway.port, '/proxy/events', `watcher ${i}`, ATTACKER));
     for (let i = 0; i < 100; i++) {
-      sockets.push(await silentClient(stack.gateway.port, `/ace/getstream?id=${WATCHED}`, `Paused/${i} ${'x'.repeat(15_000)}`, ATTACKER));
+      sockets.push(
+        await silentClient(stack.gateway.port, `/ace/getstream?id=${WATCHED}`, `Paused/${i} ${'x'.repeat(15_000)}`, ATTACKER),
+      );
     }
 
-    // 6. Playlist rewrites of the largest allowed list, two at a time, while all that goes on.
-    const body = list(REWRITE_MAX_BYTES);
-    const rewrites: number[] = [];
-    const until = performance.now() + (HEADERS_S + 1) * 1000;
-    await Promise.all(
-      [0, 1].map(async () => {
-        while (performance.now() < until) {
-          const res = await fetch(`${url}/playlist/rewrite`, { method: 'POST', body });
-          await res.arrayBuffer();
-          rewrites.push(res.status);
-        }
-      }),
-    );
-    expect(rewrites.length).toBeGreaterThan(0);
-    expect(rewrites.every((s) => s === 200 || s === 503)).toBe(true);
+    // 6. Playlist rewrites of the largest allowed list, two posters in a loop, while all that goes on.
+    const list = bigList(REWRITE_MAX_BYTES);
+    const answered = await Promise.all([0, 1].map(() => poster(`${url}/playlist/rewrite`, list, (HEADERS_S + 1) * 1000)));
+    const statuses = new Set(answered.flatMap((counts) => Object.keys(counts)));
+    expect(answered.every((counts) => (counts['200'] ?? 0) > 0)).toBe(true);
+    expect([...statuses].every((s) => s === '200' || s === '503')).toBe(true);
 
     await waitFor(() => lingering.every((p) => !Number.isNaN(p.closedAt)), {
       what: 'every slowloris and idle connection to be closed',
@@ -167,8 +161,9 @@ describe('one address abusing a gateway while four players watch', () => {
     for (const field of ['playback_session_id', 'command_url', 'stat_url', 'playback_url']) expect(view).not.toContain(field);
 
     // 9. The garbage engine was left and its viewer is served by the other engine.
+    const good = stack.sims.find((s) => s !== bad)!;
     await waitFor(
-      async () => Number(await stack.redis.hget(stack.key('stream', GARBAGE, 'metadata'), 'engine_port')) !== bad.port,
+      async () => Number(await stack.redis.hget(stack.key('stream', GARBAGE, 'metadata'), 'engine_port')) === good.port,
       { what: 'the channel to leave the engine that sends garbage', timeoutMs: (NO_DATA_S + 6) * 1000 },
     );
     await garbageViewer.dataAfter(performance.now(), 5000);

@@ -1,8 +1,10 @@
 // Hostile clients for the abuse tests (issue 20): raw sockets that pipeline, drip headers, idle,
 // or never read, each from a loopback address of its choice, and a worker's memory to judge them by.
 
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { setPriority } from 'node:os';
 
 export interface Probe {
   socket: net.Socket;
@@ -45,7 +47,11 @@ export function open(url: string, onConnect: (socket: net.Socket) => void = () =
 /** Sends `paths` as GETs pipelined in one write on one connection. */
 export function pipelined(url: string, paths: string[], localAddress?: string): Promise<Probe> {
   const { host } = new URL(url);
-  return open(url, (socket) => socket.write(paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`).join('')), localAddress);
+  return open(
+    url,
+    (socket) => socket.write(paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`).join('')),
+    localAddress,
+  );
 }
 
 /** Sends a header line every 500 ms and never ends the headers. */
@@ -96,4 +102,52 @@ export function rss(pid: number): number {
 export function workerPids(primaryPid: number): number[] {
   const children = readFileSync(`/proc/${primaryPid}/task/${primaryPid}/children`, 'utf8').trim();
   return children === '' ? [] : children.split(/\s+/).map(Number);
+}
+
+/** An M3U list of AceStream entries, as close to `bytes` as whole entries allow. */
+export function bigList(bytes: number): string {
+  const lines = ['#EXTM3U url-tvg="http://epg.example/guide.xml"'];
+  let size = lines[0]!.length + 1;
+  for (let i = 0; ; i++) {
+    const id = i.toString(16).padStart(40, '0');
+    const entry = `#EXTINF:-1 tvg-id="ch${i}" tvg-logo="http://logos.example/${i}.png" group-title="Group ${i % 40}",Channel ${i}\nacestream://${id}\n`;
+    if (size + entry.length > bytes) break;
+    lines.push(entry.trimEnd());
+    size += entry.length;
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A child process posting `list` to `url` for `ms` (a client on another machine: at the lowest CPU priority); resolves with how many answers had each
+ * status (a rewritten list must keep its first entry, else it counts as "bad").
+ */
+export function poster(url: string, list: string, ms: number): Promise<Record<string, number>> {
+  const script = `
+    const list = require('node:fs').readFileSync(0, 'utf8');
+    const counts = {};
+    const until = Date.now() + ${ms};
+    (async () => {
+      while (Date.now() < until) {
+        const res = await fetch(${JSON.stringify(url)}, { method: 'POST', body: list });
+        const text = await res.text();
+        const key = res.status === 200 && !text.includes('getstream?id=${'0'.repeat(40)}') ? 'bad' : res.status;
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+      process.stdout.write(JSON.stringify(counts));
+    })();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // They stand for clients on other machines: here they must not take the gateway's CPU.
+  if (child.pid) setPriority(child.pid, 19);
+  child.stdin.end(list);
+  let out = '';
+  child.stdout.on('data', (data: Buffer) => {
+    out += data.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Record<string, number>) : reject(new Error(`poster exited ${code}`)),
+    );
+  });
 }

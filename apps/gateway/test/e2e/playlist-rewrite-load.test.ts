@@ -3,64 +3,15 @@
 // watching player's longest gap under 300 ms (the rewrite runs on a thread of its own; before,
 // 637 ms with 1 MiB lists and 2 s with the 10 MiB then allowed); a larger body is refused with 413.
 
-import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { type Stack, startStack, type TimedPlayer, timedPlayer } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { bigList, poster } from './attackers.js';
 
 const ID = 'b6'.repeat(20);
 const LIMIT = 1024 * 1024;
 const POSTERS = 4;
 const LOAD_MS = 10_000;
 const QUIET_MS = 2000;
-
-/** An M3U list of AceStream entries, as close to `bytes` as whole entries allow. */
-function bigList(bytes: number): string {
-  const lines = ['#EXTM3U url-tvg="http://epg.example/guide.xml"'];
-  let size = lines[0]!.length + 1;
-  for (let i = 0; ; i++) {
-    const id = i.toString(16).padStart(40, '0');
-    const entry = `#EXTINF:-1 tvg-id="ch${i}" tvg-logo="http://logos.example/${i}.png" group-title="Group ${i % 40}",Channel ${i}\nacestream://${id}\n`;
-    if (size + entry.length > bytes) break;
-    lines.push(entry.trimEnd());
-    size += entry.length;
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/**
- * A child process posting `list` to `url` for LOAD_MS; resolves with how many answers had each
- * status (a rewritten list must keep its first entry, else it counts as "bad").
- */
-function poster(url: string, list: string): Promise<Record<string, number>> {
-  const script = `
-    const list = require('node:fs').readFileSync(0, 'utf8');
-    const counts = {};
-    const until = Date.now() + ${LOAD_MS};
-    (async () => {
-      while (Date.now() < until) {
-        const res = await fetch(${JSON.stringify(url)}, { method: 'POST', body: list });
-        const text = await res.text();
-        const key = res.status === 200 && !text.includes('getstream?id=${'0'.repeat(40)}') ? 'bad' : res.status;
-        counts[key] = (counts[key] ?? 0) + 1;
-      }
-      process.stdout.write(JSON.stringify(counts));
-    })();`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  // They stand for clients on other machines: here they must not take the gateway's CPU.
-  if (child.pid) setPriority(child.pid, 19);
-  child.stdin.end(list);
-  let out = '';
-  child.stdout.on('data', (data: Buffer) => {
-    out += data.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as Record<string, number>) : reject(new Error(`poster exited ${code}`)),
-    );
-  });
-}
 
 describe('POST /playlist/rewrite under load (embedded mode)', () => {
   let stack: Stack;
@@ -86,7 +37,7 @@ describe('POST /playlist/rewrite under load (embedded mode)', () => {
     const started = performance.now();
     // Posters in processes of their own: their HTTP work must not delay this one's player.
     const counts = await Promise.all(
-      Array.from({ length: POSTERS }, () => poster(`${stack.gateway.url}/playlist/rewrite`, list)),
+      Array.from({ length: POSTERS }, () => poster(`${stack.gateway.url}/playlist/rewrite`, list, LOAD_MS)),
     );
     const statuses: Record<string, number> = {};
     for (const count of counts) for (const [status, n] of Object.entries(count)) statuses[status] = (statuses[status] ?? 0) + n;

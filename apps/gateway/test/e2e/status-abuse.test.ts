@@ -4,7 +4,7 @@
 // drop of stalled watchers is tested in status-watchers.test.ts); no anonymous view carries the
 // engine session (id, control URLs).
 
-import net from 'node:net';
+import type net from 'node:net';
 import { type Capture, capture, getJson, type Stack, startStack } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rss, silentClient } from './attackers.js';
