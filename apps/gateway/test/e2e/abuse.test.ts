@@ -98,7 +98,7 @@ describe('one address abusing a gateway while four players watch', () => {
     const garbageViewer = await timedPlayer(`${stack.streamUrl(GARBAGE)}`);
     players.push(garbageViewer);
     await garbageViewer.dataAfter(0, 15_000);
-    const rssBefore = workerPids(stack.gateway.proc.pid).map(rss);
+    const rssBefore = workerPids(stack.gateway.proc.pid!).map(rss);
     const keysBefore = new Set(await stack.keys());
     const since = performance.now();
     const url = stack.gateway.url;
@@ -179,7 +179,7 @@ describe('one address abusing a gateway while four players watch', () => {
     expect(neighbour.status).toBe(200);
 
     // Memory: each worker within +50 MB of where it started.
-    const rssAfter = workerPids(stack.gateway.proc.pid).map(rss);
+    const rssAfter = workerPids(stack.gateway.proc.pid!).map(rss);
     for (const [i, after] of rssAfter.entries()) expect(after - (rssBefore[i] ?? 0)).toBeLessThan(50 * 2 ** 20);
 
     // 7. Once the attacker is gone, nothing of its requests is left in Redis.
