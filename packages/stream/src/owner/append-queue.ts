@@ -46,6 +46,8 @@ export interface AppendQueueOptions {
   onFenced(): void;
   /** See MAX_APPEND_WAIT_MS (tests shorten it). */
   maxWaitMs?: number;
+  /** The clock appends are timed by (tests move it). */
+  now?: () => number;
 }
 
 export class AppendQueue {
@@ -73,7 +75,7 @@ export class AppendQueue {
 
   // Appends run one after another: indexes must reach the store in order.
   enqueue(chunk: Buffer): void {
-    const now = Date.now();
+    const now = (this.options.now ?? Date.now)();
     if (this.pendingSince.length > 0 && now - this.pendingSince[0]! > (this.options.maxWaitMs ?? MAX_APPEND_WAIT_MS)) {
       if (this.droppedChunks++ === 0) {
         this.options.logger.warn('the buffer does not take chunks (Redis away?): dropping them until it does', {
@@ -109,7 +111,7 @@ export class AppendQueue {
   private async append(chunk: Buffer): Promise<void> {
     const { store, id, logger, bufferTtlMs, ownership } = this.options;
     if (this.fenced) return;
-    const now = Date.now();
+    const now = (this.options.now ?? Date.now)();
     let expired: number | undefined;
     while (this.appended.length > 0 && this.appended[0]!.at <= now - bufferTtlMs) expired = this.appended.shift()!.index;
     try {
