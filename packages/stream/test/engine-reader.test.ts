@@ -4,18 +4,14 @@ import { Chunker } from '@acestream-proxy/buffer';
 import { EngineClient } from '@acestream-proxy/engine';
 import { type EngineSim, startEngineSim } from '@acestream-proxy/engine-sim';
 import { parseStreamId } from '@acestream-proxy/keys';
-import {
-  type LifecycleEvent,
-  type Logger,
-  MemoryMetadataStore,
-  StreamEvents,
-  silentLogger,
-  WorkerStats,
-} from '@acestream-proxy/stream';
 import { waitFor } from '@acestream-proxy/test-utils';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { type LifecycleEvent, StreamEvents } from '../src/events.js';
+import { type Logger, silentLogger } from '../src/logger.js';
+import { MemoryMetadataStore } from '../src/metadata.js';
 import { EngineReader, type EngineReaderOptions } from '../src/owner/engine-reader.js';
 import { MetadataMirror } from '../src/owner/metadata-mirror.js';
+import { WorkerStats } from '../src/stats.js';
 
 const id = parseStreamId('e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7');
 

@@ -7,17 +7,14 @@ import { MemoryEngineLoad, StaticEngineSource } from '@acestream-proxy/engine';
 import { type EngineSim, startEngineSim } from '@acestream-proxy/engine-sim';
 import { parseStreamId, type StreamId } from '@acestream-proxy/keys';
 import { NoopEventQueue } from '@acestream-proxy/orchestrator';
-import {
-  type LifecycleEvent,
-  MemoryMetadataStore,
-  OwnerRole,
-  StreamEvents,
-  silentLogger,
-  WorkerStats,
-} from '@acestream-proxy/stream';
 import { waitFor } from '@acestream-proxy/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ORPHAN_ROUNDS, TakeoverWatch } from '../src/cluster/takeover.js';
+import { type LifecycleEvent, StreamEvents } from '../src/events.js';
+import { silentLogger } from '../src/logger.js';
+import { MemoryMetadataStore } from '../src/metadata.js';
+import { OwnerRole } from '../src/owner/owner-role.js';
+import { WorkerStats } from '../src/stats.js';
 
 const id = parseStreamId('d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4');
 
