@@ -1,7 +1,7 @@
 // The owner's append queue: chunks reach the buffer in index order, fenced, and are dropped while the buffer stalls.
 
 import { type ChunkStore, MemoryChunkStore, RedisChunkStore } from '@acestream-proxy/buffer';
-import { MemoryOwnerElection, MemoryWorkerPresence, RedisOwnerElection } from '@acestream-proxy/coordination';
+import { MemoryOwnerElection, MemoryWorkerPresence, type OwnerElection, RedisOwnerElection } from '@acestream-proxy/coordination';
 import { parseStreamId } from '@acestream-proxy/keys';
 import { silentLogger, WorkerStats } from '@acestream-proxy/stream';
 import { backendSuite, waitFor } from '@acestream-proxy/test-utils';
@@ -91,20 +91,32 @@ describe('append queue (memory store)', () => {
   });
 });
 
+/** w1 claims the stream on `election`: its Ownership. */
+async function claim(election: OwnerElection): Promise<Ownership> {
+  const fence = (await election.claim(id, 'w1'))!;
+  return new Ownership(id, fence, { workerId: 'w1', election, presence: new MemoryWorkerPresence(), logger: silentLogger });
+}
+
+/** w1's claim on the stream (1 s TTL, on a clock the test moves), and its Ownership. */
+async function claimed() {
+  let clock = 0;
+  const election = new MemoryOwnerElection(1000, () => clock);
+  const ownership = await claim(election);
+  return {
+    election,
+    ownership,
+    expire: () => {
+      clock += 1001;
+    },
+  };
+}
+
 describe('ownership (memory election)', () => {
   it('claims the stream back when the owner key is lost, and tells the stream to restore its index', async () => {
-    let clock = 0;
-    const election = new MemoryOwnerElection(1000, () => clock);
-    const fence = (await election.claim(id, 'w1'))!;
-    const ownership = new Ownership(id, fence, {
-      workerId: 'w1',
-      election,
-      presence: new MemoryWorkerPresence(),
-      logger: silentLogger,
-    });
+    const { ownership, expire } = await claimed();
     const restored: number[] = [];
     ownership.hold({ onReclaimed: async (f) => void restored.push(f.epoch), onLost: () => {} });
-    clock += 1001; // expired, and nobody claimed it
+    expire(); // and nobody claimed it
     expect(await ownership.reclaim()).toEqual({ workerId: 'w1', epoch: 2 });
     expect(restored).toEqual([2]);
     expect(ownership.fence.epoch).toBe(2);
@@ -112,18 +124,10 @@ describe('ownership (memory election)', () => {
   });
 
   it('is lost (onLost, once) when another worker took the stream, and never claims it back', async () => {
-    let clock = 0;
-    const election = new MemoryOwnerElection(1000, () => clock);
-    const fence = (await election.claim(id, 'w1'))!;
-    const ownership = new Ownership(id, fence, {
-      workerId: 'w1',
-      election,
-      presence: new MemoryWorkerPresence(),
-      logger: silentLogger,
-    });
+    const { election, ownership, expire } = await claimed();
     let lost = 0;
     ownership.hold({ onReclaimed: async () => {}, onLost: () => lost++ });
-    clock += 1001;
+    expire();
     await election.claim(id, 'w2');
     expect(await ownership.reclaim()).toBeNull();
     await ownership.renew();
@@ -132,16 +136,8 @@ describe('ownership (memory election)', () => {
   });
 
   it('does not claim back before the stream started under it, nor after release', async () => {
-    let clock = 0;
-    const election = new MemoryOwnerElection(1000, () => clock);
-    const fence = (await election.claim(id, 'w1'))!;
-    const ownership = new Ownership(id, fence, {
-      workerId: 'w1',
-      election,
-      presence: new MemoryWorkerPresence(),
-      logger: silentLogger,
-    });
-    clock += 1001;
+    const { election, ownership, expire } = await claimed();
+    expire();
     expect(await ownership.reclaim()).toBeNull();
     ownership.hold({ onReclaimed: async () => {}, onLost: () => {} });
     ownership.release();
@@ -167,13 +163,7 @@ backendSuite(
     });
 
     it('stops at the first append after another worker took the stream over; its chunks never reach the buffer', async () => {
-      const fence = (await election.claim(id, 'w1'))!;
-      const ownership = new Ownership(id, fence, {
-        workerId: 'w1',
-        election,
-        presence: new MemoryWorkerPresence(),
-        logger: silentLogger,
-      });
+      const ownership = await claim(election);
       ownership.hold({ onReclaimed: async () => {}, onLost: () => {} });
       let fenced = 0;
       const appends = queue(store, { ownership, onFenced: () => fenced++ });
