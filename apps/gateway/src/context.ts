@@ -15,7 +15,7 @@ import { ClientLimits } from './limits/client-limits.js';
 import { type MetricsSource, WorkerMetrics } from './metrics.js';
 import { sessionSecret } from './session-secret.js';
 import type { EventLog } from './status/event-log.js';
-import { recordingEvents } from './status/event-log.js';
+import { recordLifecycle } from './status/event-log.js';
 import { createTuner, type Tuner } from './tuner.js';
 
 export interface GatewayContext {
@@ -114,9 +114,10 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     chunkObservers: hlsRecorders(config, backends.segments, logger),
     gracePeriodSeconds: config.gracePeriod,
     heartbeatIntervalMs: config.heartbeatInterval * 1000,
-    // Its log lines about stream lifecycles also feed the status page's event log.
-    logger: recordingEvents(logger, eventLog),
+    logger,
   });
+  // Its lifecycle events (stream started, engine switched, player dropped...) feed the status page's event log.
+  recordLifecycle(streams.lifecycle, eventLog);
 
   // Histograms are fed from the stream package's measurements (first picture, engine start...).
   const local = new WorkerMetrics({ workerId, streams, registry, metadata: backends.reads.metadata });

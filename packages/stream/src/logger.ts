@@ -16,3 +16,13 @@ export const silentLogger: Logger = {
   debug: () => {},
   child: () => silentLogger,
 };
+
+/**
+ * A catch handler for work whose failure must not stop the caller (cleanup, best-effort
+ * announcements): the failure is logged as `message` with `meta` and the error, never dropped.
+ */
+export function logFailure(logger: Logger, message: string, meta: Record<string, unknown> = {}): (err: unknown) => void {
+  return (err) => {
+    logger.warn(message, { ...meta, error: err instanceof Error ? err.message : String(err) });
+  };
+}

@@ -1,17 +1,20 @@
-// StreamManager: a worker's streams — join and leave clients, own or follow each stream, take over.
+// StreamManager: a worker's streams — join and leave players, heartbeats, and the parts that own, follow or take over.
 
 import type { ClientInfo } from '@acestream-proxy/clients';
 import type { StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
-import { EngineError, type EngineErrorCode } from '@acestream-proxy/engine';
 import type { StreamId } from '@acestream-proxy/keys';
-import { type ClientSink, type FanoutClient, type FanoutSettings, StreamFanout } from './fanout.js';
-import type { StreamState } from './metadata.js';
-import type { OwnedStream } from './owned-stream.js';
-import { OwnerRole, type OwnerRoleOptions } from './owner-role.js';
+import { ClaimOrFollow } from './cluster/claim-or-follow.js';
+import { TakeoverWatch } from './cluster/takeover.js';
+import { StreamEvents } from './events.js';
+import type { ClientSink, FanoutClient } from './fanout/client-writer.js';
+import { type FanoutSettings, StreamFanout } from './fanout/fanout.js';
+import { logFailure } from './logger.js';
+import type { OwnedStream } from './owner/owned-stream.js';
+import { OwnerRole, type OwnerRoleOptions } from './owner/owner-role.js';
 import { countersOf, type WorkerSnapshot, WorkerStats } from './stats.js';
 
 /** Everything the owner side needs, plus what every worker needs to serve and watch its streams. */
-export interface StreamManagerOptions extends Omit<OwnerRoleOptions, 'onOwnershipLost' | 'onStopped' | 'stats'> {
+export interface StreamManagerOptions extends Omit<OwnerRoleOptions, 'onOwnershipLost' | 'onStopped' | 'stats' | 'lifecycle'> {
   presence: WorkerPresence;
   fanout: FanoutSettings;
   /** How often this worker refreshes its clients' records (PROXY_HEARTBEAT_INTERVAL), ms. */
@@ -40,32 +43,52 @@ interface LocalStream {
   stopListening: () => Promise<void>;
 }
 
-/** Owner checks (a third of PROXY_OWNER_TTL_MS apart) before a stream with no owner and no metadata counts as stopped. */
-const ORPHAN_ROUNDS = 4;
-
-const RUNNING: ReadonlySet<StreamState | undefined> = new Set(['connecting', 'buffering', 'active']);
-
 export class StreamManager {
+  readonly stats = new WorkerStats();
+  /** This worker's stream lifecycle events (started, stopped, owner lost or taken over, engine switched, player dropped). */
+  readonly lifecycle: StreamEvents;
   private readonly owner: OwnerRole;
-  private readonly ensuring = new Map<StreamId, Promise<void>>();
-  /** Errors of refused `beforeEngineStart` checks: joins that shared the refused start retry. */
-  private readonly refusedStarts = new WeakSet<object>();
+  private readonly starter: ClaimOrFollow;
+  private readonly takeover: TakeoverWatch;
   private readonly local = new Map<StreamId, Promise<LocalStream>>();
   /** The opened fanouts of `local`, readable without awaiting. */
   private readonly fanouts = new Set<StreamFanout>();
-  readonly stats = new WorkerStats();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopDeathWatch: (() => Promise<void>) | null = null;
-  /** Owner checks in a row that found a stream without owner or metadata (see watchOwner). */
-  private readonly orphanRounds = new Map<StreamId, number>();
   private closed = false;
 
   constructor(private readonly options: StreamManagerOptions) {
+    this.lifecycle = new StreamEvents(options.logger);
     this.owner = new OwnerRole({
       ...options,
       stats: this.stats,
-      onOwnershipLost: (id) => void this.watchOwner(id),
+      lifecycle: this.lifecycle,
+      onOwnershipLost: (id) => void this.takeover.check(id),
       onStopped: (id) => void this.closeLocal(id),
+    });
+    const { workerId, election, metadata, presence, logger } = options;
+    this.starter = new ClaimOrFollow({
+      workerId,
+      election,
+      metadata,
+      owner: this.owner,
+      initTimeoutMs: options.stream.initTimeoutMs,
+      logger,
+    });
+    this.takeover = new TakeoverWatch({
+      workerId,
+      election,
+      presence,
+      metadata,
+      owner: this.owner,
+      stats: this.stats,
+      lifecycle: this.lifecycle,
+      logger,
+      served: {
+        serves: (id) => this.local.has(id),
+        fanout: async (id) => (await this.local.get(id)?.catch(() => null))?.fanout ?? null,
+        close: (id) => this.closeLocal(id),
+      },
     });
   }
 
@@ -77,7 +100,7 @@ export class StreamManager {
     const beat = Math.max(100, Math.floor(election.ttlMs / 3));
     this.every(beat, async () => {
       await presence.beat(workerId);
-      for (const id of this.local.keys()) if (!this.owner.owns(id)) await this.watchOwner(id);
+      for (const id of this.local.keys()) if (!this.owner.owns(id)) await this.takeover.check(id);
     });
     this.every(heartbeatIntervalMs, () => this.heartbeat());
   }
@@ -90,7 +113,7 @@ export class StreamManager {
     this.owner.cancelGrace(id);
     // A stream this worker already serves is running (or watched for takeover): a joiner of it
     // skips the claim and metadata round trips.
-    if (!this.local.has(id)) await this.ensureRunning(id, options.beforeEngineStart);
+    if (!this.local.has(id)) await this.starter.ensureRunning(id, options.beforeEngineStart);
     const { registry, bus } = this.options;
     await registry.register(id, info);
     const local = await this.localStream(id);
@@ -99,16 +122,7 @@ export class StreamManager {
     this.stats.clientsJoined++;
     // The owner needs the news only when the stream may be in its grace period, which it cannot
     // be while this worker has clients of it: one event per worker, not one per join.
-    if (first) {
-      void bus
-        .publish({
-          type: 'client_connected',
-          stream_id: id,
-          client_id: info.clientId,
-          worker_id: info.workerId,
-        })
-        .catch(() => {});
-    }
+    if (first) this.announceJoin(id, info);
     let left = false;
     return {
       client,
@@ -136,17 +150,15 @@ export class StreamManager {
    */
   async register(id: StreamId, info: ClientInfo, options: JoinOptions = {}): Promise<void> {
     this.owner.cancelGrace(id);
-    await this.ensureRunning(id, options.beforeEngineStart);
+    await this.starter.ensureRunning(id, options.beforeEngineStart);
     await this.options.registry.register(id, info);
     this.stats.clientsJoined++;
-    void this.options.bus
-      .publish({ type: 'client_connected', stream_id: id, client_id: info.clientId, worker_id: info.workerId })
-      .catch(() => {});
+    this.announceJoin(id, info);
   }
 
   /** Makes sure the stream runs (claims it when its owner is gone), for players without a socket here. */
   ensure(id: StreamId): Promise<void> {
-    return this.ensureRunning(id);
+    return this.starter.ensureRunning(id);
   }
 
   /** Stops a stream cluster-wide: here if this worker owns it, otherwise by asking its owner. */
@@ -156,11 +168,7 @@ export class StreamManager {
       return true;
     }
     if (!(await this.options.metadata.get(id))) return false;
-    await this.options.bus.publish({
-      type: 'stream_stop',
-      stream_id: id,
-      reason: 'stopped through the management API',
-    });
+    await this.options.bus.publish({ type: 'stream_stop', stream_id: id, reason: 'stopped through the management API' });
     return true;
   }
 
@@ -176,14 +184,15 @@ export class StreamManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.takeover.close();
     for (const timer of this.timers) clearInterval(timer);
     await this.stopDeathWatch?.();
-    await Promise.allSettled([...this.ensuring.values()]);
-    const localIds = [...this.local.keys()];
-    await Promise.all(localIds.map((id) => this.closeLocal(id)));
+    await this.starter.settled();
+    await Promise.all([...this.local.keys()].map((id) => this.closeLocal(id)));
     await Promise.all(this.owner.streams().map((s) => this.owner.stop(s.id, 'stopped', 'the proxy is shutting down')));
     await this.owner.close();
-    await this.options.presence.leave(this.options.workerId).catch(() => {});
+    const { presence, workerId, logger } = this.options;
+    await presence.leave(workerId).catch(logFailure(logger, 'could not leave the worker list'));
   }
 
   /** This worker's counters, and its clients and streams right now (for /metrics). */
@@ -218,50 +227,11 @@ export class StreamManager {
     }
   }
 
-  private async ensureRunning(id: StreamId, beforeEngineStart?: () => Promise<void>): Promise<void> {
-    for (;;) {
-      let pending = this.ensuring.get(id);
-      const shared = pending !== undefined;
-      if (!pending) {
-        pending = this.claimOrFollow(id, beforeEngineStart).finally(() => this.ensuring.delete(id));
-        this.ensuring.set(id, pending);
-      }
-      try {
-        return await pending;
-      } catch (err) {
-        // Another join's start was refused (its address's limit): this one tries on its own.
-        if (shared && this.refusedStarts.has(err as object)) continue;
-        throw err;
-      }
-    }
-  }
-
-  // Owns the stream if nobody does; otherwise waits until its owner has the engine session.
-  private async claimOrFollow(id: StreamId, beforeEngineStart?: () => Promise<void>): Promise<void> {
-    const { election, metadata, workerId } = this.options;
-    const deadline = Date.now() + this.options.stream.initTimeoutMs;
-    for (;;) {
-      await this.owner.whenStopped(id);
-      if (this.owner.owns(id)) return;
-      const fence = await election.claim(id, workerId);
-      if (fence) {
-        await beforeEngineStart?.().catch(async (err) => {
-          await election.release(id, fence).catch(() => {});
-          // A first claim made the epoch: nothing of a refused start is left behind.
-          if (fence.epoch === 1) await election.drop(id).catch(() => {});
-          if (typeof err === 'object' && err !== null) this.refusedStarts.add(err);
-          throw err;
-        });
-        return this.owner.start(id, fence);
-      }
-      const meta = await metadata.get(id);
-      if (RUNNING.has(meta?.state)) return;
-      if (meta?.state === 'error') {
-        throw new EngineError((meta.error_code as EngineErrorCode) ?? 'engine_refused', meta.error_message ?? 'stream failed');
-      }
-      if (Date.now() > deadline) throw new EngineError('engine_timeout', 'the stream did not start in time on its owner');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+  // The owner hears of a worker's first player of the stream (it may be in its grace period).
+  private announceJoin(id: StreamId, info: ClientInfo): void {
+    void this.options.bus
+      .publish({ type: 'client_connected', stream_id: id, client_id: info.clientId, worker_id: info.workerId })
+      .catch(logFailure(this.options.logger, 'could not tell the owner a player joined', { stream_id: id }));
   }
 
   private localStream(id: StreamId): Promise<LocalStream> {
@@ -276,7 +246,7 @@ export class StreamManager {
 
   private async openLocal(id: StreamId): Promise<LocalStream> {
     const logger = this.options.logger.child({ stream_id: id });
-    const fanout = new StreamFanout(id, this.options.store, this.options.fanout, logger, this.stats);
+    const fanout = new StreamFanout(id, this.options.store, this.options.fanout, logger, this.stats, this.lifecycle);
     const stopListening = await this.options.bus.listen(id, (event) => this.onEvent(id, event));
     await fanout.open();
     this.fanouts.add(fanout);
@@ -288,7 +258,7 @@ export class StreamManager {
     const local = await pending?.catch(() => null);
     if (!local || (expected && local !== expected)) return;
     this.local.delete(id);
-    this.orphanRounds.delete(id);
+    this.takeover.forget(id);
     this.fanouts.delete(local.fanout);
     await local.fanout.close();
     await local.stopListening();
@@ -304,50 +274,11 @@ export class StreamManager {
     }
   }
 
-  /** A stream this worker serves but does not own: take it over if its owner is gone. */
-  private async watchOwner(id: StreamId, deadWorker?: string): Promise<void> {
-    if (this.closed || this.owner.owns(id) || !this.local.has(id)) return;
-    const { election, presence, metadata, workerId, logger } = this.options;
-    try {
-      const current = await election.owner(id);
-      let fence = null;
-      if (current === null) {
-        // No owner and no metadata: the stream was stopped and its stop event missed, or Redis
-        // restarted empty and the owner has not claimed it back yet: give it a few rounds.
-        if (!(await metadata.get(id))) {
-          const misses = (this.orphanRounds.get(id) ?? 0) + 1;
-          this.orphanRounds.set(id, misses);
-          if (misses >= ORPHAN_ROUNDS) {
-            this.orphanRounds.delete(id);
-            return void this.closeLocal(id);
-          }
-          return;
-        }
-        fence = await election.claim(id, workerId);
-      } else if (current === deadWorker || !(await presence.isAlive(current))) {
-        fence = await election.takeover(id, workerId, current);
-      }
-      this.orphanRounds.delete(id);
-      if (!fence) return;
-      this.stats.takeovers++;
-      logger.warn('owner gone, taking the stream over', {
-        stream_id: id,
-        previous_owner: current,
-        epoch: fence.epoch,
-      });
-      const local = await this.local.get(id)?.catch(() => null);
-      local?.fanout.onNextData((silenceMs) => this.stats.timings.takeoverGap(silenceMs / 1000));
-      await this.owner.start(id, fence);
-    } catch (err) {
-      logger.warn('takeover failed', { stream_id: id, error: (err as Error).message });
-    }
-  }
-
   private async onWorkerDeath(dead: string): Promise<void> {
     if (dead === this.options.workerId) return;
     this.options.logger.warn('worker death announced', { dead_worker: dead });
     // Take over first: the dead worker may have owned streams this worker serves.
-    for (const id of this.local.keys()) await this.watchOwner(id, dead);
+    for (const id of this.local.keys()) await this.takeover.check(id, dead);
     for (const stream of this.owner.streams()) {
       if ((await this.options.registry.removeWorker(stream.id, dead)) === 0) this.owner.scheduleGrace(stream.id);
     }

@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { MemoryChunkStore } from '@acestream-proxy/buffer';
 import { parseStreamId } from '@acestream-proxy/keys';
-import { type FanoutSettings, StreamFanout, silentLogger, WorkerStats } from '@acestream-proxy/stream';
+import { type FanoutSettings, StreamEvents, StreamFanout, silentLogger, WorkerStats } from '@acestream-proxy/stream';
 import { waitFor } from '@acestream-proxy/test-utils';
 import { afterEach, describe, expect, it } from '@jest/globals';
 
@@ -154,9 +154,11 @@ describe('a stalled joiner dropped', () => {
     for (let n = 1; n <= 8; n++) await store.append(id, n, chunk(n, n === 2 || n === 6));
     // The stall check runs on the keepalive timer: short here, so the stuck joiner goes soon.
     const settings = { ...base, joinBacklogBudget: 7 * CHUNK, keepaliveIntervalMs: 20, stallTimeoutMs: 60 };
-    fanout = new StreamFanout(id, store, settings, silentLogger, stats, (client, reason) =>
-      dropped.push(`${client.clientId} ${reason}`),
-    );
+    const events = new StreamEvents(silentLogger);
+    events.on((e) => {
+      if (e.type === 'player_dropped') dropped.push(`${e.client_id} ${e.reason}`);
+    });
+    fanout = new StreamFanout(id, store, settings, silentLogger, stats, events);
     await fanout.open();
     const stuck = new Player({ stalled: true });
     fanout.add('stuck', stuck);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { EngineClient, type EngineSession } from '@acestream-proxy/engine';
 import { TsAligner } from '@acestream-proxy/ts';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { type PlaybackReadOptions, readPlayback } from '../src/playback-reader.js';
+import { type PlaybackReadOptions, readPlayback } from '../src/owner/playback-reader.js';
 
 const closers: Array<() => void> = [];
 afterEach(() => {

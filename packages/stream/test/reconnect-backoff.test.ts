@@ -1,7 +1,7 @@
 // The wait between attempts on one engine: none after a hiccup, then doubling with jitter, capped.
 
 import { describe, expect, it } from '@jest/globals';
-import { reconnectDelay } from '../src/reconnect-backoff.js';
+import { reconnectDelay } from '../src/owner/reconnect-backoff.js';
 
 describe('reconnectDelay', () => {
   it('is 0 after a session that delivered, then 0.25, 0.5, 1, 2 s (±25%) and no more', () => {

@@ -1,9 +1,9 @@
 // The cluster's event log for the status page: stream started/stopped, takeovers, engine switches,
-// players dropped and why. Fed from the stream package's log lines (one table below).
+// players dropped and why. Fed from the stream package's typed lifecycle events (entryOf below).
 
 import type { Keys } from '@acestream-proxy/keys';
 import type { Redis } from '@acestream-proxy/redis';
-import type { Logger } from '@acestream-proxy/stream';
+import type { LifecycleEvent, StreamEvents } from '@acestream-proxy/stream';
 
 export type EventKind =
   | 'stream_started'
@@ -77,40 +77,33 @@ export class RedisEventLog implements EventLog {
   }
 }
 
-type Meta = Record<string, unknown>;
+/** What the status page says of a lifecycle event. */
+export function entryOf(event: LifecycleEvent): Omit<LogEntry, 'at' | 'worker'> {
+  const stream_id = event.stream_id;
+  switch (event.type) {
+    case 'stream_started':
+      return { kind: 'stream_started', stream_id, detail: `engine ${event.engine}` };
+    case 'stream_stopped':
+      return { kind: 'stream_stopped', stream_id, detail: `${event.reason}: ${event.detail}` };
+    case 'owner_lost':
+      return { kind: 'owner_lost', stream_id, detail: event.detail };
+    case 'owner_takeover':
+      return { kind: 'owner_takeover', stream_id, detail: `from ${event.previous_owner ?? 'nobody'}` };
+    case 'engine_switched':
+      return { kind: 'engine_switch', stream_id, detail: `away from ${event.from}: ${event.reason}` };
+    case 'player_dropped':
+      return {
+        kind: 'player_dropped',
+        stream_id,
+        detail:
+          event.reason === 'too slow'
+            ? `player ${event.client_id} too slow (${event.skips} jumps to the live edge)`
+            : `player ${event.client_id} stalled (no read for ${Math.round(event.stalled_ms / 1000)} s)`,
+      };
+  }
+}
 
-/** The stream package's log lines that make an event, and what the event says. */
-const LOGGED_EVENTS: Record<string, (meta: Meta) => Omit<LogEntry, 'at' | 'worker' | 'stream_id'>> = {
-  'stream started': (m) => ({ kind: 'stream_started', detail: `engine ${m.engine}` }),
-  'stream stopped': (m) =>
-    m.reason === 'fenced'
-      ? { kind: 'owner_lost', detail: `${m.detail}` }
-      : { kind: 'stream_stopped', detail: `${m.reason}: ${m.detail}` },
-  'owner gone, taking the stream over': (m) => ({ kind: 'owner_takeover', detail: `from ${m.previous_owner ?? 'nobody'}` }),
-  'moving the stream to another engine': (m) => ({ kind: 'engine_switch', detail: `away from ${m.from}: ${m.reason}` }),
-  'dropping a client that cannot keep up': (m) => ({
-    kind: 'player_dropped',
-    detail: `player ${m.client_id} too slow (${m.skips} jumps to the live edge)`,
-  }),
-};
-
-/** A logger that logs as `logger` does and records the lines of LOGGED_EVENTS in `log`. */
-export function recordingEvents(logger: Logger, log: EventLog, bound: Meta = {}): Logger {
-  const tee =
-    (level: 'error' | 'warn' | 'info' | 'debug') =>
-    (message: string, meta?: Meta): unknown => {
-      const event = LOGGED_EVENTS[message];
-      if (event) {
-        const all = { ...bound, ...meta };
-        log.record({ stream_id: typeof all.stream_id === 'string' ? all.stream_id : null, ...event(all) });
-      }
-      return logger[level](message, meta);
-    };
-  return {
-    error: tee('error'),
-    warn: tee('warn'),
-    info: tee('info'),
-    debug: tee('debug'),
-    child: (meta) => recordingEvents(logger.child(meta), log, { ...bound, ...meta }),
-  };
+/** Records every lifecycle event of `events` in `log`; returns the unsubscribe. */
+export function recordLifecycle(events: StreamEvents, log: EventLog): () => void {
+  return events.on((event) => log.record(entryOf(event)));
 }

@@ -1,0 +1,92 @@
+// The takeover watch: a stream this worker serves but does not own is claimed when its owner is gone.
+
+import type { OwnerElection, WorkerPresence } from '@acestream-proxy/coordination';
+import type { StreamId } from '@acestream-proxy/keys';
+import type { StreamEvents } from '../events.js';
+import type { StreamFanout } from '../fanout/fanout.js';
+import type { Logger } from '../logger.js';
+import type { MetadataStore } from '../metadata.js';
+import type { OwnerRole } from '../owner/owner-role.js';
+import type { WorkerStats } from '../stats.js';
+
+/** What the watch needs of the worker's streams (the manager's local fanouts). */
+export interface ServedStreams {
+  /** Whether this worker serves players of the stream. */
+  serves(id: StreamId): boolean;
+  /** The stream's fanout here, once open; null when it is not served. */
+  fanout(id: StreamId): Promise<StreamFanout | null>;
+  /** Ends this worker's players of a stream that is gone. */
+  close(id: StreamId): Promise<void>;
+}
+
+export interface TakeoverOptions {
+  workerId: string;
+  election: OwnerElection;
+  presence: WorkerPresence;
+  metadata: MetadataStore;
+  owner: OwnerRole;
+  served: ServedStreams;
+  stats: WorkerStats;
+  lifecycle: StreamEvents;
+  logger: Logger;
+}
+
+/** Owner checks (a third of PROXY_OWNER_TTL_MS apart) before a stream with no owner and no metadata counts as stopped. */
+export const ORPHAN_ROUNDS = 4;
+
+export class TakeoverWatch {
+  /** Owner checks in a row that found a stream without owner or metadata. */
+  private readonly orphanRounds = new Map<StreamId, number>();
+  private closed = false;
+
+  constructor(private readonly options: TakeoverOptions) {}
+
+  /**
+   * Checks the stream's owner: takes the stream over when the owner is dead (or is `deadWorker`)
+   * or its claim expired; closes it here when it has had neither owner nor metadata for
+   * ORPHAN_ROUNDS checks. Never rejects: a failed check is logged and the next one tries again.
+   */
+  async check(id: StreamId, deadWorker?: string): Promise<void> {
+    const { election, presence, metadata, workerId, logger, owner, served } = this.options;
+    if (this.closed || owner.owns(id) || !served.serves(id)) return;
+    try {
+      const current = await election.owner(id);
+      let fence = null;
+      if (current === null) {
+        // No owner and no metadata: the stream was stopped and its stop event missed, or Redis
+        // restarted empty and the owner has not claimed it back yet: give it a few rounds.
+        if (!(await metadata.get(id))) {
+          const misses = (this.orphanRounds.get(id) ?? 0) + 1;
+          this.orphanRounds.set(id, misses);
+          if (misses >= ORPHAN_ROUNDS) {
+            this.orphanRounds.delete(id);
+            return void served.close(id);
+          }
+          return;
+        }
+        fence = await election.claim(id, workerId);
+      } else if (current === deadWorker || !(await presence.isAlive(current))) {
+        fence = await election.takeover(id, workerId, current);
+      }
+      this.orphanRounds.delete(id);
+      if (!fence) return;
+      this.options.stats.takeovers++;
+      logger.warn('owner gone, taking the stream over', { stream_id: id, previous_owner: current, epoch: fence.epoch });
+      this.options.lifecycle.emit({ type: 'owner_takeover', stream_id: id, previous_owner: current, epoch: fence.epoch });
+      const fanout = await served.fanout(id);
+      fanout?.onNextData((silenceMs) => this.options.stats.timings.takeoverGap(silenceMs / 1000));
+      await owner.start(id, fence);
+    } catch (err) {
+      logger.warn('takeover failed', { stream_id: id, error: (err as Error).message });
+    }
+  }
+
+  /** The stream is no longer served here: its orphan count goes. */
+  forget(id: StreamId): void {
+    this.orphanRounds.delete(id);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
