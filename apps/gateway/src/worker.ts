@@ -6,12 +6,12 @@ import net from 'node:net';
 import { hostname } from 'node:os';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import type { Logger } from '@acestream-proxy/stream';
-import { SharedSocketAcceptor } from './acceptor.js';
 import { createApp } from './app.js';
+import { SharedSocketAcceptor } from './cluster/acceptor.js';
 import { createContext } from './context.js';
 import { ConnectionGate, connectionBudget } from './http/connections.js';
 import { inTurn } from './http/in-turn.js';
-import { exitOnListenError } from './listen-error.js';
+import { exitOnListenError } from './http/listen-error.js';
 import { getStream, isStreamRequest } from './routes/getstream.js';
 
 /** How long a stopping worker waits for engines and Redis before it exits anyway. */
@@ -24,7 +24,7 @@ export function workerId(): string {
 export async function runWorker(config: ProxyConfig, logger: Logger): Promise<void> {
   const id = workerId();
   // Forked by our primary: accept from its shared socket, holding connections until the app is
-  // up (see dispatch.ts). Under pm2 (or alone) the process listens itself.
+  // up (see cluster/shared-socket.ts). Under pm2 (or alone) the process listens itself.
   const acceptor =
     cluster.isWorker && process.env.ACESTREAM_PROXY_SHARED_SOCKET === '1' ? new SharedSocketAcceptor(logger) : null;
   const ctx = await createContext(config, id, logger).catch((err: Error) => {

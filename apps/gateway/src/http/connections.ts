@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from '@acestream-proxy/stream';
-import { ACCEPTORS_PER_WORKER } from '../dispatch.js';
+import { ACCEPTORS_PER_WORKER } from '../cluster/shared-socket.js';
 import { ConnectionBudgetError, rawErrorResponse } from '../errors.js';
 import { ConnectionDeadlines, type DeadlineSettings } from './deadlines.js';
 
