@@ -12,7 +12,7 @@ import { MemoryMetadataStore } from '@acestream-proxy/stream';
 import { MemoryGuideNumberStore } from '@acestream-proxy/tuner';
 import { MemoryAuthFailures } from '../auth/failures.js';
 import { MemoryLimitStore } from '../limits/store.js';
-import { LocalMetrics } from '../metrics.js';
+import { LocalMetrics } from '../metrics/host-metrics.js';
 import { MemorySecretStore } from '../session-secret.js';
 import { MemoryEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends } from './types.js';

@@ -14,7 +14,7 @@ import { RedisMetadataStore } from '@acestream-proxy/stream';
 import { RedisGuideNumberStore } from '@acestream-proxy/tuner';
 import { RedisAuthFailures } from '../auth/redis-failures.js';
 import { RedisLimitStore } from '../limits/redis-store.js';
-import { RedisMetrics } from '../metrics.js';
+import { RedisMetrics } from '../metrics/host-metrics.js';
 import { RedisSecretStore } from '../session-secret.js';
 import { RedisEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends } from './types.js';

@@ -12,7 +12,8 @@ import type { MetadataStore } from '@acestream-proxy/stream';
 import type { GuideNumberStore } from '@acestream-proxy/tuner';
 import type { AuthFailures } from '../auth/failures.js';
 import type { LimitStore } from '../limits/store.js';
-import type { MetricsSource, WorkerMetrics } from '../metrics.js';
+import type { MetricsSource } from '../metrics/host-metrics.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { SecretStore } from '../session-secret.js';
 import type { EventLog } from '../status/event-log.js';
 
