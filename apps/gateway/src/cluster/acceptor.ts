@@ -4,8 +4,8 @@
 
 import net from 'node:net';
 import type { Logger } from '@acestream-proxy/stream';
-import { rawErrorResponse, WorkerNotReadyError } from '../errors.js';
 import { refuse } from '../http/connections.js';
+import { rawErrorResponse, WorkerNotReadyError } from '../http/errors.js';
 import {
   ACCEPT,
   ACCEPT_BACKLOG,

@@ -3,7 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { RequestTimeoutError, rawErrorResponse } from '../errors.js';
+import { RequestTimeoutError, rawErrorResponse } from './errors.js';
 
 export interface DeadlineSettings {
   /** From accept, or from the first byte after a response, until a request's headers are in. */

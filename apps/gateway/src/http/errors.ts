@@ -13,8 +13,8 @@ import {
 } from '@acestream-proxy/playlist';
 import type { Logger } from '@acestream-proxy/stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { TooManyRequestsError } from '../limits/errors.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
-import { TooManyRequestsError } from './limits/errors.js';
 
 export interface HttpError {
   status: number;
