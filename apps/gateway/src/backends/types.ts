@@ -4,7 +4,7 @@ import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, WorkerPresence } from '@acestream-proxy/coordination';
 import type { EngineLoad } from '@acestream-proxy/engine';
-import type { SegmentStore } from '@acestream-proxy/hls';
+import type { SecretStore, SegmentStore } from '@acestream-proxy/hls';
 import type { Keys } from '@acestream-proxy/keys';
 import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
 import type { PlaylistStore } from '@acestream-proxy/playlist';
@@ -14,7 +14,6 @@ import type { AuthFailures } from '../auth/failures.js';
 import type { LimitStore } from '../limits/store.js';
 import type { MetricsSource } from '../metrics/host-metrics.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
-import type { SecretStore } from '../session-secret.js';
 import type { EventLog } from '../status/event-log.js';
 
 export type BackendMode = 'embedded' | 'redis' | 'cluster';
