@@ -4,6 +4,7 @@ import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { StaticEngineSource } from '@acestream-proxy/engine';
+import { sessionSecret } from '@acestream-proxy/hls';
 import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
 import { DEFAULT_SOURCE_LIMITS, PlaylistRewriter, PlaylistService } from '@acestream-proxy/playlist';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
@@ -12,8 +13,8 @@ import { type BackendMode, createBackends } from './backends/index.js';
 import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
 import { type ClientAddressPolicy, clientAddressPolicy } from './http/client-address.js';
 import { ClientLimits } from './limits/client-limits.js';
-import { type MetricsSource, WorkerMetrics } from './metrics.js';
-import { sessionSecret } from './session-secret.js';
+import type { MetricsSource } from './metrics/host-metrics.js';
+import { WorkerMetrics } from './metrics/worker-metrics.js';
 import type { EventLog } from './status/event-log.js';
 import { recordLifecycle } from './status/event-log.js';
 import { createTuner, type Tuner } from './tuner.js';
@@ -28,9 +29,9 @@ export interface GatewayContext {
   registry: ClientRegistry;
   metadata: MetadataStore;
   streams: StreamManager;
-  /** prom-client figures: this worker's, and its host's for a scrape. */
   /** HLS output: this worker's segment cache and player sessions. */
   hls: HlsService;
+  /** prom-client figures: this worker's, and its host's for a scrape. */
   metrics: MetricsSource;
   /** PLAYLIST_SOURCES merged and kept fresh (issue 13). */
   playlist: PlaylistService;

@@ -1,13 +1,19 @@
-// The gateway's HLS parts for one worker: the segment cache and the player sessions.
+// The gateway's HLS wiring for one worker (@acestream-proxy/hls does the work): the segment
+// cache, the player sessions and their signed ids, the owner's segment recorders.
 
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
-import { SegmentCache, SegmentRecorder, type SegmentStore } from '@acestream-proxy/hls';
-import type { ChunkObservers, Logger, StreamManager } from '@acestream-proxy/stream';
-import { HlsSessionIds } from './hls-session-ids.js';
-import { HlsSessions } from './hls-sessions.js';
-import type { ClientLimits } from './limits/client-limits.js';
+import {
+  HlsSessionIds,
+  HlsSessions,
+  SegmentCache,
+  SegmentRecorder,
+  type SegmentStore,
+  type SessionSlots,
+  type SessionStreams,
+} from '@acestream-proxy/hls';
+import type { ChunkObservers, Logger } from '@acestream-proxy/stream';
 
 export interface HlsService {
   cache: SegmentCache;
@@ -40,7 +46,7 @@ export function hlsRecorders(config: ProxyConfig, store: SegmentStore, logger: L
 export function createHlsService(
   config: ProxyConfig,
   reads: { segments: SegmentStore; chunks: ChunkStore },
-  players: { streams: StreamManager; registry: ClientRegistry; limits: ClientLimits; secret: () => Buffer },
+  players: { streams: SessionStreams; registry: ClientRegistry; limits: SessionSlots; secret: () => Buffer },
   workerId: string,
   logger: Logger,
 ): HlsService {

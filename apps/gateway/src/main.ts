@@ -2,7 +2,7 @@
 
 import cluster from 'node:cluster';
 import { createLogger, loadConfigOrExit } from '@acestream-proxy/config';
-import { runPrimary } from './primary.js';
+import { runPrimary } from './cluster/primary.js';
 import { runWorker, workerId } from './worker.js';
 
 const { config, warnings } = loadConfigOrExit();

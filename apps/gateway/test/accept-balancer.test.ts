@@ -1,7 +1,7 @@
-// Which workers accept from the shared listening socket (dispatch.ts): the primary's decisions.
+// Which workers accept from the shared listening socket (cluster/accept-balancer.ts): the primary's decisions.
 
 import { describe, expect, it } from '@jest/globals';
-import { AcceptBalancer } from '../src/dispatch.js';
+import { AcceptBalancer } from '../src/cluster/accept-balancer.js';
 
 function balancer(now?: () => number) {
   const told: string[] = [];

@@ -4,7 +4,7 @@ import { MemoryChunkStore } from '@acestream-proxy/buffer';
 import { MemoryClientRegistry } from '@acestream-proxy/clients';
 import { MemoryEventBus, MemoryOwnerElection, MemoryWorkerPresence } from '@acestream-proxy/coordination';
 import { MemoryEngineLoad } from '@acestream-proxy/engine';
-import { MemorySegmentStore } from '@acestream-proxy/hls';
+import { MemorySecretStore, MemorySegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
 import { MemoryPlaylistStore } from '@acestream-proxy/playlist';
@@ -12,8 +12,7 @@ import { MemoryMetadataStore } from '@acestream-proxy/stream';
 import { MemoryGuideNumberStore } from '@acestream-proxy/tuner';
 import { MemoryAuthFailures } from '../auth/failures.js';
 import { MemoryLimitStore } from '../limits/store.js';
-import { LocalMetrics } from '../metrics.js';
-import { MemorySecretStore } from '../session-secret.js';
+import { LocalMetrics } from '../metrics/host-metrics.js';
 import { MemoryEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends } from './types.js';
 

@@ -5,7 +5,7 @@ import { RedisChunkStore } from '@acestream-proxy/buffer';
 import { RedisClientRegistry } from '@acestream-proxy/clients';
 import { RedisEventBus, RedisOwnerElection, RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { RedisEngineLoad } from '@acestream-proxy/engine';
-import { RedisSegmentStore } from '@acestream-proxy/hls';
+import { RedisSecretStore, RedisSegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import { BullmqEventQueue } from '@acestream-proxy/orchestrator';
 import { RedisPlaylistStore } from '@acestream-proxy/playlist';
@@ -14,8 +14,7 @@ import { RedisMetadataStore } from '@acestream-proxy/stream';
 import { RedisGuideNumberStore } from '@acestream-proxy/tuner';
 import { RedisAuthFailures } from '../auth/redis-failures.js';
 import { RedisLimitStore } from '../limits/redis-store.js';
-import { RedisMetrics } from '../metrics.js';
-import { RedisSecretStore } from '../session-secret.js';
+import { RedisMetrics } from '../metrics/host-metrics.js';
 import { RedisEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends } from './types.js';
 

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from '@acestream-proxy/stream';
-import { ACCEPTORS_PER_WORKER } from '../dispatch.js';
-import { ConnectionBudgetError, rawErrorResponse } from '../errors.js';
+import { ACCEPTORS_PER_WORKER } from '../cluster/shared-socket.js';
 import { ConnectionDeadlines, type DeadlineSettings } from './deadlines.js';
+import { ConnectionBudgetError, rawErrorResponse } from './errors.js';
 
 /**
  * Descriptors PROXY_MAX_CONNECTIONS=auto keeps for what is not a player's connection: the copies

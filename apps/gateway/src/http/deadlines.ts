@@ -3,7 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { RequestTimeoutError, rawErrorResponse } from '../errors.js';
+import { RequestTimeoutError, rawErrorResponse } from './errors.js';
 
 export interface DeadlineSettings {
   /** From accept, or from the first byte after a response, until a request's headers are in. */
@@ -36,7 +36,7 @@ const TIMED_OUT = rawErrorResponse(new RequestTimeoutError());
 
 /**
  * node's own checks (headersTimeout, requestTimeout) run from the server's `listening` event, and
- * a worker's server never listens (it is handed accepted sockets, dispatch.ts): slowloris and idle
+ * a worker's server never listens (it is handed accepted sockets, cluster/shared-socket.ts): slowloris and idle
  * connections then lived for ever. These deadlines replace node's in every mode (node's are
  * switched off on the server). A connection answering a request is off the sweep, so a kick-off of
  * thousands of streams costs the sweep nothing; it comes back when its last response closes.

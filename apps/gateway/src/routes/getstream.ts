@@ -1,8 +1,9 @@
 // GET/HEAD /ace/getstream: validate the id, join the stream's single engine session, stream TS.
-// GET is served straight from node:http, before Express (see `isStreamRequest`): at a kick-off
-// thousands of joins a second come through it, and Express's routing, request and response
-// decoration cost ~20% of a join's CPU (joins bench). It reads the same query (the first of id,
-// infohash, content_id) and client address (X-Forwarded-For from TRUSTED_PROXIES only) as the app.
+// GET is served straight from node:http, before Express (`isStreamRequest` in http/server.ts):
+// at a kick-off thousands of joins a second come through it, and Express's routing, request and
+// response decoration cost ~20% of a join's CPU (joins bench). It reads the same query (the first
+// of id, infohash, content_id) and client address (X-Forwarded-For from TRUSTED_PROXIES only) as
+// the app.
 // Each player holds one of its address's slots (PROXY_MAX_CONNECTIONS_PER_ADDRESS), and a join
 // that starts a new engine session counts against PROXY_MAX_NEW_SESSIONS_PER_MINUTE (issue 20).
 
@@ -11,15 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseStreamId } from '@acestream-proxy/keys';
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
-import { RedisUnavailableError, sendError, toHttpError } from '../errors.js';
-
-const PATH = '/ace/getstream';
-
-/** A GET the fast path serves: exactly the path, with or without a query (others go to the app). */
-export function isStreamRequest(method: string | undefined, url: string | undefined): boolean {
-  if (method !== 'GET' || url === undefined || !url.startsWith(PATH)) return false;
-  return url.length === PATH.length || url.charCodeAt(PATH.length) === 63; // '?'
-}
+import { RedisUnavailableError, sendError, toHttpError } from '../http/errors.js';
 
 /** Headers for a live MPEG-TS body: no length, no ranges, never cached. */
 function setStreamHeaders(res: ServerResponse): void {

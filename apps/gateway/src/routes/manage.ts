@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseStreamId } from '@acestream-proxy/keys';
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
-import { ApiKeyError, TooManyFailuresError } from '../errors.js';
+import { ApiKeyError, TooManyFailuresError } from '../http/errors.js';
 
 /** Keys are compared as SHA-256 digests: equal lengths, so the comparison's time says nothing of the key's. */
 const digest = (key: string) => createHash('sha256').update(key).digest();

@@ -1,66 +1,10 @@
 // GET /proxy/streams[/:id]: what runs where (state, owner, engine, clients, buffer index).
 
-import { parseStreamId, type StreamId } from '@acestream-proxy/keys';
-import type { StreamMetadata } from '@acestream-proxy/stream';
+import { parseStreamId } from '@acestream-proxy/keys';
 import type { RequestHandler, Response } from 'express';
 import type { GatewayContext } from '../context.js';
+import { describeStream } from '../views/stream.js';
 import { requireApiKey } from './manage.js';
-
-export interface DescribeOptions {
-  /**
-   * The operator's view: adds the engine session (its id and control URLs). Anyone holding them
-   * who reaches the engine can stop the session and end the stream for every player, so the
-   * anonymous view never carries them (issue 20).
-   */
-  admin?: boolean;
-  /** Players listed, oldest first; `client_count` still counts all of them. Default: all. */
-  maxClients?: number;
-}
-
-export async function describeStream(ctx: GatewayContext, id: StreamId, options: DescribeOptions = {}) {
-  const [meta, clients, index] = await Promise.all([ctx.metadata.get(id), ctx.registry.list(id), ctx.store.lastIndex(id)]);
-  if (!meta) return null;
-  const listed =
-    options.maxClients === undefined || clients.length <= options.maxClients
-      ? clients
-      : [...clients]
-          .sort((a, b) => a.connectedAt - b.connectedAt || a.clientId.localeCompare(b.clientId))
-          .slice(0, options.maxClients);
-  return {
-    id,
-    state: meta.state ?? 'unknown',
-    owner: meta.owner ?? null,
-    engine: meta.engine_host ? { host: meta.engine_host, port: Number(meta.engine_port) } : null,
-    ...(options.admin ? { engine_session: engineSession(meta) } : {}),
-    peers: meta.peers === undefined ? null : Number(meta.peers),
-    speed_down: meta.speed_down === undefined ? null : Number(meta.speed_down),
-    started_at: meta.started_at ? Number(meta.started_at) : null,
-    error_message: meta.error_message ?? null,
-    buffer_index: index,
-    client_count: clients.length,
-    hls_session_count: clients.filter((c) => c.kind === 'hls').length,
-    clients: listed.map((c) => ({
-      id: c.clientId,
-      kind: c.kind,
-      ip: c.ip,
-      user_agent: c.userAgent,
-      worker_id: c.workerId,
-      connected_at: c.connectedAt,
-      bytes_sent: c.bytesSent,
-      skips: c.skips,
-      lag_chunks: c.lag,
-    })),
-  };
-}
-
-function engineSession(meta: StreamMetadata) {
-  return {
-    playback_session_id: meta.playback_session_id ?? null,
-    playback_url: meta.playback_url ?? null,
-    stat_url: meta.stat_url ?? null,
-    command_url: meta.command_url ?? null,
-  };
-}
 
 /**
  * Sorts callers of the read views: without a key the view is anonymous; with one it is checked

@@ -3,7 +3,7 @@
 
 import type { ServerResponse } from 'node:http';
 import type { GatewayContext } from '../context.js';
-import { describeStream } from '../routes/streams.js';
+import { describeStream, type StreamView } from '../views/stream.js';
 import type { EventLog, LogEntry } from './event-log.js';
 import { Watchers } from './watchers.js';
 
@@ -19,9 +19,7 @@ export const PLAYERS_SHOWN = 50;
 /** A watcher that has not read its last snapshot for this long is dropped (Watchers). */
 export const WATCHER_STALL_MS = 5000;
 
-type Described = NonNullable<Awaited<ReturnType<typeof describeStream>>>;
-
-export interface StreamStatus extends Described {
+export interface StreamStatus extends StreamView {
   /** Bits per second read from the engine, latest, or null before two samples. */
   bitrate_in: number | null;
   /** [epoch seconds, bits per second] pairs, oldest first. */

@@ -1,21 +1,43 @@
 // HLS players as players: each session in the client registry (kind hls), kept alive by its requests.
 
-import type { ClientRegistry } from '@acestream-proxy/clients';
+import type { ClientInfo, ClientRegistry } from '@acestream-proxy/clients';
 import type { StreamId } from '@acestream-proxy/keys';
-import type { Logger, StreamManager } from '@acestream-proxy/stream';
-import type { ClientLimits } from './limits/client-limits.js';
+
+/** What sessions need of stream membership (the stream package's StreamManager). */
+export interface SessionStreams {
+  /** Registers a player of stream `id`, starting the stream when nobody runs it. */
+  register(id: StreamId, info: ClientInfo, options?: { beforeEngineStart?: () => Promise<void> }): Promise<void>;
+  /** Makes sure stream `id` runs (an owner died: someone takes it over). */
+  ensure(id: StreamId): Promise<void>;
+}
+
+/** Per client address player slots and new engine sessions (the gateway's ClientLimits). */
+export interface SessionSlots {
+  /** Takes a slot of `address` for `session`, held for `ttlMs` unless refreshed; rejects at the limit. */
+  connectSession(address: string, session: string, ttlMs: number): Promise<void>;
+  /** A session that never started: frees its slot before it expires. */
+  releaseSession(address: string, session: string): void;
+  refreshSessions(slots: ReadonlyArray<{ address: string; player: string; ttlMs: number }>): Promise<void>;
+  /** The check before a new engine session for `address`; undefined when there is no limit. */
+  startCheck(address: string, start: string): (() => Promise<void>) | undefined;
+}
+
+export interface SessionLogger {
+  info(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+}
 
 export interface HlsSessionsOptions {
-  streams: StreamManager;
-  registry: ClientRegistry;
+  streams: SessionStreams;
+  registry: Pick<ClientRegistry, 'heartbeat'>;
   /** A session holds one of its address's player slots, and may start an engine session. */
-  limits: ClientLimits;
+  limits: SessionSlots;
   workerId: string;
   /** A session without a request for this long has left (a few target durations), ms. */
   timeoutMs: number;
   /** How often this worker refreshes the records of the sessions it has seen, ms. */
   flushMs: number;
-  logger: Logger;
+  logger: SessionLogger;
 }
 
 interface LocalSession {

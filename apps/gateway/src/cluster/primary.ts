@@ -8,10 +8,11 @@ import { RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { Keys } from '@acestream-proxy/keys';
 import { watchConnection } from '@acestream-proxy/redis';
 import type { Logger } from '@acestream-proxy/stream';
-import { redisConnector } from './backends/index.js';
+import { redisConnector } from '../backends/index.js';
+import { exitOnListenError } from '../http/listen-error.js';
+import { AcceptBalancer } from './accept-balancer.js';
 import {
   ACCEPT,
-  AcceptBalancer,
   bindSharedSocket,
   LISTEN,
   LOAD,
@@ -20,8 +21,7 @@ import {
   READY,
   WANT,
   type WantMessage,
-} from './dispatch.js';
-import { exitOnListenError } from './listen-error.js';
+} from './shared-socket.js';
 
 /** A worker that lived this long is healthy again: its next crash restarts it at once. */
 const STABLE_AFTER_MS = 30_000;
@@ -48,7 +48,7 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
   let reported = false;
   const ready = new Set<number>();
 
-  // Bound here, listened on and accepted from by the workers (see dispatch.ts).
+  // Bound here, listened on and accepted from by the workers (see shared-socket.ts).
   const { handle: socket, port } = await bindSharedSocket(config).catch((err: NodeJS.ErrnoException) =>
     exitOnListenError(err, config),
   );
@@ -60,7 +60,7 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
 
   // Copies of the socket each worker still wants, sent one at a time: node queues every message
   // behind a handle until the worker acknowledges it, and an ACCEPT or a PAUSE must not wait
-  // behind a batch of copies (see dispatch.ts).
+  // behind a batch of copies (see shared-socket.ts).
   const copiesWanted = new Map<Worker, number>();
   const sendingCopy = new Set<Worker>();
   const sendCopies = (worker: Worker) => {

@@ -4,23 +4,23 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import type { GatewayContext } from '../context.js';
+import { events } from '../routes/events.js';
+import { getStream, headStream } from '../routes/getstream.js';
+import { health } from '../routes/health.js';
+import { getHlsFile, getManifest, headManifest } from '../routes/hls.js';
+import { dropClient, requireApiKey, stopStream } from '../routes/manage.js';
+import { metrics } from '../routes/metrics.js';
+import { getPlaylist, getPlaylistJson, rewritePlaylist } from '../routes/playlist.js';
+import { getStreamInfo, listStreams, viewer } from '../routes/streams.js';
+import { tunerRoutes } from '../routes/tuner.js';
+import { StatusFeed } from '../status/feed.js';
 import { allowedHosts } from './allowed-hosts.js';
 import { browserHeaders } from './browser-headers.js';
-import type { GatewayContext } from './context.js';
 import { errorHandler, requireRedis } from './errors.js';
-import { events } from './routes/events.js';
-import { getStream, headStream } from './routes/getstream.js';
-import { health } from './routes/health.js';
-import { getHlsFile, getManifest, headManifest } from './routes/hls.js';
-import { dropClient, requireApiKey, stopStream } from './routes/manage.js';
-import { metrics } from './routes/metrics.js';
-import { getPlaylist, getPlaylistJson, rewritePlaylist } from './routes/playlist.js';
-import { getStreamInfo, listStreams, viewer } from './routes/streams.js';
-import { tunerRoutes } from './routes/tuner.js';
-import { StatusFeed } from './status/feed.js';
 
 /** The status page's files (plain HTML, CSS, ES modules: nothing to build) and its chart library. */
-const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
+const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot'));
 
 export function createApp(ctx: GatewayContext): express.Express {
@@ -30,14 +30,14 @@ export function createApp(ctx: GatewayContext): express.Express {
   // TRUSTED_PROXIES, as the stream route reads it: both record the same client address.
   app.set('trust proxy', ctx.clientAddress.trust);
 
-  // Helmet's headers on every answer of the app (the stream fast path in worker.ts is no page).
+  // Helmet's headers on every answer of the app (the stream fast path in server.ts is no page).
   app.use(browserHeaders());
 
   // Player routes: any Host (players and IPTV managers reach the proxy by whatever name or address).
   app.head('/ace/getstream', headStream());
   // Routes that send Redis commands answer 503 at once while it is away.
   const redis = requireRedis(() => ctx.redisReady());
-  // Served before the app (worker.ts); here for the forms the fast path leaves (`/ace/getstream/`).
+  // Served before the app (server.ts); here for the forms the fast path leaves (`/ace/getstream/`).
   app.get('/ace/getstream', getStream(ctx));
   app.head('/ace/manifest.m3u8', headManifest());
   app.get('/ace/manifest.m3u8', getManifest(ctx));

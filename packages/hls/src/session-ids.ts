@@ -2,8 +2,8 @@
 // an HMAC of it with the stream id, keyed by PROXY_SECRET (or the cluster's generated key).
 
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { BadHlsRequestError } from '@acestream-proxy/hls';
 import type { StreamId } from '@acestream-proxy/keys';
+import { BadHlsRequestError } from './errors.js';
 
 /** `<uuid>.<32 hex>`: 128 bits of the HMAC, enough that a guess never passes. */
 const SESSION = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([0-9a-f]{32})$/;

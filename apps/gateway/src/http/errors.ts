@@ -13,8 +13,8 @@ import {
 } from '@acestream-proxy/playlist';
 import type { Logger } from '@acestream-proxy/stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { TooManyRequestsError } from '../limits/errors.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
-import { TooManyRequestsError } from './limits/errors.js';
 
 export interface HttpError {
   status: number;
@@ -47,7 +47,7 @@ export class ConnectionBudgetError extends Error {
   }
 }
 
-/** A connection accepted before its worker's HTTP app was up, kept waiting too long (acceptor.ts). */
+/** A connection accepted before its worker's HTTP app was up, kept waiting too long (cluster/acceptor.ts). */
 export class WorkerNotReadyError extends Error {
   constructor() {
     super('no gateway worker is ready yet (they are starting, or waiting for Redis at REDIS_URL); retry shortly');

@@ -1,9 +1,11 @@
-// A cluster worker's side of the shared listening socket (see dispatch.ts): accepts from its copies
+// A cluster worker's side of the shared listening socket (see shared-socket.ts): accepts from its copies
 // while the primary lets it, keeps spare copies to start again on, holds connections until its
 // HTTP app is up, and tells the primary how many connections it has open.
 
 import net from 'node:net';
 import type { Logger } from '@acestream-proxy/stream';
+import { refuse } from '../http/connections.js';
+import { rawErrorResponse, WorkerNotReadyError } from '../http/errors.js';
 import {
   ACCEPT,
   ACCEPT_BACKLOG,
@@ -16,9 +18,7 @@ import {
   type SocketHandle,
   WANT,
   type WantMessage,
-} from './dispatch.js';
-import { rawErrorResponse, WorkerNotReadyError } from './errors.js';
-import { refuse } from './http/connections.js';
+} from './shared-socket.js';
 
 /** Longest delay of a connection-count report to the primary. */
 const REPORT_EVERY_MS = 20;

@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Keys } from '@acestream-proxy/keys';
 import type { Redis } from '@acestream-proxy/redis';
-import type { Logger } from '@acestream-proxy/stream';
 
 /** Where the generated key is kept: the first value offered wins, later offers get it back. */
 export interface SecretStore {
@@ -36,6 +35,11 @@ export class MemorySecretStore implements SecretStore {
   }
 }
 
+export interface SecretLogger {
+  error(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+}
+
 export interface SessionSecret {
   current(): Buffer;
   close(): void;
@@ -50,7 +54,7 @@ export interface SessionSecret {
 export async function sessionSecret(
   configured: string | null,
   store: SecretStore,
-  logger: Logger,
+  logger: SecretLogger,
   checkMs: number,
 ): Promise<SessionSecret> {
   if (configured !== null) {
