@@ -256,7 +256,7 @@ export const KNOBS = {
   },
   epgSources: {
     env: 'EPG_SOURCES',
-    doc: 'XMLTV guides served merged at /epg.xml(.gz), filtered to the playlists\' channels: http(s) URLs and/or file paths, plain or gzip, comma-separated; unset = only the guides the playlists name',
+    doc: "XMLTV guides served merged at /epg.xml(.gz), filtered to the playlists' channels: http(s) URLs and/or file paths, plain or gzip, comma-separated; unset = only the guides the playlists name",
     default: null,
     // The same rule as PLAYLIST_SOURCES: http(s) URLs, file paths or file:// URLs.
     check: playlistSources,

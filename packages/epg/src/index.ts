@@ -6,8 +6,8 @@ export { ChannelMatcher, type GuideChannel, type Match } from './matcher.js';
 export { mergeGuides, type OpenSource, type SourceOutcome } from './merge.js';
 export { createPart, PART_CHUNK_BYTES, type PartSink, readPart } from './parts.js';
 export { RedisGuideStore, type RedisGuideStoreOptions } from './redis-store.js';
-export { refreshGuide, type RefreshPlan } from './refresh.js';
-export { GuideService, type GuideHealth, type GuidePlaylist, type GuideServiceOptions } from './service.js';
+export { type RefreshPlan, refreshGuide } from './refresh.js';
+export { type GuideHealth, type GuidePlaylist, GuideService, type GuideServiceOptions } from './service.js';
 export { type GuideSourceLimits, type OpenedGuide, openGuideSource } from './source.js';
 export {
   type GuideMeta,

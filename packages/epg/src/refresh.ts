@@ -94,10 +94,7 @@ export async function refreshGuide(plan: RefreshPlan): Promise<GuideMeta> {
   return meta;
 }
 
-async function loadCopy(
-  source: string,
-  plan: RefreshPlan,
-): Promise<{ copy: SourceCopy; bytes: number; programmes: number }> {
+async function loadCopy(source: string, plan: RefreshPlan): Promise<{ copy: SourceCopy; bytes: number; programmes: number }> {
   const channels: Array<[string, string]> = [];
   const collector = new Writable({
     decodeStrings: false,

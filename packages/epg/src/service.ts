@@ -140,7 +140,8 @@ export class GuideService {
     this.abort = abort;
     const renew = setInterval(() => {
       store.renew(token, LOCK_TTL_MS).then(
-        (held) => held || abort.abort(new Error('the guide refresh lock was lost (Redis too slow or away); the next refresh retries')),
+        (held) =>
+          held || abort.abort(new Error('the guide refresh lock was lost (Redis too slow or away); the next refresh retries')),
         () => {},
       );
     }, LOCK_TTL_MS / 3).unref();

@@ -1,6 +1,6 @@
 // One guide source (EPG_SOURCES entry or a playlist's url-tvg) opened as a stream of XMLTV text bytes.
 
-import { Transform, type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { describeSource, isUrlSource, openSourceStream, SourceError, type SourceLimits } from '@acestream-proxy/playlist';
 import { gunzipIfNeeded } from './gunzip.js';
 

@@ -2,8 +2,8 @@
 // keeps turning. 10 MB here; `EPG_GUIDE_MB=100` runs the issue's full size (the figures are logged).
 
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
 import { GuideService, RedisGuideStore } from '@acestream-proxy/epg';
 import { parsePlaylist } from '@acestream-proxy/playlist';
 import { backendSuite, tempDir } from '@acestream-proxy/test-utils';
@@ -40,17 +40,25 @@ backendSuite(
   (backend) => {
     const dir = tempDir('epg-load');
     const source = join(dir, 'guide.xml.gz');
-    beforeAll(async () => {
-      await writeGuide(source, CHANNELS, MB * 1024 * 1024);
-    }, 60_000 + MB * 3000);
+    beforeAll(
+      async () => {
+        await writeGuide(source, CHANNELS, MB * 1024 * 1024);
+      },
+      60_000 + MB * 3000,
+    );
 
     it(
       `of ${MB} MB and ${CHANNELS} channels is refreshed and served with RSS growth under 100 MB and no 500 ms stall`,
       async () => {
         const lines = ['#EXTM3U'];
-        for (let n = 0; n < CHANNELS; n++) lines.push(`#EXTINF:-1 tvg-id="src.${n}",Channel ${n}`, `acestream://${n.toString(16).padStart(40, '0')}`);
+        for (let n = 0; n < CHANNELS; n++)
+          lines.push(`#EXTINF:-1 tvg-id="src.${n}",Channel ${n}`, `acestream://${n.toString(16).padStart(40, '0')}`);
         const current = { playlist: parsePlaylist(lines.join('\n')), version: 1 };
-        const store = new RedisGuideStore({ reads: await backend.connect('request'), writes: await backend.connect(), keys: backend.keys });
+        const store = new RedisGuideStore({
+          reads: await backend.connect('request'),
+          writes: await backend.connect(),
+          keys: backend.keys,
+        });
         const guides = new GuideService({
           sources: [source],
           fromPlaylists: false,

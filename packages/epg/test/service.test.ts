@@ -1,7 +1,8 @@
 // GuideService over real sockets and files: EPG_SOURCES and the playlist's url-tvg, plain and gzip,
 // merged into one valid guide; a failing source keeps its last good copy and is named in /health.
 
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -98,11 +99,14 @@ backendSuite(
       ]);
       const xml = await guideText(guides, false);
       const file = join(dir, `guide-${backend.kind}.xml`);
-      await new Promise((resolve) => createWriteStream(file).end(xml, resolve));
+      await writeFile(file, xml);
       await validateGuide(file);
       const text = xml.toString();
       // Each channel once, under the playlist's tvg-id, or ace.<GuideNumber> when it has none.
-      expect(text.match(/<channel id="[^"]*"/g)).toEqual([...[0, 1, 2, 3, 4, 5, 6].map((n) => `<channel id="src.${n}"`), '<channel id="ace.8"']);
+      expect(text.match(/<channel id="[^"]*"/g)).toEqual([
+        ...[0, 1, 2, 3, 4, 5, 6].map((n) => `<channel id="src.${n}"`),
+        '<channel id="ace.8"',
+      ]);
       expect(text).toContain('<programme start="20300101000000 +0000" stop="20300101003000 +0000" channel="ace.8">');
       expect(text).not.toContain('channel="src.7"');
       expect(gunzipSync(await guideText(guides, true)).equals(xml)).toBe(true);
@@ -147,4 +151,3 @@ backendSuite(
   },
   { only: ['memory', 'redis'] },
 );
-

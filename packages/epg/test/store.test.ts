@@ -73,7 +73,14 @@ backendSuite('GuideStore', (backend) => {
     const programmes = await storePart(store, Buffer.from('<programme/>'));
     const copy = { channels: [['a', '<channel id="a"/>']] as Array<[string, string]>, programmes };
     const meta = metaWith(channels, [programmes]);
-    await store.write(meta, new Map([['a.xml', copy], ['b.xml', copy]]), []);
+    await store.write(
+      meta,
+      new Map([
+        ['a.xml', copy],
+        ['b.xml', copy],
+      ]),
+      [],
+    );
     expect(await other.readMeta()).toEqual(meta);
     expect([...(await other.readCopies()).keys()].sort()).toEqual(['a.xml', 'b.xml']);
     await store.write(metaWith(channels, []), new Map(), ['b.xml']);

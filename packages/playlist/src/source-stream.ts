@@ -2,7 +2,7 @@
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { SourceError } from './errors.js';
 import { asSourceError, describeSource, isUrlSource, requestSource, type SourceLimits, tooLarge } from './source.js';
