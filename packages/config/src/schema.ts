@@ -254,6 +254,37 @@ export const KNOBS = {
     default: String(1024 * 1024),
     check: integer(1024, 1024 * 1024 * 1024, 'of bytes'),
   },
+  epgSources: {
+    env: 'EPG_SOURCES',
+    doc: "XMLTV guides served merged at /epg.xml(.gz), filtered to the playlists' channels: http(s) URLs and/or file paths, plain or gzip, comma-separated; unset = only the guides the playlists name",
+    default: null,
+    // The same rule as PLAYLIST_SOURCES: http(s) URLs, file paths or file:// URLs.
+    check: playlistSources,
+  },
+  epgFromPlaylists: {
+    env: 'EPG_FROM_PLAYLISTS',
+    doc: 'Also read the guides the playlists name in their header (url-tvg, x-tvg-url; http(s) only), after EPG_SOURCES',
+    default: 'true',
+    check: boolean,
+  },
+  epgRefreshHours: {
+    env: 'EPG_REFRESH_HOURS',
+    doc: 'Hours between reloads of the guide sources (at least 0.001; a failing source keeps its last good copy)',
+    default: '12',
+    check: decimal(0.001, { unit: 'of hours' }),
+  },
+  epgMaxBytes: {
+    env: 'EPG_MAX_BYTES',
+    doc: 'Largest guide accepted from one source, bytes, as downloaded and once unpacked (guides are parsed as streams, never held whole)',
+    default: String(1024 * 1024 * 1024),
+    check: integer(1024 * 1024, 64 * 1024 * 1024 * 1024, 'of bytes'),
+  },
+  epgTimeout: {
+    env: 'EPG_TIMEOUT',
+    doc: 'Deadline for reading one guide source, seconds (connect, redirects, whole body, parsed as it arrives)',
+    default: '600',
+    check: integer(1, 24 * 3600, 'of seconds'),
+  },
   publicUrl: {
     env: 'PUBLIC_URL',
     doc: "Base URL players reach the proxy at, used in playlists; unset = the request's Host",

@@ -63,6 +63,14 @@ export interface ProxyConfig {
   readonly playlistMaxBytes: number;
   /** Largest POST /playlist/rewrite body (PLAYLIST_REWRITE_MAX_BYTES). */
   readonly playlistRewriteMaxBytes: number;
+  /** EPG_SOURCES; null when unset. */
+  readonly epgSources: readonly string[] | null;
+  readonly epgFromPlaylists: boolean;
+  readonly epgRefreshHours: number;
+  /** Per source, downloaded and unpacked (EPG_MAX_BYTES). */
+  readonly epgMaxBytes: number;
+  /** Seconds (EPG_TIMEOUT). */
+  readonly epgTimeout: number;
   /** Without a trailing slash; null = from each request. */
   readonly publicUrl: string | null;
   readonly trustProxy: boolean;

@@ -2,6 +2,7 @@
 
 import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { setImmediate } from 'node:timers/promises';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import type { ChannelMatcher } from './matcher.js';
 
@@ -16,6 +17,11 @@ export interface FilterResult {
   channels: number;
   programmes: number;
 }
+
+/** Text handed to the parser at once: a few milliseconds of work, however large the source's chunks. */
+const PARSE_SLICE_CHARS = 64 * 1024;
+/** Longest stretch of parsing before the event loop gets a turn (timers, players' sockets). */
+const PARSE_SLICE_MS = 10;
 
 export const escapeXml = (text: string) =>
   text.replace(/[<>&"]/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[ch]!);
@@ -114,9 +120,18 @@ export async function filterGuide(
   });
 
   const decoder = new StringDecoder('utf8');
+  let sliceStart = performance.now();
   for await (const chunk of input) {
-    parser.write(decoder.write(chunk));
-    await flush(pending);
+    const text = decoder.write(chunk);
+    for (let at = 0; at < text.length; at += PARSE_SLICE_CHARS) {
+      parser.write(at === 0 && text.length <= PARSE_SLICE_CHARS ? text : text.slice(at, at + PARSE_SLICE_CHARS));
+      await flush(pending);
+      // Parsing is CPU work on the worker that also feeds players: give the loop back often.
+      if (performance.now() - sliceStart > PARSE_SLICE_MS) {
+        await setImmediate();
+        sliceStart = performance.now();
+      }
+    }
   }
   parser.write(decoder.end());
   parser.close();

@@ -1,10 +1,22 @@
-// A generated XMLTV guide of any size: `channels` channels, programmes until `bytes` is reached.
+// Test guides: a generated XMLTV guide of any size, and xmltv-util's validator.
 
+import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 
+/** tv_validate_file on `file`; rejects with its output. It reads the DTD Debian installs, instead of fetching it from xmltv.org. */
+export async function validateGuide(file: string): Promise<void> {
+  await promisify(execFile)('tv_validate_file', [file], { env: { ...process.env, XMLTV_SUPPLEMENT: '/usr/share/xmltv' } }).catch(
+    (err: { code: number; stdout: string; stderr: string }) => {
+      throw new Error(`tv_validate_file failed (${err.code}): ${err.stdout}${err.stderr}`);
+    },
+  );
+}
+
+/** `channels` channels (ids `src.<n>`, named `Channel <n>`), then programmes until `bytes` is reached. */
 export async function writeGuide(path: string, channels: number, bytes: number): Promise<void> {
   const gz = path.endsWith('.gz');
   const file = createWriteStream(path);

@@ -112,6 +112,26 @@ export class Keys {
     return `${this.prefix}:{playlist}:refresh_lock`;
   }
   /**
+   * Guide keys (issue 22) share the `{epg}` hash tag: a refresh switches meta and copies in one
+   * MULTI, which a Redis Cluster only accepts within one slot. Durable (DESIGN §19): no expiry.
+   * What every worker reads first: refresh time, sources' status, the parts of the guide in use (JSON).
+   */
+  epgMeta(): string {
+    return `${this.prefix}:{epg}:meta`;
+  }
+  /** Hash: each source's filtered copy in use (its parts and channel ids, JSON), by source as configured. */
+  epgCopies(): string {
+    return `${this.prefix}:{epg}:copies`;
+  }
+  /** List: one stored part of the guide, gzip bytes in chunks of at most 1 MB, under an id never reused. */
+  epgPart(partId: string): string {
+    return `${this.prefix}:{epg}:part:${partId}`;
+  }
+  /** A lock, renewed while held, so one worker of the cluster refreshes the guide at a time. */
+  epgRefreshLock(): string {
+    return `${this.prefix}:{epg}:refresh_lock`;
+  }
+  /**
    * Per client address limits (issue 20) share the `{limits}` hash tag: a worker refreshes the
    * entries of all the addresses it serves in one pipeline, which a Redis Cluster only accepts
    * within one slot. `address` is a validated IP address (never raw header text).

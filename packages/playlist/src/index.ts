@@ -19,5 +19,6 @@ export {
   type PlaylistSnapshot,
 } from './service.js';
 export { DEFAULT_SOURCE_LIMITS, describeSource, isUrlSource, loadSource, type SourceLimits } from './source.js';
+export { openSourceStream } from './source-stream.js';
 export { MemoryPlaylistStore, type PlaylistMeta, type PlaylistStore, type SourceStatus } from './store.js';
 export { type PlaylistFormat, proxyUrl, streamIdOf } from './target.js';

@@ -2,7 +2,7 @@
 
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import fetch, { FetchError } from 'node-fetch';
+import fetch, { FetchError, type Response } from 'node-fetch';
 import { SourceError } from './errors.js';
 
 export interface SourceLimits {
@@ -12,6 +12,8 @@ export interface SourceLimits {
   maxBytes: number;
   /** Redirects followed before giving up. */
   maxRedirects: number;
+  /** The knob an operator raises when a source is too large (named in the error); PLAYLIST_MAX_BYTES by default. */
+  maxBytesKnob?: string;
 }
 
 export const DEFAULT_SOURCE_LIMITS: SourceLimits = { timeoutMs: 15_000, maxBytes: 10 * 1024 * 1024, maxRedirects: 5 };
@@ -40,36 +42,42 @@ export async function loadSource(source: string, limits: SourceLimits = DEFAULT_
 }
 
 async function fetchSource(source: string, limits: SourceLimits): Promise<string> {
-  const name = describeSource(source);
   try {
-    const { url, authorization } = withoutCredentials(source);
-    const res = await fetch(url, {
-      signal: AbortSignal.timeout(limits.timeoutMs),
-      follow: limits.maxRedirects,
-      size: limits.maxBytes,
-      headers: {
-        'user-agent': 'acestream-proxy',
-        accept: 'audio/x-mpegurl, application/x-mpegurl, text/plain, */*',
-        ...(authorization ? { authorization } : {}),
-      },
-    });
-    if (!res.ok) {
-      res.body?.resume();
-      throw new SourceError(name, `HTTP ${res.status} ${res.statusText}`.trim());
-    }
-    const length = Number(res.headers.get('content-length') ?? '0');
-    if (length > limits.maxBytes) {
-      res.body?.resume();
-      throw tooLarge(name, limits);
-    }
+    const res = await requestSource(source, limits, 'audio/x-mpegurl, application/x-mpegurl, text/plain, */*');
     return await res.text();
   } catch (err) {
     throw asSourceError(source, err, limits);
   }
 }
 
+/**
+ * Answers an http(s) source within the limits: credentials sent as Basic authorization (never in
+ * the URL), redirects bounded, a non-2xx answer or a declared length past the cap refused with
+ * a SourceError. The body is the caller's to read, still under `limits.timeoutMs`.
+ */
+export async function requestSource(source: string, limits: SourceLimits, accept: string): Promise<Response> {
+  const name = describeSource(source);
+  const { url, authorization } = withoutCredentials(source);
+  const res = await fetch(url, {
+    signal: AbortSignal.timeout(limits.timeoutMs),
+    follow: limits.maxRedirects,
+    size: limits.maxBytes,
+    headers: { 'user-agent': 'acestream-proxy', accept, ...(authorization ? { authorization } : {}) },
+  });
+  if (!res.ok) {
+    res.body?.resume();
+    throw new SourceError(name, `HTTP ${res.status} ${res.statusText}`.trim());
+  }
+  const length = Number(res.headers.get('content-length') ?? '0');
+  if (length > limits.maxBytes) {
+    res.body?.resume();
+    throw tooLarge(name, limits);
+  }
+  return res;
+}
+
 /** `http://user:pass@host/…` as fetch wants it: credentials moved to a Basic Authorization header. */
-function withoutCredentials(source: string): { url: string; authorization: string | null } {
+export function withoutCredentials(source: string): { url: string; authorization: string | null } {
   const url = new URL(source);
   if (!url.username && !url.password) return { url: source, authorization: null };
   const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
@@ -78,7 +86,7 @@ function withoutCredentials(source: string): { url: string; authorization: strin
   return { url: url.href, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
 }
 
-function asSourceError(source: string, err: unknown, limits: SourceLimits): SourceError {
+export function asSourceError(source: string, err: unknown, limits: SourceLimits): SourceError {
   if (err instanceof SourceError) return err;
   const name = describeSource(source);
   const e = err as Error & { type?: string; code?: string };
@@ -102,8 +110,8 @@ const NETWORK_ERRORS: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable (EHOSTUNREACH)',
 };
 
-function tooLarge(name: string, limits: SourceLimits): SourceError {
-  return new SourceError(name, `larger than ${limits.maxBytes} bytes (PLAYLIST_MAX_BYTES)`);
+export function tooLarge(name: string, limits: SourceLimits): SourceError {
+  return new SourceError(name, `larger than ${limits.maxBytes} bytes (${limits.maxBytesKnob ?? 'PLAYLIST_MAX_BYTES'})`);
 }
 
 async function readSource(source: string, limits: SourceLimits): Promise<string> {
