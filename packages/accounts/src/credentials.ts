@@ -53,13 +53,16 @@ function fromPath(target: string): Extraction {
   return { ok: true, credential: { token, name: null, via: 'path' }, url: rest + query };
 }
 
+/** RFC 3986 path characters: anything else (space, quotes, backslash) a URL parser would rewrite. */
+const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
+
 /**
- * A path a URL parser leaves as it is: no `.` or `..` segment (written plainly or percent-encoded),
- * no empty segment but a trailing one (`//x` reads as a host), no slash or backslash hidden in an
- * escape, no control characters, and escapes that decode.
+ * A path a URL parser leaves as it is: only path characters, no `.` or `..` segment (written
+ * plainly or percent-encoded), no empty segment but a trailing one (`//x` reads as a host), no
+ * slash or backslash hidden in an escape, no control characters, and escapes that decode.
  */
 function safePath(path: string): boolean {
-  if (!path.startsWith('/') || path.includes('\\')) return false;
+  if (!path.startsWith('/') || !PATH_CHARS.test(path)) return false;
   const segments = path.slice(1).split('/');
   for (const [i, raw] of segments.entries()) {
     if (raw === '' && i < segments.length - 1) return false;
