@@ -72,6 +72,7 @@ function safePath(path: string): boolean {
     } catch {
       return false;
     }
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing escaped control characters is the point.
     if (segment === '.' || segment === '..' || /[/\\\u0000-\u001f\u007f]/.test(segment)) return false;
   }
   return true;

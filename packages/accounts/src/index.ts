@@ -24,7 +24,13 @@ export { MemoryAdmissionStore } from './memory-admission.js';
 export { MemoryUserStore } from './memory-store.js';
 export { RedisAdmissionStore } from './redis-admission.js';
 export { RedisUserStore } from './redis-store.js';
-export { type Holder, type RevocationReason, type RevocationWatch, type RevocationWatchOptions, watchRevocations } from './revocations.js';
+export {
+  type Holder,
+  type RevocationReason,
+  type RevocationWatch,
+  type RevocationWatchOptions,
+  watchRevocations,
+} from './revocations.js';
 export type { UserRecord, UserStore } from './store.js';
 export { hashToken, isTokenShaped, newToken, sameHash, TOKEN_HASH_PATTERN, TOKEN_PATTERN } from './token.js';
 export {

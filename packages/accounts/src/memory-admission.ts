@@ -34,7 +34,12 @@ export class MemoryAdmissionStore implements AdmissionStore {
     }
     const evicted = limit === null ? [] : evictions(request.limits, live, request.stream);
     for (const gone of evicted) entries.delete(gone.connection);
-    entries.set(request.connection, { connection: request.connection, stream: request.stream, admittedAt: now, expiresAt: now + request.ttlMs });
+    entries.set(request.connection, {
+      connection: request.connection,
+      stream: request.stream,
+      admittedAt: now,
+      expiresAt: now + request.ttlMs,
+    });
     return { admitted: true, evicted: evicted.map(({ connection, stream }) => ({ connection, stream })) };
   }
 

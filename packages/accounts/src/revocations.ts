@@ -49,7 +49,7 @@ export function watchRevocations(store: UserStore, options: RevocationWatchOptio
     const holders = [...options.live()];
     const unread = [...new Set(holders.map((h) => h.user).filter((name) => !known.has(name)))];
     const records = await store.getMany(unread);
-    unread.forEach((name, i) => known.set(name, records[i] ?? null));
+    for (const [i, name] of unread.entries()) known.set(name, records[i] ?? null);
     const at = now();
     for (const holder of holders) {
       const reason = revoked(known.get(holder.user) ?? null, holder, at);

@@ -95,7 +95,10 @@ export function checkExpiry(input: unknown): number | null {
   if (input === null || input === undefined) return null;
   const ms = typeof input === 'number' ? input : typeof input === 'string' ? Date.parse(input) : Number.NaN;
   if (!Number.isFinite(ms) || ms < 0) {
-    throw new UserInputError('expires_at', `expires_at must be an ISO 8601 date, epoch milliseconds or null, not ${JSON.stringify(input)}`);
+    throw new UserInputError(
+      'expires_at',
+      `expires_at must be an ISO 8601 date, epoch milliseconds or null, not ${JSON.stringify(input)}`,
+    );
   }
   return ms;
 }
@@ -110,6 +113,7 @@ export function checkGroups(input: unknown): string[] {
 
 export function checkEnabled(input: unknown, base = true): boolean {
   if (input === undefined) return base;
-  if (typeof input !== 'boolean') throw new UserInputError('enabled', `enabled must be true or false, not ${JSON.stringify(input)}`);
+  if (typeof input !== 'boolean')
+    throw new UserInputError('enabled', `enabled must be true or false, not ${JSON.stringify(input)}`);
   return input;
 }

@@ -55,14 +55,19 @@ export function parseUsersFile(text: string): FileUser[] {
 }
 
 function fileUser(entry: unknown): FileUser {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new UserInputError('user', 'each user must be a map');
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw new UserInputError('user', 'each user must be a map');
   const raw = entry as Record<string, unknown>;
-  for (const field of Object.keys(raw)) if (!FIELDS.has(field)) throw new UserInputError(field, `unknown field ${JSON.stringify(field)}`);
+  for (const field of Object.keys(raw))
+    if (!FIELDS.has(field)) throw new UserInputError(field, `unknown field ${JSON.stringify(field)}`);
   if ((raw.token === undefined) === (raw.token_sha256 === undefined)) {
     throw new UserInputError('token', 'give exactly one of token (plain) and token_sha256 (its SHA-256 in hex)');
   }
   if (raw.token !== undefined && (typeof raw.token !== 'string' || !isTokenShaped(raw.token))) {
-    throw new UserInputError('token', 'token must be 43 base64url characters (32 random bytes), e.g. from `openssl rand -base64 32 | tr "+/" "-_" | tr -d =`');
+    throw new UserInputError(
+      'token',
+      'token must be 43 base64url characters (32 random bytes), e.g. from `openssl rand -base64 32 | tr "+/" "-_" | tr -d =`',
+    );
   }
   // YAML reads an unquoted date as a Date.
   const expires = raw.expires_at instanceof Date ? raw.expires_at.getTime() : raw.expires_at;
@@ -104,7 +109,8 @@ export async function seedUsers(
   if (overwrite) {
     const listed = new Set(users.map((u) => u.name));
     for (const stored of current.values()) {
-      if (stored.source === 'file' && !listed.has(stored.name) && (await store.delete(stored.name))) report.removed.push(stored.name);
+      if (stored.source === 'file' && !listed.has(stored.name) && (await store.delete(stored.name)))
+        report.removed.push(stored.name);
     }
   }
   return report;

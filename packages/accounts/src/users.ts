@@ -66,7 +66,8 @@ export class Users {
   async change(name: string, patch: unknown): Promise<PublicUser> {
     const body = object(patch);
     for (const field of Object.keys(body)) {
-      if (!CHANGEABLE.has(field)) throw new UserInputError(field, `${JSON.stringify(field)} cannot be changed (rotate the token with POST .../token)`);
+      if (!CHANGEABLE.has(field))
+        throw new UserInputError(field, `${JSON.stringify(field)} cannot be changed (rotate the token with POST .../token)`);
     }
     return publicUser(
       await this.update(name, (user) => ({

@@ -1,11 +1,6 @@
 // A user's limits held cluster-wide (AdmissionStore contract) over memory, one Redis and a Redis Cluster.
 
-import {
-  type AdmissionStore,
-  type LimitPolicy,
-  MemoryAdmissionStore,
-  RedisAdmissionStore,
-} from '@acestream-proxy/accounts';
+import { type AdmissionStore, type LimitPolicy, MemoryAdmissionStore, RedisAdmissionStore } from '@acestream-proxy/accounts';
 import { backendSuite, waitFor } from '@acestream-proxy/test-utils';
 import { afterEach, beforeAll, expect, it } from '@jest/globals';
 
@@ -43,14 +38,17 @@ backendSuite('AdmissionStore', (backend) => {
   });
 
   it('counts two players on one channel as one channel, but as two connections', async () => {
-    const join = (connection: string, stream: string) => store.admit({ user: 'alice', limits: limits(1, 2), connection, stream, ttlMs: TTL });
+    const join = (connection: string, stream: string) =>
+      store.admit({ user: 'alice', limits: limits(1, 2), connection, stream, ttlMs: TTL });
     expect((await join('tv', 'ch1')).admitted).toBe(true);
     expect((await join('phone', 'ch1')).admitted).toBe(true);
     expect(await join('tablet', 'ch1')).toEqual({ admitted: false, limit: 'connections', allowed: 2 });
     expect(await join('laptop', 'ch2')).toEqual({ admitted: false, limit: 'channels', allowed: 1 });
     // Admitting a connection again is a refresh, never a second count; other users are not touched.
     expect((await join('tv', 'ch1')).admitted).toBe(true);
-    expect((await store.admit({ user: 'bob', limits: limits(1, 1), connection: 'b1', stream: 'ch2', ttlMs: TTL })).admitted).toBe(true);
+    expect((await store.admit({ user: 'bob', limits: limits(1, 1), connection: 'b1', stream: 'ch2', ttlMs: TTL })).admitted).toBe(
+      true,
+    );
     await store.release('alice', 'phone');
     expect((await join('tablet', 'ch1')).admitted).toBe(true);
   });

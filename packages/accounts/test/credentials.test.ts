@@ -1,6 +1,13 @@
 // Where the token travels (path prefix, Basic) and what a route sees: examples, then fast-check properties.
 
-import { Authenticator, extractCredential, hashToken, MemoryUserStore, newToken, UnauthorizedError } from '@acestream-proxy/accounts';
+import {
+  Authenticator,
+  extractCredential,
+  hashToken,
+  MemoryUserStore,
+  newToken,
+  UnauthorizedError,
+} from '@acestream-proxy/accounts';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 
@@ -26,8 +33,13 @@ describe('extractCredential', () => {
       credential: { token: TOKEN, name: 'alice', via: 'basic' },
       url: '/playlist.m3u',
     });
-    expect(extractCredential({ url: '/x', headers: basic(`${TOKEN}:`) })).toMatchObject({ credential: { token: TOKEN, name: null } });
-    expect(extractCredential({ url: '/x', headers: { authorization: 'Bearer abc' } })).toMatchObject({ ok: true, credential: null });
+    expect(extractCredential({ url: '/x', headers: basic(`${TOKEN}:`) })).toMatchObject({
+      credential: { token: TOKEN, name: null },
+    });
+    expect(extractCredential({ url: '/x', headers: { authorization: 'Bearer abc' } })).toMatchObject({
+      ok: true,
+      credential: null,
+    });
   });
 
   it.each([
@@ -54,7 +66,12 @@ const targets = fc.oneof(
 );
 const headers = fc.oneof(
   fc.constant({}),
-  fc.record({ authorization: fc.oneof(fc.string(), fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`)) }),
+  fc.record({
+    authorization: fc.oneof(
+      fc.string(),
+      fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
+    ),
+  }),
   fc.tuple(fc.string(), fc.constantFrom(TOKEN, '', newToken())).map(([name, t]) => basic(`${name}:${t}`)),
 );
 
@@ -82,7 +99,19 @@ describe('Authenticator properties', () => {
   it("never accepts a token that is not a user's, and accepts the user's own wherever it is put", async () => {
     const store = new MemoryUserStore();
     const limits = { channels: 0, connections: 0, policy: 'refuse' as const };
-    await store.put({ name: 'alice', tokenHash: hashToken(TOKEN), enabled: true, expiresAt: null, limits, groups: [], createdAt: 0, source: 'api' }, null);
+    await store.put(
+      {
+        name: 'alice',
+        tokenHash: hashToken(TOKEN),
+        enabled: true,
+        expiresAt: null,
+        limits,
+        groups: [],
+        createdAt: 0,
+        source: 'api',
+      },
+      null,
+    );
     const auth = new Authenticator(store);
     await fc.assert(
       fc.asyncProperty(fc.option(targets, { nil: undefined }), headers, async (url, hdrs) => {
@@ -101,8 +130,13 @@ describe('Authenticator properties', () => {
       }),
       { numRuns: 2000 },
     );
-    for (const url of [`/u/${TOKEN}/playlist.m3u`]) expect((await auth.authenticate({ url, headers: {} })).url).toBe('/playlist.m3u');
-    await expect(auth.authenticate({ url: '/playlist.m3u', headers: basic(`bob:${TOKEN}`) })).rejects.toBeInstanceOf(UnauthorizedError);
-    await expect(auth.authenticate({ url: `/u/${newToken()}/playlist.m3u`, headers: {} })).rejects.toBeInstanceOf(UnauthorizedError);
+    for (const url of [`/u/${TOKEN}/playlist.m3u`])
+      expect((await auth.authenticate({ url, headers: {} })).url).toBe('/playlist.m3u');
+    await expect(auth.authenticate({ url: '/playlist.m3u', headers: basic(`bob:${TOKEN}`) })).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+    await expect(auth.authenticate({ url: `/u/${newToken()}/playlist.m3u`, headers: {} })).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
   });
 });

@@ -2,8 +2,8 @@
 
 import {
   Authenticator,
-  hashToken,
   type Holder,
+  hashToken,
   MemoryUserStore,
   newToken,
   parseUsersFile,
@@ -14,8 +14,8 @@ import {
   UserExistsError,
   UserInputError,
   UserNotFoundError,
-  Users,
   type UserStore,
+  Users,
   watchRevocations,
 } from '@acestream-proxy/accounts';
 import { backendSuite, waitFor } from '@acestream-proxy/test-utils';
@@ -45,7 +45,12 @@ backendSuite('Users', (backend) => {
   it('creates a user whose token works once shown, and lists users without any token or hash', async () => {
     const { user, token } = await users.create({ name: 'alice', limits: { channels: 2, connections: 4, policy: 'oldest' } });
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(user).toMatchObject({ name: 'alice', enabled: true, expiresAt: null, limits: { channels: 2, connections: 4, policy: 'oldest' } });
+    expect(user).toMatchObject({
+      name: 'alice',
+      enabled: true,
+      expiresAt: null,
+      limits: { channels: 2, connections: 4, policy: 'oldest' },
+    });
     const seen = await auth.authenticate(watch(`/u/${token}/ace/getstream?id=x`));
     expect(seen.user.name).toBe('alice');
     expect(seen.url).toBe('/ace/getstream?id=x');
@@ -126,7 +131,11 @@ backendSuite('Users', (backend) => {
     token_sha256: ${hashToken('x'.repeat(43))}
     expires_at: 2030-01-01T00:00:00Z
 `);
-    expect(await seedUsers(store, file, { overwrite: true })).toEqual({ created: ['alice', 'kitchen'], updated: [], removed: [] });
+    expect(await seedUsers(store, file, { overwrite: true })).toEqual({
+      created: ['alice', 'kitchen'],
+      updated: [],
+      removed: [],
+    });
     expect(await users.get('kitchen')).toMatchObject({ source: 'file', expiresAt: Date.parse('2030-01-01T00:00:00Z') });
     expect((await auth.authenticate(watch(`/u/${plain}/playlist.m3u`))).user.name).toBe('alice');
     // An admin change lasts while running; a lost user comes back; the next start restores the file's word.
@@ -135,7 +144,11 @@ backendSuite('Users', (backend) => {
     expect(await seedUsers(store, file, { overwrite: false })).toEqual({ created: ['kitchen'], updated: [], removed: [] });
     expect((await users.get('alice')).limits.channels).toBe(5);
     const shorter = file.slice(0, 1);
-    expect(await seedUsers(store, shorter, { overwrite: true })).toEqual({ created: [], updated: ['alice'], removed: ['kitchen'] });
+    expect(await seedUsers(store, shorter, { overwrite: true })).toEqual({
+      created: [],
+      updated: ['alice'],
+      removed: ['kitchen'],
+    });
     expect((await users.get('alice')).limits.channels).toBe(2);
   });
 });

@@ -73,7 +73,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   }
   if (raw.readKey !== null && raw.readKey === raw.apiKey) {
     errors.push(
-      new ConfigError(KNOBS.readKey.env, '<same as PROXY_API_KEY, not shown>', 'must differ from PROXY_API_KEY, or whoever may read could also change'),
+      new ConfigError(
+        KNOBS.readKey.env,
+        '<same as PROXY_API_KEY, not shown>',
+        'must differ from PROXY_API_KEY, or whoever may read could also change',
+      ),
     );
   }
   if (errors.length === 1) throw errors[0]!;

@@ -36,7 +36,12 @@ describe('accounts configuration', () => {
       PROXY_READ_KEY: 'r'.repeat(16),
       REDIS_STATE_URL: 'redis://state.lan:6380/0',
     });
-    expect(config).toMatchObject({ auth: 'token', usersFile, readKey: 'r'.repeat(16), redisStateUrl: 'redis://state.lan:6380/0' });
+    expect(config).toMatchObject({
+      auth: 'token',
+      usersFile,
+      readKey: 'r'.repeat(16),
+      redisStateUrl: 'redis://state.lan:6380/0',
+    });
     expect(load({ AUTH: 'token', PROXY_API_KEY: ADMIN }).auth).toBe('token');
   });
 
@@ -53,7 +58,9 @@ describe('accounts configuration', () => {
   });
 
   it('refuses token mode with no way to make users', () => {
-    expect(errorOf({ AUTH: 'token' }).message).toMatch(/AUTH="token": needs a way to make users: set PROXY_API_KEY .* or USERS_FILE/);
+    expect(errorOf({ AUTH: 'token' }).message).toMatch(
+      /AUTH="token": needs a way to make users: set PROXY_API_KEY .* or USERS_FILE/,
+    );
   });
 
   it('rejects a short read key without printing it, and one equal to the admin key', () => {
