@@ -3,18 +3,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '@acestream-proxy/config';
+import { ConfigError } from '@acestream-proxy/config';
 import { describe, expect, it } from '@jest/globals';
+import { errorOf, load } from './env.js';
 
-const load = (env: Record<string, string>) => loadConfig(env, { dotenvPath: '/nonexistent/.env' }).config;
-const errorOf = (env: Record<string, string>) => {
-  try {
-    load(env);
-  } catch (err) {
-    return err as ConfigError;
-  }
-  throw new Error('accepted');
-};
 const dir = mkdtempSync(join(tmpdir(), 'accounts-config-'));
 const usersFile = join(dir, 'users.yaml');
 writeFileSync(usersFile, 'users: []\n');
