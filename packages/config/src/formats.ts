@@ -1,5 +1,6 @@
 // Value checks for the config schema: each says, in words a user can act on, what is allowed.
 
+import { accessSync, constants, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { EngineAddress } from './types.js';
 
@@ -181,4 +182,15 @@ export function secret(minLength: number): Check<string> {
     }
     return raw;
   };
+}
+
+/** A path to a file this process can read (checked at start, so a typo fails then, not at the first seed). */
+export function readableFile(raw: string): string {
+  try {
+    if (!statSync(raw).isFile()) throw new Error('not a file');
+    accessSync(raw, constants.R_OK);
+  } catch {
+    throw 'must be the path of a readable file';
+  }
+  return raw;
 }

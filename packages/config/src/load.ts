@@ -62,6 +62,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       ),
     );
   }
+  if (raw.auth === 'token' && raw.apiKey === null && raw.usersFile === null) {
+    errors.push(
+      new ConfigError(
+        KNOBS.auth.env,
+        'token',
+        'needs a way to make users: set PROXY_API_KEY (the admin API manages them) or USERS_FILE (a file lists them), or both',
+      ),
+    );
+  }
+  if (raw.readKey !== null && raw.readKey === raw.apiKey) {
+    errors.push(
+      new ConfigError(
+        KNOBS.readKey.env,
+        '<same as PROXY_API_KEY, not shown>',
+        'must differ from PROXY_API_KEY, or whoever may read could also change',
+      ),
+    );
+  }
   if (errors.length === 1) throw errors[0]!;
   if (errors.length > 1) {
     const all = new ConfigError(errors[0]!.variable, errors[0]!.value, errors[0]!.allowed);

@@ -16,6 +16,7 @@ import {
   playlistSources,
   proxyList,
   publicUrl,
+  readableFile,
   secret,
   url,
 } from './formats.js';
@@ -216,6 +217,31 @@ export const KNOBS = {
     default: null,
     // Short keys are guessed; `openssl rand -hex 16` makes a good one.
     check: pattern(/^\S{16,}$/, 'at least 16 characters without spaces (e.g. the output of `openssl rand -hex 16`)'),
+  },
+  auth: {
+    env: 'AUTH',
+    doc: 'Who may watch: none = anyone who reaches the proxy; token = players need a user token (in the URL as /u/<token>/... or as the Basic password), operator views need PROXY_API_KEY or PROXY_READ_KEY',
+    default: 'none',
+    check: oneOf(['none', 'token'] as const),
+  },
+  usersFile: {
+    env: 'USERS_FILE',
+    doc: 'YAML or JSON file of users (name, token_sha256 or token, enabled, expires_at, limits, groups), made as it says at start and re-made whenever found missing; unset = users come from the admin API only',
+    default: null,
+    check: readableFile,
+  },
+  readKey: {
+    env: 'PROXY_READ_KEY',
+    doc: 'Read-only operator key (status page, /proxy/streams, events) for AUTH=token, 16 characters or more; unset = those views need PROXY_API_KEY',
+    default: null,
+    check: secret(16),
+    secret: true,
+  },
+  redisStateUrl: {
+    env: 'REDIS_STATE_URL',
+    doc: 'Redis holding durable state (users, GuideNumbers, the generated HLS key, playlist copies), run with appendonly yes; unset = the same Redis (or cluster) as the streams',
+    default: null,
+    check: url(['redis://', 'rediss://']),
   },
   orchestratorUrl: {
     env: 'ORCHESTRATOR_URL',

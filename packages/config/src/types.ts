@@ -55,6 +55,14 @@ export interface ProxyConfig {
   /** Seconds a player's socket may stay undrained before the player is dropped. */
   readonly clientStallTimeout: number;
   readonly apiKey: string | null;
+  /** AUTH: `token` = players need a user token (issue 21). */
+  readonly auth: 'none' | 'token';
+  /** USERS_FILE: users seeded at start and re-seeded when missing; null = none. */
+  readonly usersFile: string | null;
+  /** PROXY_READ_KEY: read-only operator key; null = the operator views need the admin key. */
+  readonly readKey: string | null;
+  /** REDIS_STATE_URL: where durable state lives; null = the streams' Redis (or cluster, or memory). */
+  readonly redisStateUrl: string | null;
   readonly orchestratorUrl: string | null;
   readonly orchestratorApiKey: string | null;
   /** PLAYLIST_SOURCES; null when unset. */

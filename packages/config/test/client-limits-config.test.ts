@@ -1,17 +1,8 @@
 // The abuse knobs (issue 20, item 4): per address limits, trusted proxies, the HLS session key.
 
-import { ConfigError, loadConfig } from '@acestream-proxy/config';
+import { ConfigError } from '@acestream-proxy/config';
 import { describe, expect, it } from '@jest/globals';
-
-const load = (env: Record<string, string>) => loadConfig(env, { dotenvPath: '/nonexistent/.env' }).config;
-const errorOf = (env: Record<string, string>) => {
-  try {
-    load(env);
-  } catch (err) {
-    return err as ConfigError;
-  }
-  throw new Error('accepted');
-};
+import { errorOf, load } from './env.js';
 
 describe('client limits configuration', () => {
   it('limits every address by default, trusts loopback proxies only, and generates the session key', () => {

@@ -166,6 +166,38 @@ export class Keys {
   tunerDeviceId(): string {
     return `${this.prefix}:{state}:tuner:device_id`;
   }
+  /**
+   * Users (issue 21) are durable state under the `{state}` tag: the record, the token index and
+   * the change counter are written together by one script, which a Redis Cluster only accepts in
+   * one slot. Hash: user name → the user's record (JSON, with the token's SHA-256).
+   */
+  users(): string {
+    return `${this.prefix}:{state}:users`;
+  }
+  /** Hash: token SHA-256 (hex) → user name, so a token is looked up in O(1) without a scan. */
+  userTokens(): string {
+    return `${this.prefix}:{state}:users:tokens`;
+  }
+  /** Counter raised by every change to a user: workers poll it to cut revoked players within seconds. */
+  usersVersion(): string {
+    return `${this.prefix}:{state}:users:version`;
+  }
+  /** Written once per installation: its absence, once seen, means the durable state was lost. */
+  stateSentinel(): string {
+    return `${this.prefix}:{state}:sentinel`;
+  }
+  /**
+   * Ephemeral (DESIGN §19): a user's live connections, sorted by when each lapses, and what each
+   * watches. Tagged per user (`{user:<name>}` in cluster mode) so the admit script touches one
+   * slot and users spread over the cluster. `name` is a validated user name.
+   */
+  userConnections(name: string): string {
+    return `${this.prefix}:${this.tag(`user:${name}`)}:connections`;
+  }
+  /** Hash: connection id → `<admitted at ms>:<stream id>` of the user's live connections. */
+  userConnectionStreams(name: string): string {
+    return `${this.prefix}:${this.tag(`user:${name}`)}:connection_streams`;
+  }
   chunksChannel(id: StreamId): string {
     return `${this.stream(id)}:chunks`;
   }

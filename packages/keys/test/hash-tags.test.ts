@@ -36,6 +36,15 @@ describe('Keys with hash tags (cluster mode)', () => {
     expect(hashed(keys.addressConnections('10.0.0.1'))).toBe(hashed(keys.addressStarts('fd00::1')));
   });
 
+  it("keeps users' durable keys in the {state} slot and one user's connections in a slot of its own", () => {
+    for (const name of [keys.users(), keys.userTokens(), keys.usersVersion(), keys.stateSentinel(), keys.hlsSecret()]) {
+      expect(hashed(name)).toBe('state');
+    }
+    expect(hashed(keys.userConnections('alice'))).toBe(hashed(keys.userConnectionStreams('alice')));
+    expect(hashed(keys.userConnections('alice'))).toBe('user:alice');
+    expect(hashed(keys.userConnections('bob'))).not.toBe(hashed(keys.userConnections('alice')));
+  });
+
   it('recovers the stream id from a tagged name, and the metadata pattern still matches it', () => {
     expect(keys.streamIdOf(keys.metadata(id))).toBe(id);
     const pattern = new RegExp(`^${keys.metadataPattern().replace(/[{}]/g, '\\$&').replace('*', '.*')}$`);

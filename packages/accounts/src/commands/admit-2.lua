@@ -1,0 +1,96 @@
+-- Admits one player connection of a user against the user's limits (issue 21), atomically: the
+-- check and the registration are one step, so racing workers cannot together pass a limit.
+-- KEYS[1] the user's connections (sorted set: connection id -> expiry ms)
+-- KEYS[2] what each watches (hash: connection id -> '<admitted at ms>:<stream id>')
+-- ARGV[1] now ms, ARGV[2] ttl ms, ARGV[3] connection id, ARGV[4] stream id,
+-- ARGV[5] channel limit, ARGV[6] connection limit (0 = none), ARGV[7] policy (refuse | oldest)
+-- Returns {1, evicted connection, its stream, ...} when admitted, {0, 'channels' | 'connections'} when refused.
+local now = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local conn, stream = ARGV[3], ARGV[4]
+local maxChannels, maxConnections = tonumber(ARGV[5]), tonumber(ARGV[6])
+
+-- Entries of workers that stopped refreshing them lapse.
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, id in ipairs(lapsed) do redis.call('HDEL', KEYS[2], id) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+
+local function hold()
+  redis.call('ZADD', KEYS[1], now + ttl, conn)
+  -- Each key lives as long as its longest entry.
+  for _, key in ipairs(KEYS) do
+    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  end
+end
+
+-- Already admitted: a refresh, never counted twice.
+if redis.call('ZSCORE', KEYS[1], conn) then
+  hold()
+  return {1}
+end
+
+local live = {}
+local perStream = {}
+local channels = 0
+local raw = redis.call('HGETALL', KEYS[2])
+for i = 1, #raw, 2 do
+  local at, s = string.match(raw[i + 1], '^(%d+):(.*)$')
+  live[#live + 1] = { id = raw[i], at = tonumber(at), stream = s, gone = false }
+  if not perStream[s] then
+    perStream[s] = 0
+    channels = channels + 1
+  end
+  perStream[s] = perStream[s] + 1
+end
+local connections = #live
+
+local function over()
+  local after = channels
+  if not perStream[stream] or perStream[stream] == 0 then after = after + 1 end
+  if maxChannels > 0 and after > maxChannels then return 'channels' end
+  if maxConnections > 0 and connections + 1 > maxConnections then return 'connections' end
+  return nil
+end
+
+local limit = over()
+if limit and ARGV[7] ~= 'oldest' then return {0, limit} end
+
+-- The oldest policy (mirrors evictions() in admission.ts): over the channel limit, end every
+-- connection of the channel watched longest other than the one being joined; over the connection
+-- limit, the oldest connection.
+table.sort(live, function(a, b)
+  if a.at ~= b.at then return a.at < b.at end
+  return a.id < b.id
+end)
+local result = {1}
+local function evict(entry)
+  entry.gone = true
+  connections = connections - 1
+  perStream[entry.stream] = perStream[entry.stream] - 1
+  if perStream[entry.stream] == 0 then channels = channels - 1 end
+  redis.call('ZREM', KEYS[1], entry.id)
+  redis.call('HDEL', KEYS[2], entry.id)
+  result[#result + 1] = entry.id
+  result[#result + 1] = entry.stream
+end
+while limit do
+  local victim = nil
+  for _, entry in ipairs(live) do
+    if not entry.gone and (limit == 'connections' or entry.stream ~= stream) then
+      victim = entry
+      break
+    end
+  end
+  if limit == 'channels' then
+    for _, entry in ipairs(live) do
+      if not entry.gone and entry.stream == victim.stream then evict(entry) end
+    end
+  else
+    evict(victim)
+  end
+  limit = over()
+end
+
+redis.call('HSET', KEYS[2], conn, now .. ':' .. stream)
+hold()
+return result

@@ -1,0 +1,93 @@
+// AdmissionStore in Redis: per user keys (`{user:<name>}` in cluster mode), ephemeral, on the main connection.
+
+import type { Keys } from '@acestream-proxy/keys';
+import { defineScripts, type Redis } from '@acestream-proxy/redis';
+import type { Admission, AdmissionRequest, AdmissionStore, Evicted, LiveConnection, RefreshEntry } from './admission.js';
+import type { LimitName } from './errors.js';
+
+type Commands = {
+  aceAdmitUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<Array<string | number>>;
+  aceRefreshUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<number>;
+  aceReleaseUser: (connections: string, streams: string, connection: string) => Promise<number>;
+};
+
+/**
+ * Admissions are ephemeral (DESIGN §19): they live beside the streams on the main Redis, not in
+ * the durable state, so the players' churn never goes through the state Redis's AOF. A Redis that
+ * comes back empty forgets them, and each worker's next refresh finds its entries gone: the
+ * players keep watching and are counted again at their next admit (an HLS session's next
+ * playlist request, a TS player's next connection), which is the price of not refusing anyone
+ * for a crash that was not theirs. Scores are this host's clock (hosts run NTP).
+ */
+export class RedisAdmissionStore implements AdmissionStore {
+  private readonly commands: Commands;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.commands = defineScripts<Commands>(redis, new URL('../src/commands/', import.meta.url), {
+      aceAdmitUser: 'admit-2',
+      aceRefreshUser: 'refresh-2',
+      aceReleaseUser: 'release-2',
+    });
+  }
+
+  async admit(request: AdmissionRequest): Promise<Admission> {
+    const { user, limits } = request;
+    const reply = await this.commands.aceAdmitUser(
+      this.keys.userConnections(user),
+      this.keys.userConnectionStreams(user),
+      this.now(),
+      request.ttlMs,
+      request.connection,
+      request.stream,
+      limits.channels,
+      limits.connections,
+      limits.policy,
+    );
+    if (Number(reply[0]) === 0) {
+      const limit = String(reply[1]) as LimitName;
+      return { admitted: false, limit, allowed: limits[limit] };
+    }
+    const evicted: Evicted[] = [];
+    for (let i = 1; i < reply.length; i += 2) evicted.push({ connection: String(reply[i]), stream: String(reply[i + 1]) });
+    return { admitted: true, evicted };
+  }
+
+  async release(user: string, connection: string): Promise<void> {
+    await this.commands.aceReleaseUser(this.keys.userConnections(user), this.keys.userConnectionStreams(user), connection);
+  }
+
+  async refresh(entries: readonly RefreshEntry[]): Promise<void> {
+    const byUser = new Map<string, Array<string | number>>();
+    for (const { user, connection, ttlMs } of entries) {
+      const args = byUser.get(user) ?? [];
+      args.push(ttlMs, connection);
+      byUser.set(user, args);
+    }
+    // One script per user; users hash to slots of their own on a cluster, so these go side by side, not in one pipeline.
+    const now = this.now();
+    await Promise.all(
+      [...byUser].map(([user, args]) =>
+        this.commands.aceRefreshUser(this.keys.userConnections(user), this.keys.userConnectionStreams(user), now, ...args),
+      ),
+    );
+  }
+
+  async connections(user: string): Promise<LiveConnection[]> {
+    const [ids, raw] = await Promise.all([
+      this.redis.zrangebyscore(this.keys.userConnections(user), `(${this.now()}`, '+inf'),
+      this.redis.hgetall(this.keys.userConnectionStreams(user)),
+    ]);
+    const live: LiveConnection[] = [];
+    for (const connection of ids) {
+      const value = raw[connection];
+      if (value === undefined) continue;
+      const colon = value.indexOf(':');
+      live.push({ connection, admittedAt: Number(value.slice(0, colon)), stream: value.slice(colon + 1) });
+    }
+    return live.sort((a, b) => a.admittedAt - b.admittedAt || (a.connection < b.connection ? -1 : 1));
+  }
+}
