@@ -112,7 +112,9 @@ describe('one address abusing a gateway while four players watch', () => {
 
     // 2 and 4. A burst of twenty new ids: the address's new-session cap answers 429 past it, and
     // the engines' slots are never exceeded.
-    const burst = await Promise.all(Array.from({ length: 20 }, () => statusFrom(stack.streamUrl(randomId()), ATTACKER)));
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, () => statusFrom(stack.streamUrl(randomId()), ATTACKER)),
+    );
     expect(burst.filter((s) => s === 200).length).toBeLessThanOrEqual(NEW_SESSIONS_PER_MINUTE - 1);
     expect(burst.filter((s) => s === 429).length).toBeGreaterThanOrEqual(20 - NEW_SESSIONS_PER_MINUTE);
     const started = (await Promise.all(stack.sims.map(simSessions))).reduce((n, s) => n + s.started, 0);
@@ -135,9 +137,7 @@ describe('one address abusing a gateway while four players watch', () => {
     // 5. Silent status watchers and paused players with 15 KB user agents.
     for (let i = 0; i < 6; i++) sockets.push(await silentClient(stack.gateway.port, '/proxy/events', `watcher ${i}`, ATTACKER));
     for (let i = 0; i < 100; i++) {
-      sockets.push(
-        await silentClient(stack.gateway.port, `/ace/getstream?id=${WATCHED}`, `Paused/${i} ${'x'.repeat(15_000)}`, ATTACKER),
-      );
+      sockets.push(await silentClient(stack.gateway.port, `/ace/getstream?id=${WATCHED}`, `Paused/${i} ${'x'.repeat(15_000)}`, ATTACKER));
     }
 
     // 6. Playlist rewrites of the largest allowed list, two at a time, while all that goes on.

@@ -45,11 +45,7 @@ export function open(url: string, onConnect: (socket: net.Socket) => void = () =
 /** Sends `paths` as GETs pipelined in one write on one connection. */
 export function pipelined(url: string, paths: string[], localAddress?: string): Promise<Probe> {
   const { host } = new URL(url);
-  return open(
-    url,
-    (socket) => socket.write(paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`).join('')),
-    localAddress,
-  );
+  return open(url, (socket) => socket.write(paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`).join('')), localAddress);
 }
 
 /** Sends a header line every 500 ms and never ends the headers. */
