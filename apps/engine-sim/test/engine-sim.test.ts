@@ -129,18 +129,18 @@ describe('engine-sim (synthetic source)', () => {
 describe('engine-sim (file source)', () => {
   let sim: EngineSim;
   beforeAll(async () => {
-    const file = await makeSampleTs(tempDir('sample'), 2);
+    const file = await makeSampleTs(tempDir('sample'), 1);
     sim = await startEngineSim({ port: 0, source: 'file', sourceFile: file });
   });
   afterAll(() => sim.close());
 
   it('loops a real H.264/AAC file seamlessly: decodes without errors across loops', async () => {
     const { player } = await play(sim, 'file1');
-    // Four loops of the 2 s file, in real time.
+    // Three loops of the 1 s file (one GOP each), in real time: two seams to decode across.
     const stats = () => sim.stats().sessions.find((s) => s.id === 'file1');
     await waitFor(() => (stats()?.bytes_sent ?? 0) > 0, { what: 'bytes' });
     const t0 = performance.now();
-    await waitFor(() => performance.now() - t0 > 5000, { what: '5 s of stream', timeoutMs: 8000, intervalMs: 100 });
+    await waitFor(() => performance.now() - t0 > 3000, { what: '3 s of stream', timeoutMs: 6000, intervalMs: 100 });
     player.close();
     const bytes = player.bytes();
     expect(await decodeErrors(bytes)).toBe('');

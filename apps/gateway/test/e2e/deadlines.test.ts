@@ -5,8 +5,8 @@ import { type Stack, startStack, type TimedPlayer, timedPlayer, waitFor } from '
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { keptAlive, open, type Probe, slowloris } from './attackers.js';
 
-const HEADERS_S = 2;
-const IDLE_S = 2;
+const HEADERS_S = 1;
+const IDLE_S = 1;
 /** Connections per worker: the players and the 200 below fit, a burst of 300 more does not. */
 const BUDGET = 300;
 

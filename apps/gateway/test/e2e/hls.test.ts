@@ -77,15 +77,17 @@ describe('HLS from the shared buffer, across two workers and two hosts', () => {
       label: 'hls',
       workers: 2,
       simEnv: { SOURCE: 'file', SOURCE_FILE: sample },
-      env: { LOG_LEVEL: 'info' },
+      // 1 s segments (one GOP each; the segmenter's tests cover longer ones): the same number of
+      // playlist reloads and segment requests as the 2 s default gives in half the playing time.
+      env: { LOG_LEVEL: 'info', PROXY_HLS_TARGET_DURATION: '1' },
     });
     host2 = await stack.addGateway({ WORKERS: '1' });
   });
   afterAll(() => stack?.stop());
 
-  it('ffmpeg follows the live playlist for 30 s across both workers and decodes without an error', async () => {
+  it('ffmpeg follows the live playlist for 15 s (15 segments) across both workers and decodes without an error', async () => {
     const tsPlayer = await capture(stack.streamUrl(id));
-    const played = ffmpegPlays(`${stack.gateway.url}/ace/manifest.m3u8?id=${id}`, 30);
+    const played = ffmpegPlays(`${stack.gateway.url}/ace/manifest.m3u8?id=${id}`, 15);
     const own = await openSession(stack.gateway, id);
     const watched = await watchPlaylist(own, played);
     const { code, errors } = await played;
@@ -93,9 +95,9 @@ describe('HLS from the shared buffer, across two workers and two hosts', () => {
     expect(code).toBe(0);
     expect(watched.problems).toEqual([]);
     const last = watched.seen.at(-1)!;
-    expect(last.targetDuration).toBe(2);
+    expect(last.targetDuration).toBe(1);
     expect(last.mediaSequence).toBeGreaterThan(watched.seen[0]!.mediaSequence + 8);
-    for (const s of last.segments) expect(s.durationSeconds).toBeCloseTo(2, 3);
+    for (const s of last.segments) expect(s.durationSeconds).toBeCloseTo(1, 3);
 
     // The ffmpeg session was seen (registered) by both workers of the first host.
     const sessions = new Map<string, Set<string>>();
@@ -139,7 +141,7 @@ describe('HLS from the shared buffer, across two workers and two hosts', () => {
 
   it('an owner killed under HLS-only players is taken over: a discontinuity, and ffmpeg keeps decoding', async () => {
     const only = 'c1'.repeat(20);
-    const played = ffmpegPlays(`${stack.gateway.url}/ace/manifest.m3u8?id=${only}`, 20);
+    const played = ffmpegPlays(`${stack.gateway.url}/ace/manifest.m3u8?id=${only}`, 12);
     // Watched through the other host, which the kill does not touch.
     const own = (await openSession(stack.gateway, only)).replace(stack.gateway.url, host2.url);
     const watching = watchPlaylist(own, played);
@@ -178,15 +180,16 @@ describe('HLS through engine trouble', () => {
       redis: 'none',
       sims: 2,
       simEnv: { SOURCE: 'file', SOURCE_FILE: sample },
-      env: { PROXY_NO_DATA_TIMEOUT: '1', PROXY_MAX_RETRIES: '0' },
+      env: { PROXY_NO_DATA_TIMEOUT: '1', PROXY_MAX_RETRIES: '0', PROXY_HLS_TARGET_DURATION: '1' },
     });
   });
   afterAll(() => stack?.stop());
 
   it('an engine switch shows as a discontinuity and ffmpeg keeps decoding through it', async () => {
     const id = 'd1'.repeat(20);
-    await setFault(stack.sims[0]!, id, { stall_after_s: 8 });
-    const played = ffmpegPlays(`${stack.gateway.url}/ace/manifest.m3u8?id=${id}`, 20);
+    // Four 1 s segments from the first engine, then the switch, then eight from the second.
+    await setFault(stack.sims[0]!, id, { stall_after_s: 4 });
+    const played = ffmpegPlays(`${stack.gateway.url}/ace/manifest.m3u8?id=${id}`, 12);
     const own = await openSession(stack.gateway, id);
     const watched = await watchPlaylist(own, played);
     const { code, errors } = await played;

@@ -5,6 +5,7 @@ import {
   capture,
   ffprobe,
   getJson,
+  type PrivateRedis,
   type Stack,
   type StartedProcess,
   setFault,
@@ -25,7 +26,8 @@ describe('three players on one channel share one engine session', () => {
   let gateway: StartedProcess;
 
   beforeAll(async () => {
-    t = await startStack({ label: 'e2e' });
+    // The management API's key too: its test runs on this stack rather than on one of its own.
+    t = await startStack({ label: 'e2e', env: { PROXY_API_KEY: 'let-me-in-let-me-in' } });
     ({ sim, gateway } = t);
   });
 
@@ -176,6 +178,41 @@ describe('three players on one channel share one engine session', () => {
     expect(withoutNullPackets(player.bytes()).length).toBeGreaterThan(50_000);
     player.close();
   });
+
+  describe('the management API', () => {
+    const key = { authorization: 'Bearer let-me-in-let-me-in' };
+
+    it('drops one player, and stops a stream for everyone, only with the API key', async () => {
+      const id = '3c'.repeat(20);
+      // The last session checked below must be this test's: earlier tests' end within the grace period.
+      await waitFor(async () => (await simSessions(sim)).active === 0, { what: 'no active session' });
+      const [a, b] = await Promise.all([capture(streamUrl(gateway, id)), capture(streamUrl(gateway, id))]);
+      await Promise.all([a.waitForBytes(50_000), b.waitForBytes(50_000)]);
+      const [cid] = await t.redis.smembers(`${t.prefix}:stream:${id}:clients`);
+
+      expect((await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE' })).status).toBe(401);
+      const wrong = await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE', headers: { 'x-api-key': 'nope' } });
+      expect(wrong.status).toBe(401);
+
+      const drop = await fetch(`${gateway.url}/proxy/streams/${id}/clients/${cid}`, { method: 'DELETE', headers: key });
+      expect(drop.status).toBe(202);
+      await waitFor(async () => (await t.redis.scard(`${t.prefix}:stream:${id}:clients`)) === 1, { what: 'one player left' });
+      // The dropped player reads what was already sent before it sees the end (the record can go first).
+      await waitFor(() => a.ended !== b.ended, { what: 'exactly one player to see its stream end' });
+
+      const stop = await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE', headers: key });
+      expect(stop.status).toBe(202);
+      await Promise.all([a.waitForEnd(), b.waitForEnd()]);
+      await waitFor(async () => (await t.redis.exists(`${t.prefix}:stream:${id}:metadata`)) === 0, {
+        what: 'the stream keys to go',
+      });
+      expect((await simSessions(sim)).active).toBe(0);
+      const gone = await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE', headers: key });
+      expect(gone.status).toBe(404);
+      const bad = await fetch(`${gateway.url}/proxy/streams/nothex`, { method: 'DELETE', headers: key });
+      expect(bad.status).toBe(400);
+    });
+  });
 });
 
 /** Retries `url` as a player would until it streams again, and checks that data flows. */
@@ -193,98 +230,54 @@ async function streamsAgain(url: string): Promise<void> {
   player.close();
 }
 
-describe('a Redis outage', () => {
-  it('answers 503 JSON at once instead of hanging, and serves again when Redis is back', async () => {
-    const stack = await startStack({ redis: 'private' });
-    const { gateway } = stack;
-    let redis = stack.privateRedis!;
-    try {
-      await redis.stop();
-      const signal = () => AbortSignal.timeout(5000);
-      const stream = await getJson<{ error: string }>(streamUrl(gateway, '4e'.repeat(20)), { signal: signal() });
-      expect(stream.status).toBe(503);
-      expect(stream.body.error).toBe('redis_unavailable');
-      expect(stream.headers.get('retry-after')).toBe('5');
-      expect((await getJson(`${gateway.url}/health`, { signal: signal() })).status).toBe(503);
-      expect((await getJson(`${gateway.url}/proxy/streams`, { signal: signal() })).status).toBe(503);
-
-      redis = await startPrivateRedis(redis.port);
-      await streamsAgain(streamUrl(gateway, '4e'.repeat(20)));
-    } finally {
-      await stack.stop();
-      await redis.stop();
-    }
-  });
-});
-
-describe('a worker restarting while Redis is down', () => {
-  it('leaves players a 503 to retry rather than a hung connection, and serves once Redis is back', async () => {
-    const stack = await startStack({ redis: 'private' });
-    const { gateway } = stack;
-    let redis = stack.privateRedis!;
-    try {
-      const health = await getJson<{ worker_id: string }>(`${gateway.url}/health`);
-      await redis.stop();
-      // The one worker dies; its replacement cannot reach Redis, so no worker is ready.
-      process.kill(Number(health.body.worker_id.split(':').pop()), 'SIGKILL');
-      // A new connection, as a player's: it waits for a ready worker, then gets a 503 to retry.
-      // (Raced against a deadline: a connection nobody answers must fail the test, not hang it.)
-      const waiting = await Promise.race([
-        capture(streamUrl(gateway, '5f'.repeat(20))),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer in 15 s')), 15_000).unref()),
-      ]);
-      await waiting.waitForEnd(15_000);
-      expect(waiting.status).toBe(503);
-      expect(waiting.headers['retry-after']).toBe('5');
-      expect(JSON.parse(waiting.bytes().toString()).error).toBe('not_ready');
-
-      redis = await startPrivateRedis(redis.port);
-      await streamsAgain(streamUrl(gateway, '5f'.repeat(20)));
-    } finally {
-      await stack.stop();
-      await redis.stop();
-    }
-  });
-});
-
-describe('the management API', () => {
-  let t: Stack;
-  let sim: StartedProcess;
+// Both on one gateway with a private Redis of its own, which each test stops and starts again.
+describe('Redis outages', () => {
+  let stack: Stack;
   let gateway: StartedProcess;
-  const key = { authorization: 'Bearer let-me-in-let-me-in' };
+  let redis: PrivateRedis;
+
   beforeAll(async () => {
-    t = await startStack({ label: 'manage', env: { PROXY_API_KEY: 'let-me-in-let-me-in' } });
-    ({ sim, gateway } = t);
+    stack = await startStack({ redis: 'private' });
+    gateway = stack.gateway;
+    redis = stack.privateRedis!;
   });
-  afterAll(() => t.stop());
+  afterAll(async () => {
+    await stack?.stop();
+    await redis?.stop();
+  });
 
-  it('drops one player, and stops a stream for everyone, only with the API key', async () => {
-    const id = '3c'.repeat(20);
-    const [a, b] = await Promise.all([capture(streamUrl(gateway, id)), capture(streamUrl(gateway, id))]);
-    await Promise.all([a.waitForBytes(50_000), b.waitForBytes(50_000)]);
-    const [cid] = await t.redis.smembers(`${t.prefix}:stream:${id}:clients`);
+  it('answers 503 JSON at once instead of hanging, and serves again when Redis is back', async () => {
+    await redis.stop();
+    const signal = () => AbortSignal.timeout(5000);
+    const stream = await getJson<{ error: string }>(streamUrl(gateway, '4e'.repeat(20)), { signal: signal() });
+    expect(stream.status).toBe(503);
+    expect(stream.body.error).toBe('redis_unavailable');
+    expect(stream.headers.get('retry-after')).toBe('5');
+    expect((await getJson(`${gateway.url}/health`, { signal: signal() })).status).toBe(503);
+    expect((await getJson(`${gateway.url}/proxy/streams`, { signal: signal() })).status).toBe(503);
 
-    expect((await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE' })).status).toBe(401);
-    const wrong = await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE', headers: { 'x-api-key': 'nope' } });
-    expect(wrong.status).toBe(401);
+    redis = await startPrivateRedis(redis.port);
+    await streamsAgain(streamUrl(gateway, '4e'.repeat(20)));
+  });
 
-    const drop = await fetch(`${gateway.url}/proxy/streams/${id}/clients/${cid}`, { method: 'DELETE', headers: key });
-    expect(drop.status).toBe(202);
-    await waitFor(async () => (await t.redis.scard(`${t.prefix}:stream:${id}:clients`)) === 1, { what: 'one player left' });
-    // The dropped player reads what was already sent before it sees the end (the record can go first).
-    await waitFor(() => a.ended !== b.ended, { what: 'exactly one player to see its stream end' });
+  it('a worker restarting while Redis is down leaves players a 503 to retry rather than a hung connection, and serves once Redis is back', async () => {
+    const health = await getJson<{ worker_id: string }>(`${gateway.url}/health`);
+    await redis.stop();
+    // The one worker dies; its replacement cannot reach Redis, so no worker is ready.
+    process.kill(Number(health.body.worker_id.split(':').pop()), 'SIGKILL');
+    // A new connection, as a player's: it waits for a ready worker, then gets a 503 to retry.
+    // (Raced against a deadline: a connection nobody answers must fail the test, not hang it.)
+    const waiting = await Promise.race([
+      capture(streamUrl(gateway, '5f'.repeat(20))),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer in 15 s')), 15_000).unref()),
+    ]);
+    await waiting.waitForEnd(15_000);
+    expect(waiting.status).toBe(503);
+    expect(waiting.headers['retry-after']).toBe('5');
+    expect(JSON.parse(waiting.bytes().toString()).error).toBe('not_ready');
 
-    const stop = await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE', headers: key });
-    expect(stop.status).toBe(202);
-    await Promise.all([a.waitForEnd(), b.waitForEnd()]);
-    await waitFor(async () => (await t.redis.exists(`${t.prefix}:stream:${id}:metadata`)) === 0, {
-      what: 'the stream keys to go',
-    });
-    expect((await simSessions(sim)).active).toBe(0);
-    const gone = await fetch(`${gateway.url}/proxy/streams/${id}`, { method: 'DELETE', headers: key });
-    expect(gone.status).toBe(404);
-    const bad = await fetch(`${gateway.url}/proxy/streams/nothex`, { method: 'DELETE', headers: key });
-    expect(bad.status).toBe(400);
+    redis = await startPrivateRedis(redis.port);
+    await streamsAgain(streamUrl(gateway, '5f'.repeat(20)));
   });
 });
 
