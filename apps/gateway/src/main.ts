@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import { createLogger, loadConfigOrExit } from '@acestream-proxy/config';
 import { runPrimary } from './cluster/primary.js';
+import { notWiredYet } from './not-wired.js';
 import { runWorker, workerId } from './worker.js';
 
 const { config, warnings } = loadConfigOrExit();
@@ -15,6 +16,11 @@ const logger = createLogger({
   workerId: clustered ? `${workerId()}:primary` : workerId(),
 });
 if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
+const refused = notWiredYet(config);
+if (refused.length > 0) {
+  for (const line of refused) process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
 
 if (clustered) {
   await runPrimary(config, logger);

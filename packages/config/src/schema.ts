@@ -220,26 +220,26 @@ export const KNOBS = {
   },
   auth: {
     env: 'AUTH',
-    doc: 'Who may watch: none = anyone who reaches the proxy; token = players need a user token (in the URL as /u/<token>/... or as the Basic password), operator views need PROXY_API_KEY or PROXY_READ_KEY',
+    doc: 'Not wired into the gateway yet: the gateway refuses to start with it set. Who may watch: none = anyone who reaches the proxy; token = players need a user token (in the URL as /u/<token>/... or as the Basic password), operator views need PROXY_API_KEY or PROXY_READ_KEY',
     default: 'none',
     check: oneOf(['none', 'token'] as const),
   },
   usersFile: {
     env: 'USERS_FILE',
-    doc: 'YAML or JSON file of users (name, token_sha256 or token, enabled, expires_at, limits, groups), made as it says at start and re-made whenever found missing; unset = users come from the admin API only',
+    doc: 'Not wired into the gateway yet: the gateway refuses to start with it set. YAML or JSON file of users (name, token_sha256 or token, enabled, expires_at, limits, groups), made as it says at start and re-made whenever found missing; unset = users come from the admin API only',
     default: null,
     check: readableFile,
   },
   readKey: {
     env: 'PROXY_READ_KEY',
-    doc: 'Read-only operator key (status page, /proxy/streams, events) for AUTH=token, 16 characters or more; unset = those views need PROXY_API_KEY',
+    doc: 'Not wired into the gateway yet: the gateway refuses to start with it set. Read-only operator key (status page, /proxy/streams, events) for AUTH=token, 16 characters or more; unset = those views need PROXY_API_KEY',
     default: null,
     check: secret(16),
     secret: true,
   },
   redisStateUrl: {
     env: 'REDIS_STATE_URL',
-    doc: 'Redis holding durable state (users, GuideNumbers, the generated HLS key, playlist copies), run with appendonly yes; unset = the same Redis (or cluster) as the streams',
+    doc: 'Not wired into the gateway yet: the gateway refuses to start with it set. Redis holding durable state (users, GuideNumbers, the generated HLS key, playlist copies), run with appendonly yes; unset = the same Redis (or cluster) as the streams',
     default: null,
     check: url(['redis://', 'rediss://']),
   },
@@ -282,7 +282,7 @@ export const KNOBS = {
   },
   epgSources: {
     env: 'EPG_SOURCES',
-    doc: "XMLTV guides served merged at /epg.xml(.gz), filtered to the playlists' channels: http(s) URLs and/or file paths, plain or gzip, comma-separated; unset = only the guides the playlists name",
+    doc: "Not wired into the gateway yet: the gateway refuses to start with it set. XMLTV guides served merged at /epg.xml(.gz), filtered to the playlists' channels: http(s) URLs and/or file paths, plain or gzip, comma-separated; unset = only the guides the playlists name",
     default: null,
     // The same rule as PLAYLIST_SOURCES: http(s) URLs, file paths or file:// URLs.
     check: playlistSources,
