@@ -168,8 +168,7 @@ describe('a two-worker gateway', () => {
     for (const p of [paused!, ...others]) p.close();
   });
 
-  // On this stack rather than one of their own each: a two-worker gateway takes seconds to start.
-  // The worker restart last: the primary restarts a worker that crashes young with a growing delay.
+  // On this stack rather than one of its own: a two-worker gateway takes seconds to start.
   it('listens on every copy of the socket while connections queue, and on a few again once they trickle', async () => {
     const count = (text: string) => t.gateway.output.filter((line) => line.includes(text)).length;
     const queuing = 'connections are queuing: accepting from every copy';
@@ -193,42 +192,53 @@ describe('a two-worker gateway', () => {
     // Still accepting on those few.
     expect((await fetch(`${t.gateway.url}/health`)).status).toBe(200);
   });
+});
 
-  it('after a worker restarts, new players go to it, the worker with the fewest connections', async () => {
-    const { redis } = t;
+// A stack of its own: on a shared one, earlier tests' connections tilt the fewest-connections choice.
+describe('after a worker restarts', () => {
+  it('new players go to it, the worker with the fewest connections', async () => {
+    const stack = await startStack({ label: 'balance', workers: 2 });
+    const { gateway } = stack;
+    const { redis } = stack;
     const id = '7c'.repeat(20);
     const workersOfPlayers = async () => {
-      const members = await redis.smembers(t.key('stream', id, 'clients'));
-      return Promise.all(members.map(async (cid) => (await redis.hget(t.key('stream', id, 'clients', cid), 'worker_id')) ?? ''));
+      const members = await redis.smembers(stack.key('stream', id, 'clients'));
+      return Promise.all(
+        members.map(async (cid) => (await redis.hget(stack.key('stream', id, 'clients', cid), 'worker_id')) ?? ''),
+      );
     };
-    const first = await openPlayers(gateway, 4, id);
-    await Promise.all(first.map((p) => p.waitForBytes(50_000)));
-    const before = await workersOfPlayers();
-    expect(new Set(before).size).toBe(2);
-    // Kill a worker that is not the owner, so the stream keeps running on the other one.
-    const owner = (await redis.get(t.key('stream', id, 'owner')))!;
-    const victim = before.find((w) => w !== owner)!;
-    const survivors = before.filter((w) => w === owner).length;
-    process.kill(Number(victim.split(':').pop()), 'SIGKILL');
-    const restarted = await waitFor(
-      async () => {
-        const { worker } = await healthOnNewConnection(gateway);
-        return worker !== owner && worker !== victim ? worker : null;
-      },
-      { what: 'the restarted worker to answer', timeoutMs: 15_000 },
-    );
-    // The TVs of the dead worker reconnect: they land on the restarted worker until it has as
-    // many as the owner (a tie may go either way). Workers report their counts every 20 ms, so
-    // players opened back to back can split unevenly at first (1 and 3): the restarted worker
-    // then gets at least the owner's count, all of them when the owner had as many.
-    const reconnecting = 4 - survivors;
-    const again = await openPlayers(gateway, reconnecting, id);
-    await Promise.all(again.map((p) => p.waitForBytes(50_000)));
-    await waitFor(async () => (await workersOfPlayers()).length === 4, { what: 'four player records' });
-    const after = await workersOfPlayers();
-    const onRestarted = after.filter((w) => w === restarted).length;
-    expect(onRestarted).toBeGreaterThanOrEqual(Math.min(reconnecting, survivors));
-    for (const p of [...first, ...again]) p.close();
+    try {
+      const first = await openPlayers(gateway, 4, id);
+      await Promise.all(first.map((p) => p.waitForBytes(50_000)));
+      const before = await workersOfPlayers();
+      expect(new Set(before).size).toBe(2);
+      // Kill a worker that is not the owner, so the stream keeps running on the other one.
+      const owner = (await redis.get(stack.key('stream', id, 'owner')))!;
+      const victim = before.find((w) => w !== owner)!;
+      const survivors = before.filter((w) => w === owner).length;
+      process.kill(Number(victim.split(':').pop()), 'SIGKILL');
+      const restarted = await waitFor(
+        async () => {
+          const { worker } = await healthOnNewConnection(gateway);
+          return worker !== owner && worker !== victim ? worker : null;
+        },
+        { what: 'the restarted worker to answer', timeoutMs: 15_000 },
+      );
+      // The TVs of the dead worker reconnect: they land on the restarted worker until it has as
+      // many as the owner (a tie may go either way). Workers report their counts every 20 ms, so
+      // players opened back to back can split unevenly at first (1 and 3): the restarted worker
+      // then gets at least the owner's count, all of them when the owner had as many.
+      const reconnecting = 4 - survivors;
+      const again = await openPlayers(gateway, reconnecting, id);
+      await Promise.all(again.map((p) => p.waitForBytes(50_000)));
+      await waitFor(async () => (await workersOfPlayers()).length === 4, { what: 'four player records' });
+      const after = await workersOfPlayers();
+      const onRestarted = after.filter((w) => w === restarted).length;
+      expect(onRestarted).toBeGreaterThanOrEqual(Math.min(reconnecting, survivors));
+      for (const p of [...first, ...again]) p.close();
+    } finally {
+      await stack.stop();
+    }
   });
 });
 
