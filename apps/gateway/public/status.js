@@ -86,7 +86,7 @@ function sparkline(cell) {
 function createRow(stream) {
   const cell = (cls = '') => el('td', { className: cls });
   const cells = {
-    id: el('td', { className: 'id', title: stream.id, text: shortId(stream.id) }),
+    id: el('td', { className: 'id', title: stream.id }),
     state: cell(),
     engine: cell(),
     peers: cell('num'),
@@ -168,6 +168,24 @@ function renderPlayers(row, stream) {
   row.playersBody.replaceChildren(...lines);
 }
 
+/** The stream's channel (logo, number and name from the playlists, what is on now from the guide), else its id. */
+function renderChannel(cell, stream) {
+  const label = JSON.stringify(stream.channel);
+  // Rebuilt only when it changes, so a logo is not reloaded every second.
+  if (cell.dataset.label === label) return;
+  cell.dataset.label = label;
+  const c = stream.channel;
+  if (!c) return cell.replaceChildren(shortId(stream.id));
+  const parts = [];
+  if (c.logo && /^https?:\/\//i.test(c.logo)) {
+    parts.push(el('img', { className: 'logo', src: c.logo, alt: '', loading: 'lazy', referrerPolicy: 'no-referrer' }));
+  }
+  parts.push(el('span', { className: 'name', text: c.guide_number ? `${c.guide_number} ${c.name}` : c.name }));
+  parts.push(el('span', { className: 'short-id muted', text: shortId(stream.id) }));
+  if (c.now) parts.push(el('span', { className: 'now muted', text: `now: ${c.now.title} (until ${clock(c.now.stop)})` }));
+  cell.replaceChildren(...parts);
+}
+
 function renderStream(stream, now) {
   let row = rows.get(stream.id);
   if (!row) {
@@ -175,6 +193,7 @@ function renderStream(stream, now) {
     rows.set(stream.id, row);
   }
   const { cells } = row;
+  renderChannel(cells.id, stream);
   const state = el('span', { className: 'state', dataset: { state: stream.state }, text: stream.state });
   if (stream.error_message) state.title = stream.error_message;
   cells.state.replaceChildren(state);

@@ -4,12 +4,14 @@ import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { StaticEngineSource } from '@acestream-proxy/engine';
+import type { GuideService } from '@acestream-proxy/epg';
 import { sessionSecret } from '@acestream-proxy/hls';
 import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
 import { DEFAULT_SOURCE_LIMITS, PlaylistRewriter, PlaylistService } from '@acestream-proxy/playlist';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
 import type { AuthFailures } from './auth/failures.js';
 import { type BackendMode, createBackends } from './backends/index.js';
+import { createGuide } from './guide.js';
 import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
 import { type ClientAddressPolicy, clientAddressPolicy } from './http/client-address.js';
 import { ClientLimits } from './limits/client-limits.js';
@@ -39,6 +41,8 @@ export interface GatewayContext {
   rewriter: PlaylistRewriter;
   /** The emulated HDHomeRun over the playlist's channels (issue 22). */
   tuner: Tuner;
+  /** The XMLTV guide merged from EPG_SOURCES and the playlists' url-tvg, filtered to their channels (issue 22). */
+  guide: GuideService;
   /** The cluster's recent events for the status page. */
   eventLog: EventLog;
   /** Who a request comes from (TRUSTED_PROXIES decides when X-Forwarded-For counts). */
@@ -153,6 +157,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   // Four lists of the largest size waiting is plenty for a one-off tool; more answer 503.
   const rewriter = new PlaylistRewriter({ maxQueued: 4 });
   const tuner = createTuner(config, backends.mode, backends.guideNumbers, logger);
+  const guide = createGuide(config, backends.guideStore, playlist, tuner.service, logger);
 
   return {
     config,
@@ -168,6 +173,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     playlist,
     rewriter,
     tuner,
+    guide,
     eventLog,
     clientAddress: clientAddressPolicy(config.trustedProxies),
     limits,
@@ -179,6 +185,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       playlist.close();
       await rewriter.close();
       await tuner.close();
+      await guide.close();
       hls.close();
       limits.close();
       secret.close();

@@ -1,4 +1,4 @@
-// Knobs whose packages are built (packages/accounts, state, epg) but not yet wired into the
+// Knobs whose packages are built (packages/accounts, state) but not yet wired into the
 // gateway: setting one is refused at start, so nobody believes a feature is on when it is not.
 
 import type { ProxyConfig } from '@acestream-proxy/config';
@@ -12,6 +12,5 @@ export function notWiredYet(config: ProxyConfig): string[] {
   if (config.readKey !== null) refused.push(`PROXY_READ_KEY: ${accounts}`);
   if (config.redisStateUrl !== null)
     refused.push(`REDIS_STATE_URL: the separate state Redis is not wired yet (issue 21); unset it`);
-  if (config.epgSources !== null) refused.push(`EPG_SOURCES: /epg.xml is not served yet (issue 22); unset it`);
   return refused;
 }

@@ -282,7 +282,7 @@ export const KNOBS = {
   },
   epgSources: {
     env: 'EPG_SOURCES',
-    doc: "Not wired into the gateway yet: the gateway refuses to start with it set. XMLTV guides served merged at /epg.xml(.gz), filtered to the playlists' channels: http(s) URLs and/or file paths, plain or gzip, comma-separated; unset = only the guides the playlists name",
+    doc: "XMLTV guides served merged at /epg.xml(.gz), filtered to the playlists' channels: http(s) URLs and/or file paths, plain or gzip, comma-separated; unset = only the guides the playlists name",
     default: null,
     // The same rule as PLAYLIST_SOURCES: http(s) URLs, file paths or file:// URLs.
     check: playlistSources,

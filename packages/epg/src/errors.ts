@@ -8,3 +8,14 @@ export class GuideUnavailableError extends Error {
     this.name = 'GuideUnavailableError';
   }
 }
+
+/** No guide source is configured: neither EPG_SOURCES nor a playlist naming a guide (with EPG_FROM_PLAYLISTS). */
+export class NoGuideSourcesError extends Error {
+  readonly code = 'no_guide_sources';
+  constructor() {
+    super(
+      'no guide is configured: set EPG_SOURCES, or use playlists whose header names a guide (url-tvg) with EPG_FROM_PLAYLISTS=true',
+    );
+    this.name = 'NoGuideSourcesError';
+  }
+}

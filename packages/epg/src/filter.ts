@@ -11,6 +11,8 @@ export interface FilterSinks {
   channels: Writable;
   /** Receives `<programme>` elements, channel attribute rewritten to the merged id. */
   programmes: Writable;
+  /** Told each programme kept: its merged channel id, start and stop as written (XMLTV times), first title. */
+  onProgramme?: (channel: string, start: string, stop: string, title: string) => void;
 }
 
 export interface FilterResult {
@@ -22,6 +24,8 @@ export interface FilterResult {
 const PARSE_SLICE_CHARS = 64 * 1024;
 /** Longest stretch of parsing before the event loop gets a turn (timers, players' sockets). */
 const PARSE_SLICE_MS = 10;
+
+const NO_TIMES = { start: '', stop: '', title: null };
 
 export const escapeXml = (text: string) =>
   text.replace(/[<>&"]/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[ch]!);
@@ -56,7 +60,12 @@ export async function filterGuide(
     depth: number;
     /** Where the display names end in `parts`: the DTD wants every display name before icons. */
     afterNames: number;
+    /** A programme's start, stop and first title (only when `onProgramme` listens). */
+    start: string;
+    stop: string;
+    title: string | null;
   } | null = null;
+  let inTitle = false;
   let depth = 0;
   let inName = false;
   let nameText = '';
@@ -66,14 +75,24 @@ export async function filterGuide(
     depth++;
     if (!element) {
       if (depth === 2 && tag.name === 'channel') {
-        element = { kind: 'channel', parts: [], names: [], id: tag.attributes.id ?? '', depth, afterNames: 0 };
+        element = { kind: 'channel', parts: [], names: [], id: tag.attributes.id ?? '', depth, afterNames: 0, ...NO_TIMES };
       } else if (depth === 2 && tag.name === 'programme') {
         const target = mapped.get(tag.attributes.channel ?? '');
         if (!target) {
-          element = { kind: 'programme', parts: [], names: [], id: '', depth, afterNames: 0 };
+          element = { kind: 'programme', parts: [], names: [], id: '', depth, afterNames: 0, ...NO_TIMES };
           return;
         }
-        element = { kind: 'programme', parts: [openTag(tag, { channel: target })], names: [], id: target, depth, afterNames: 0 };
+        element = {
+          kind: 'programme',
+          parts: [openTag(tag, { channel: target })],
+          names: [],
+          id: target,
+          depth,
+          afterNames: 0,
+          start: tag.attributes.start ?? '',
+          stop: tag.attributes.stop ?? '',
+          title: null,
+        };
       }
       return;
     }
@@ -81,11 +100,16 @@ export async function filterGuide(
       inName = true;
       nameText = '';
     }
+    if (element.kind === 'programme' && element.id && tag.name === 'title' && element.title === null && sinks.onProgramme) {
+      inTitle = true;
+      element.title = '';
+    }
     if (element.kind === 'channel' || element.id) element.parts.push(openTag(tag));
   });
   parser.on('text', (text) => {
     if (!element || (element.kind === 'programme' && !element.id)) return;
     if (inName) nameText += text;
+    if (inTitle) element.title = (element.title ?? '') + text;
     element.parts.push(escapeXml(text));
   });
   parser.on('closetag', (tag) => {
@@ -98,12 +122,14 @@ export async function filterGuide(
         element.names.push(nameText);
         element.afterNames = element.parts.length;
       }
+      if (tag.name === 'title') inTitle = false;
       return;
     }
     if (element.kind === 'programme') {
       if (element.id) {
         pending.push([sinks.programmes, `${element.parts.join('')}</programme>\n`]);
         result.programmes++;
+        sinks.onProgramme?.(element.id, element.start, element.stop, element.title ?? '');
       }
     } else {
       const match = matcher.match(element.id, element.names);

@@ -14,6 +14,11 @@ export interface Match {
   channel: GuideChannel;
 }
 
+/** The id a playlist channel has in the merged guide: its tvg-id, else `ace.<GuideNumber>`; null with neither. */
+export function guideIdOf(channel: Pick<GuideChannel, 'tvgId' | 'guideNumber'>): string | null {
+  return channel.tvgId ?? (channel.guideNumber ? `ace.${channel.guideNumber}` : null);
+}
+
 const normalise = (name: string) => name.normalize('NFKC').toLocaleLowerCase().replace(/\s+/g, ' ').trim();
 
 export class ChannelMatcher {
@@ -22,7 +27,7 @@ export class ChannelMatcher {
 
   constructor(channels: readonly GuideChannel[]) {
     for (const channel of channels) {
-      const id = channel.tvgId ?? (channel.guideNumber ? `ace.${channel.guideNumber}` : null);
+      const id = guideIdOf(channel);
       if (!id) continue;
       const match = { id, channel };
       if (channel.tvgId && !this.byId.has(channel.tvgId.toLowerCase())) this.byId.set(channel.tvgId.toLowerCase(), match);

@@ -53,7 +53,21 @@ export class RedisGuideStore implements GuideStore {
   }
   async deleteParts(partIds: readonly string[]): Promise<void> {
     // All under the {epg} tag: one UNLINK, one slot, whatever the mode.
-    if (partIds.length > 0) await this.writes.unlink(...partIds.map((id) => this.keys.epgPart(id)));
+    if (partIds.length > 0) {
+      await this.writes.unlink(...partIds.flatMap((id) => [this.keys.epgPart(id), this.keys.epgSchedule(id)]));
+    }
+  }
+  async writeSchedule(partId: string, schedule: ReadonlyMap<string, string>): Promise<void> {
+    if (schedule.size > 0) await this.writes.hset(this.keys.epgSchedule(partId), schedule);
+  }
+  async readSchedule(partId: string, channels: readonly string[]): Promise<Map<string, string>> {
+    if (channels.length === 0) return new Map();
+    const values = await this.reads.hmget(this.keys.epgSchedule(partId), ...channels);
+    const found = new Map<string, string>();
+    values.forEach((value, i) => {
+      if (value !== null) found.set(channels[i]!, value);
+    });
+    return found;
   }
   async write(meta: GuideMeta, copies: ReadonlyMap<string, SourceCopy>, dropped: readonly string[]): Promise<void> {
     const tx = this.writes.multi();

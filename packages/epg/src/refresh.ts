@@ -5,6 +5,7 @@ import { describeSource } from '@acestream-proxy/playlist';
 import { filterGuide } from './filter.js';
 import type { ChannelMatcher } from './matcher.js';
 import { createPart, type PartSink } from './parts.js';
+import { ScheduleCollector } from './schedule.js';
 import { type GuideSourceLimits, openGuideSource } from './source.js';
 import type { GuideMeta, GuideSourceStatus, GuideStore, SourceCopy } from './store.js';
 
@@ -104,16 +105,26 @@ async function loadCopy(source: string, plan: RefreshPlan): Promise<{ copy: Sour
     },
   });
   const part = createPart(plan.store);
+  const schedule = new ScheduleCollector(Date.now());
   try {
     const opened = await openGuideSource(source, plan.limits);
     // A refresh that must stop (lock lost, proxy stopping) stops mid-source, not at its end.
     const stop = () => opened.xml.destroy(plan.signal.reason as Error);
     plan.signal.addEventListener('abort', stop, { once: true });
-    const result = await filterGuide(opened.xml, plan.matcher, { channels: collector, programmes: part.sink }, new Set()).finally(
-      () => plan.signal.removeEventListener('abort', stop),
-    );
+    const result = await filterGuide(
+      opened.xml,
+      plan.matcher,
+      {
+        channels: collector,
+        programmes: part.sink,
+        onProgramme: (channel, start, stop, title) => schedule.add(channel, start, stop, title),
+      },
+      new Set(),
+    ).finally(() => plan.signal.removeEventListener('abort', stop));
     part.sink.end();
-    return { copy: { channels, programmes: await part.done }, bytes: opened.received(), programmes: result.programmes };
+    const programmes = await part.done;
+    await plan.store.writeSchedule(part.id, schedule.entries());
+    return { copy: { channels, programmes }, bytes: opened.received(), programmes: result.programmes };
   } catch (err) {
     part.sink.destroy();
     await part.done.catch(() => {});

@@ -3,9 +3,10 @@
 import type { Writable } from 'node:stream';
 import { describeSource, type Playlist, type PlaylistLogger } from '@acestream-proxy/playlist';
 import { fingerprintOf, guideChannels, playlistGuideUrls } from './channels.js';
-import { GuideUnavailableError } from './errors.js';
+import { GuideUnavailableError, NoGuideSourcesError } from './errors.js';
 import { ChannelMatcher, type GuideChannel } from './matcher.js';
 import { refreshGuide } from './refresh.js';
+import { type NowOn, nowOn } from './schedule.js';
 import { writeStoredGuide } from './serve.js';
 import type { GuideSourceLimits } from './source.js';
 import type { GuideMeta, GuideSourceStatus, GuideStore } from './store.js';
@@ -29,6 +30,14 @@ export interface GuideServiceOptions {
   store: GuideStore;
   logger: PlaylistLogger;
   limits: GuideSourceLimits;
+}
+
+/** The guide in store when a request came: its version, and how to write it out. */
+export interface StoredGuide {
+  /** When the refresh that made it finished (epoch ms): a validator for HTTP caches. */
+  refreshedAt: number;
+  /** Gzip as stored, or unpacked; a failure mid-way destroys `out`. */
+  write(out: Writable, options: { gzip: boolean }): Promise<void>;
 }
 
 /** What /health shows. */
@@ -94,12 +103,14 @@ export class GuideService {
   }
 
   /**
-   * Writes the stored guide to `out` (a response whose headers the caller set): gzip as stored
-   * for `/epg.xml.gz`, unpacked for `/epg.xml`. Rejects with GuideUnavailableError before writing
-   * anything when no guide is stored yet; a failure mid-way destroys `out`.
+   * The stored guide, to be written to a response whose headers the caller sets from it. Rejects
+   * with NoGuideSourcesError when no source is configured, GuideUnavailableError when no guide is
+   * stored yet.
    */
-  async writeGuide(out: Writable, options: { gzip: boolean }): Promise<void> {
-    const meta = await this.options.store.readMeta();
+  async open(): Promise<StoredGuide> {
+    if (!(await this.configured())) throw new NoGuideSourcesError();
+    const { store } = this.options;
+    const meta = await store.readMeta();
     if (!meta) {
       throw new GuideUnavailableError(
         this.lastError
@@ -107,7 +118,51 @@ export class GuideService {
           : 'no guide is stored yet: the first refresh of its sources is under way; see /health',
       );
     }
-    await writeStoredGuide(this.options.store, meta, out, options.gzip);
+    return {
+      refreshedAt: meta.refreshedAt,
+      write: (out, options) => writeStoredGuide(store, meta, out, options.gzip),
+    };
+  }
+
+  /**
+   * Writes the stored guide to `out` (a response whose headers the caller set): gzip as stored
+   * for `/epg.xml.gz`, unpacked for `/epg.xml`. Rejects before writing anything when there is no
+   * guide (see open()); a failure mid-way destroys `out`.
+   */
+  async writeGuide(out: Writable, options: { gzip: boolean }): Promise<void> {
+    await (await this.open()).write(out, options);
+  }
+
+  /** The sources a guide is read from for `playlist`: EPG_SOURCES, then the guides it names. */
+  sourcesFor(playlist: Playlist | null): string[] {
+    const fromPlaylist = this.options.fromPlaylists && playlist ? playlistGuideUrls(playlist) : [];
+    return [...new Set([...this.options.sources, ...fromPlaylist])];
+  }
+
+  /** True when there is a source to read: EPG_SOURCES, or a guide the playlist in use names. */
+  async configured(): Promise<boolean> {
+    if (this.options.sources.length > 0) return true;
+    if (!this.options.fromPlaylists) return false;
+    const current = await this.options.playlist();
+    return current !== null && this.sourcesFor(current.playlist).length > 0;
+  }
+
+  /**
+   * What each of `channels` (merged guide ids: the playlist's tvg-id, else `ace.<GuideNumber>`)
+   * shows at `at`, from the first source that has it; channels with nothing on are left out.
+   */
+  async nowOn(channels: readonly string[], at = Date.now()): Promise<Map<string, NowOn>> {
+    const found = new Map<string, NowOn>();
+    const meta = channels.length > 0 ? await this.options.store.readMeta() : null;
+    for (const part of meta?.parts.programmes ?? []) {
+      const wanted = channels.filter((c) => !found.has(c));
+      if (wanted.length === 0) break;
+      for (const [channel, entries] of await this.options.store.readSchedule(part.id, wanted)) {
+        const on = nowOn(entries, at);
+        if (on) found.set(channel, on);
+      }
+    }
+    return found;
   }
 
   async health(): Promise<GuideHealth> {
@@ -132,6 +187,8 @@ export class GuideService {
       this.lastError = 'no playlist to filter the guide to yet';
       return;
     }
+    // Nothing to read: /epg.xml answers 404 and the playlist names no guide.
+    if (plan.sources.length === 0) return;
     const { store } = this.options;
     if (!this.due(await store.readMeta(), plan)) return;
     const token = await store.lock(LOCK_TTL_MS);
@@ -186,8 +243,7 @@ export class GuideService {
     const current = await this.options.playlist();
     if (!current) return null;
     const channels = guideChannels(current.playlist, await this.options.guideNumbers(current));
-    const fromPlaylist = this.options.fromPlaylists ? playlistGuideUrls(current.playlist) : [];
-    return { sources: [...new Set([...this.options.sources, ...fromPlaylist])], channels, fingerprint: fingerprintOf(channels) };
+    return { sources: this.sourcesFor(current.playlist), channels, fingerprint: fingerprintOf(channels) };
   }
 
   private due(meta: GuideMeta | null, plan: Plan): boolean {

@@ -62,7 +62,12 @@ export interface GuideStore {
   appendChunk(partId: string, chunk: Buffer): Promise<void>;
   /** Chunk `index` of a part, null when the part (or that chunk) is gone. */
   readChunk(partId: string, index: number): Promise<Buffer | null>;
+  /** Deletes parts and their schedules. */
   deleteParts(partIds: readonly string[]): Promise<void>;
+  /** Keeps a programmes part's next day (channel id → entries JSON, see schedule.ts) beside it. */
+  writeSchedule(partId: string, schedule: ReadonlyMap<string, string>): Promise<void>;
+  /** The stored entries of `channels` in a part's schedule; channels it lacks are left out. */
+  readSchedule(partId: string, channels: readonly string[]): Promise<Map<string, string>>;
   /** Switches to a refresh's result at once: meta, the copies that changed, the sources dropped. */
   write(meta: GuideMeta, copies: ReadonlyMap<string, SourceCopy>, dropped: readonly string[]): Promise<void>;
   /** Takes the refresh lock for `ttlMs`; a token when won, null when another worker holds it. */
@@ -76,6 +81,7 @@ export class MemoryGuideStore implements GuideStore {
   private meta: GuideMeta | null = null;
   private readonly copies = new Map<string, SourceCopy>();
   private readonly parts = new Map<string, Buffer[]>();
+  private readonly schedules = new Map<string, ReadonlyMap<string, string>>();
   private holder: string | null = null;
   private nextToken = 0;
 
@@ -99,7 +105,22 @@ export class MemoryGuideStore implements GuideStore {
     return this.parts.get(partId)?.[index] ?? null;
   }
   async deleteParts(partIds: readonly string[]): Promise<void> {
-    for (const id of partIds) this.parts.delete(id);
+    for (const id of partIds) {
+      this.parts.delete(id);
+      this.schedules.delete(id);
+    }
+  }
+  async writeSchedule(partId: string, schedule: ReadonlyMap<string, string>): Promise<void> {
+    this.schedules.set(partId, new Map(schedule));
+  }
+  async readSchedule(partId: string, channels: readonly string[]): Promise<Map<string, string>> {
+    const schedule = this.schedules.get(partId);
+    const found = new Map<string, string>();
+    for (const channel of channels) {
+      const entries = schedule?.get(channel);
+      if (entries !== undefined) found.set(channel, entries);
+    }
+    return found;
   }
   async write(meta: GuideMeta, copies: ReadonlyMap<string, SourceCopy>, dropped: readonly string[]): Promise<void> {
     for (const [source, copy] of copies) this.copies.set(source, copy);

@@ -4,17 +4,16 @@
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChannelMatcher, type GuideChannel, mergeGuides } from '@acestream-proxy/epg';
-import { tempDir } from '@acestream-proxy/test-utils';
+import { tempDir, validateXmltv as validate, writeXmltvGuide } from '@acestream-proxy/test-utils';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { validateGuide as validate, writeGuide } from './guide.js';
 
 describe('XMLTV merge', () => {
   const dir = tempDir('epg');
   const big = join(dir, 'big.xml.gz');
   const small = join(dir, 'small.xml');
   beforeAll(async () => {
-    await writeGuide(big, 2000, 10 * 1024 * 1024);
-    await writeGuide(small, 3, 20_000);
+    await writeXmltvGuide(big, 2000, 10 * 1024 * 1024);
+    await writeXmltvGuide(small, 3, 20_000);
   });
 
   it('filters a 10 MB gzipped guide to the playlist channels with little memory, valid for tv_validate_file', async () => {

@@ -6,9 +6,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { GuideService, RedisGuideStore } from '@acestream-proxy/epg';
 import { parsePlaylist } from '@acestream-proxy/playlist';
-import { backendSuite, tempDir } from '@acestream-proxy/test-utils';
+import { backendSuite, tempDir, writeXmltvGuide } from '@acestream-proxy/test-utils';
 import { beforeAll, expect, it } from '@jest/globals';
-import { writeGuide } from './guide.js';
 
 const MB = Number(process.env.EPG_GUIDE_MB ?? 10);
 const CHANNELS = 2000;
@@ -42,7 +41,7 @@ backendSuite(
     const source = join(dir, 'guide.xml.gz');
     beforeAll(
       async () => {
-        await writeGuide(source, CHANNELS, MB * 1024 * 1024);
+        await writeXmltvGuide(source, CHANNELS, MB * 1024 * 1024);
       },
       60_000 + MB * 3000,
     );

@@ -10,9 +10,8 @@ import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { GuideService, type GuideStore, MemoryGuideStore, RedisGuideStore } from '@acestream-proxy/epg';
 import { parsePlaylist } from '@acestream-proxy/playlist';
-import { backendSuite, tempDir } from '@acestream-proxy/test-utils';
+import { backendSuite, tempDir, validateXmltv, writeXmltvGuide } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { validateGuide, writeGuide } from './guide.js';
 
 const dir = tempDir('epg-service');
 const ids = Array.from({ length: 8 }, (_, n) => `${n.toString(16).padStart(2, '0')}`.repeat(20));
@@ -27,9 +26,9 @@ const hits = new Map<string, number>();
 
 beforeAll(async () => {
   // Three guides overlapping as real ones do: each adds channels the one before lacks.
-  await writeGuide(join(dir, 'a.xml'), 3, 20_000);
-  await writeGuide(join(dir, 'b.xml.gz'), 6, 40_000);
-  await writeGuide(join(dir, 'file.xml'), 8, 40_000);
+  await writeXmltvGuide(join(dir, 'a.xml'), 3, 20_000);
+  await writeXmltvGuide(join(dir, 'b.xml.gz'), 6, 40_000);
+  await writeXmltvGuide(join(dir, 'file.xml'), 8, 40_000);
   server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     hits.set(path, (hits.get(path) ?? 0) + 1);
@@ -100,7 +99,7 @@ backendSuite(
       const xml = await guideText(guides, false);
       const file = join(dir, `guide-${backend.kind}.xml`);
       await writeFile(file, xml);
-      await validateGuide(file);
+      await validateXmltv(file);
       const text = xml.toString();
       // Each channel once, under the playlist's tvg-id, or ace.<GuideNumber> when it has none.
       expect(text.match(/<channel id="[^"]*"/g)).toEqual([
@@ -140,6 +139,34 @@ backendSuite(
         const kept = [meta.parts.channels.id, ...meta.parts.programmes.map((p) => p.id), ...meta.retired];
         expect(store.partIds.sort()).toEqual(kept.sort());
       }
+    });
+
+    it('says what each channel shows now, from the first source that has it', async () => {
+      const at = Date.now();
+      const time = (ms: number) => `${new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14)} +0000`;
+      const hour = 3_600_000;
+      const file = join(dir, `now-${backend.kind}.xml`);
+      await writeFile(
+        file,
+        `<?xml version="1.0" encoding="UTF-8"?>\n<tv><channel id="x1"><display-name>Channel 1</display-name></channel>
+<channel id="x7"><display-name>Channel 7</display-name></channel>
+<programme start="${time(at - hour)}" stop="${time(at + hour)}" channel="x1"><title>Morning &amp; News</title></programme>
+<programme start="${time(at + hour)}" stop="${time(at + 2 * hour)}" channel="x1"><title>Later</title></programme>
+<programme start="${time(at - 2 * hour)}" channel="x7"><title>Open ended</title></programme>
+<programme start="${time(at + 30 * hour)}" channel="x7"><title>Too far</title></programme>
+</tv>\n`,
+      );
+      const guides = service(store, [file], 1);
+      await guides.refreshIfDue();
+      const now = await guides.nowOn(['src.1', 'ace.8', 'src.2']);
+      expect(now.get('src.1')).toEqual({
+        title: 'Morning & News',
+        start: at - hour - (at % 1000),
+        stop: at + hour - (at % 1000),
+      });
+      // No stop: it runs until the next start (none within the day: it has ended).
+      expect(now.has('ace.8')).toBe(false);
+      expect(now.has('src.2')).toBe(false);
     });
 
     it('lets one worker of the cluster refresh at a time', async () => {

@@ -127,6 +127,10 @@ export class Keys {
   epgPart(partId: string): string {
     return `${this.prefix}:{epg}:part:${partId}`;
   }
+  /** Hash: a programmes part's next day, channel id → [[start ms, stop ms, title]…] (JSON): the status page's "now on". */
+  epgSchedule(partId: string): string {
+    return `${this.prefix}:{epg}:schedule:${partId}`;
+  }
   /** A lock, renewed while held, so one worker of the cluster refreshes the guide at a time. */
   epgRefreshLock(): string {
     return `${this.prefix}:{epg}:refresh_lock`;

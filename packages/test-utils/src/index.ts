@@ -48,3 +48,4 @@ export {
   stopAll,
 } from './stack.js';
 export { type WaitOptions, waitFor, waitForSteady } from './wait.js';
+export { validateXmltv, writeXmltvGuide } from './xmltv.js';

@@ -4,6 +4,7 @@ import { MemoryChunkStore } from '@acestream-proxy/buffer';
 import { MemoryClientRegistry } from '@acestream-proxy/clients';
 import { MemoryEventBus, MemoryOwnerElection, MemoryWorkerPresence } from '@acestream-proxy/coordination';
 import { MemoryEngineLoad } from '@acestream-proxy/engine';
+import { MemoryGuideStore } from '@acestream-proxy/epg';
 import { MemorySecretStore, MemorySegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
@@ -36,6 +37,7 @@ export function memoryBackends(prefix: string, settings: BackendSettings): Backe
     metrics: (local) => new LocalMetrics(local),
     eventLog: new MemoryEventLog(settings.workerId),
     playlistStore: new MemoryPlaylistStore(),
+    guideStore: new MemoryGuideStore(),
     limits: new MemoryLimitStore(),
     secrets: new MemorySecretStore(),
     authFailures: new MemoryAuthFailures(),

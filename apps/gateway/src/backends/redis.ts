@@ -5,6 +5,7 @@ import { RedisChunkStore } from '@acestream-proxy/buffer';
 import { RedisClientRegistry } from '@acestream-proxy/clients';
 import { RedisEventBus, RedisOwnerElection, RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { RedisEngineLoad } from '@acestream-proxy/engine';
+import { RedisGuideStore } from '@acestream-proxy/epg';
 import { RedisSecretStore, RedisSegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import { BullmqEventQueue } from '@acestream-proxy/orchestrator';
@@ -73,6 +74,7 @@ export async function redisBackends(
         staleMs: settings.ghostTimeoutMs,
       }),
     playlistStore: new RedisPlaylistStore({ reads: request, writes: worker, keys }),
+    guideStore: new RedisGuideStore({ reads: request, writes: worker, keys }),
     limits: new RedisLimitStore(request, keys),
     secrets: new RedisSecretStore(worker, keys),
     authFailures: new RedisAuthFailures(request, keys),

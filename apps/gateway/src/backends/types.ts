@@ -4,6 +4,7 @@ import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, WorkerPresence } from '@acestream-proxy/coordination';
 import type { EngineLoad } from '@acestream-proxy/engine';
+import type { GuideStore } from '@acestream-proxy/epg';
 import type { SecretStore, SegmentStore } from '@acestream-proxy/hls';
 import type { Keys } from '@acestream-proxy/keys';
 import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
@@ -41,6 +42,8 @@ export interface Backends {
   eventLog: EventLog;
   /** Where the merged PLAYLIST_SOURCES copy is kept (shared by every worker and host on Redis). */
   playlistStore: PlaylistStore;
+  /** The merged XMLTV guide and each source's last good copy (shared by every worker and host on Redis). */
+  guideStore: GuideStore;
   /** Per client address counters (issue 20), on the request connection in Redis modes. */
   limits: LimitStore;
   /** Where the generated HLS session key is kept (durable state). */

@@ -7,6 +7,7 @@ import express from 'express';
 import type { GatewayContext } from '../context.js';
 import { events } from '../routes/events.js';
 import { getStream, headStream } from '../routes/getstream.js';
+import { GUIDE_ROUTES, getGuide } from '../routes/guide.js';
 import { health } from '../routes/health.js';
 import { getHlsFile, getManifest, headManifest } from '../routes/hls.js';
 import { dropClient, requireApiKey, stopStream } from '../routes/manage.js';
@@ -47,6 +48,7 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.get('/playlist.m3u', getPlaylist(ctx));
   app.get('/playlist.json', getPlaylistJson(ctx));
   app.post('/playlist/rewrite', rewritePlaylist(ctx));
+  app.get([...GUIDE_ROUTES], getGuide(ctx));
   // The emulated HDHomeRun (issue 22): media servers reach it by address, like players.
   app.use(tunerRoutes(ctx));
 

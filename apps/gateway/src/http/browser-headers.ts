@@ -14,7 +14,8 @@ const OPTIONS: HelmetOptions = {
       scriptSrcAttr: ["'none'"],
       // uPlot sizes its canvas through the style object (CSSOM), which needs no inline styles.
       styleSrc: ["'self'"],
-      imgSrc: ["'self'", 'data:'],
+      // Channel logos come from wherever the playlists point (tvg-logo).
+      imgSrc: ["'self'", 'data:', 'http:', 'https:'],
       connectSrc: ["'self'"],
       objectSrc: ["'none'"],
       baseUri: ["'none'"],
@@ -30,10 +31,10 @@ const OPTIONS: HelmetOptions = {
 };
 
 /**
- * Media and playlists are fetched by players and web players on other origins (HLS answers
+ * Media, playlists and the guide are fetched by players and web players on other origins (HLS answers
  * `Access-Control-Allow-Origin: *`), so they may be loaded cross-origin; the page and the API may not.
  */
-const PLAYER_PATHS = /^\/(ace\/|playlist)/;
+const PLAYER_PATHS = /^\/(ace\/|playlist|epg\.xml)/;
 
 export function browserHeaders(): RequestHandler {
   const page = helmet({ ...OPTIONS, crossOriginResourcePolicy: { policy: 'same-origin' } });

@@ -2,6 +2,7 @@
 
 import { type ServerResponse, STATUS_CODES } from 'node:http';
 import { EngineError } from '@acestream-proxy/engine';
+import { GuideUnavailableError, NoGuideSourcesError } from '@acestream-proxy/epg';
 import { BadHlsRequestError, SegmentNotFoundError } from '@acestream-proxy/hls';
 import { BadStreamIdError } from '@acestream-proxy/keys';
 import {
@@ -110,9 +111,11 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof PlaylistParseError || err instanceof BadPlaylistOptionError) {
     return { status: 400, code: err.code, message: err.message };
   }
-  if (err instanceof NoPlaylistSourcesError) return { status: 404, code: err.code, message: err.message };
+  if (err instanceof NoPlaylistSourcesError || err instanceof NoGuideSourcesError) {
+    return { status: 404, code: err.code, message: err.message };
+  }
   if (err instanceof HostNotAllowedError) return { status: 403, code: err.code, message: err.message };
-  if (err instanceof PlaylistUnavailableError || err instanceof RewriteBusyError) {
+  if (err instanceof PlaylistUnavailableError || err instanceof RewriteBusyError || err instanceof GuideUnavailableError) {
     return { status: 503, code: err.code, message: err.message, retryAfterSeconds: RETRY_AFTER_SECONDS };
   }
   const body = bodyParserError(err);

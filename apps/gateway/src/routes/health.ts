@@ -8,6 +8,10 @@ export function health(ctx: GatewayContext): RequestHandler {
     const healthy = await ctx.backendHealthy();
     // Playlist sources are reported, not judged: a failing source keeps its last good copy.
     const playlist = healthy ? await ctx.playlist.health().catch(() => null) : null;
+    // Guide sources likewise: every host reads the same sources, so a failing one is no reason
+    // for a load balancer to take this host out; the host still streams, and serves the last good guide.
+    const guide =
+      healthy && (await ctx.guide.configured().catch(() => false)) ? await ctx.guide.health().catch(() => null) : null;
     res.status(healthy ? 200 : 503).json({
       status: healthy ? 'ok' : 'degraded',
       mode: ctx.mode,
@@ -15,6 +19,7 @@ export function health(ctx: GatewayContext): RequestHandler {
       worker_id: ctx.workerId,
       uptime_s: Math.round(process.uptime()),
       ...(playlist ? { playlist } : {}),
+      ...(guide ? { guide } : {}),
     });
   };
 }

@@ -6,6 +6,7 @@ import {
   BadPlaylistOptionError,
   listChannels,
   listGroups,
+  type Playlist,
   type PlaylistFormat,
   type RenderOptions,
   renderPlaylist,
@@ -19,8 +20,19 @@ export function getPlaylist(ctx: GatewayContext): RequestHandler {
   return async (req, res) => {
     const options = renderOptions(req, ctx.config);
     const { playlist } = await ctx.playlist.snapshot();
-    sendM3u(res, renderPlaylist(playlist, options));
+    // With a guide configured, players read it from the proxy (merged, ids matching this list).
+    const guided = ctx.guide.sourcesFor(playlist).length > 0 ? withGuide(playlist, `${options.baseUrl}/epg.xml`) : playlist;
+    sendM3u(res, renderPlaylist(guided, options));
   };
+}
+
+/** Header attributes naming a guide; players differ in which one they read, so all point at one. */
+const GUIDE_ATTRIBUTES = ['url-tvg', 'x-tvg-url', 'tvg-url'];
+
+/** `playlist` with its header's guide URLs replaced by `guideUrl` (as `url-tvg` and `x-tvg-url`), other attributes kept. */
+function withGuide(playlist: Playlist, guideUrl: string): Playlist {
+  const header = playlist.header.filter(([name]) => !GUIDE_ATTRIBUTES.includes(name.toLowerCase()));
+  return { ...playlist, header: [['url-tvg', guideUrl], ['x-tvg-url', guideUrl], ...header] };
 }
 
 export function getPlaylistJson(ctx: GatewayContext): RequestHandler {

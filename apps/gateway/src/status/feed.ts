@@ -4,6 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type { GatewayContext } from '../context.js';
 import { describeStream, type StreamView } from '../views/stream.js';
+import { type ChannelLabel, ChannelLabels } from './channels.js';
 import type { EventLog, LogEntry } from './event-log.js';
 import { Watchers } from './watchers.js';
 
@@ -26,6 +27,8 @@ export interface StreamStatus extends StreamView {
   throughput: Array<[number, number]>;
   /** PROXY_FLUSH_INTERVAL_MS: a lag in chunks is about this many ms each. */
   chunk_ms: number;
+  /** The playlists' name and logo, the GuideNumber and what is on now; null for an id no playlist lists. */
+  channel: ChannelLabel | null;
 }
 
 export interface StatusSnapshot {
@@ -46,12 +49,15 @@ export class StatusFeed {
   private readonly samples = new Map<string, Sampled>();
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
+  private readonly labels: ChannelLabels;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly log: EventLog,
     private readonly intervalMs = 1000,
-  ) {}
+  ) {
+    this.labels = new ChannelLabels(ctx);
+  }
 
   /** Sends the current view at once, then every interval until the response closes. */
   watch(res: ServerResponse): void {
@@ -75,8 +81,15 @@ export class StatusFeed {
     const described = (await Promise.all(ids.map((id) => describeStream(ctx, id, { maxClients: PLAYERS_SHOWN })))).filter(
       (s) => s !== null,
     );
+    // Names are a nicety: a playlist that cannot be read leaves the ids, never the page, empty.
+    const labels = await this.labels.of(described.map((s) => s.id)).catch(() => new Map<string, ChannelLabel>());
     const streams = described
-      .map((s) => ({ ...s, ...this.throughput(s.id, bytes.get(s.id)), chunk_ms: ctx.config.flushIntervalMs }))
+      .map((s) => ({
+        ...s,
+        ...this.throughput(s.id, bytes.get(s.id)),
+        chunk_ms: ctx.config.flushIntervalMs,
+        channel: labels.get(s.id) ?? null,
+      }))
       .sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0) || a.id.localeCompare(b.id));
     for (const id of this.samples.keys()) if (!ids.includes(id as (typeof ids)[number])) this.samples.delete(id);
     return { at: Date.now(), worker: ctx.workerId, streams, log };

@@ -88,6 +88,8 @@ describe('channel playlists on a two-worker gateway in Redis mode', () => {
         PLAYLIST_REFRESH_MINUTES: String(REFRESH_MS / 60_000),
         PLAYLIST_MAX_BYTES: '65536',
         PLAYLIST_REWRITE_MAX_BYTES: '65536',
+        // The source's url-tvg (epg.example) is not read here: without a guide the header is passed on as found.
+        EPG_FROM_PLAYLISTS: 'false',
       },
     });
   });

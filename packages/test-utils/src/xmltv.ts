@@ -1,4 +1,4 @@
-// Test guides: a generated XMLTV guide of any size, and xmltv-util's validator.
+// Test guides: a generated XMLTV guide of any size, and xmltv-util's validator (issue 22).
 
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 
 /** tv_validate_file on `file`; rejects with its output. It reads the DTD Debian installs, instead of fetching it from xmltv.org. */
-export async function validateGuide(file: string): Promise<void> {
+export async function validateXmltv(file: string): Promise<void> {
   await promisify(execFile)('tv_validate_file', [file], { env: { ...process.env, XMLTV_SUPPLEMENT: '/usr/share/xmltv' } }).catch(
     (err: { code: number; stdout: string; stderr: string }) => {
       throw new Error(`tv_validate_file failed (${err.code}): ${err.stdout}${err.stderr}`);
@@ -16,8 +16,8 @@ export async function validateGuide(file: string): Promise<void> {
   );
 }
 
-/** `channels` channels (ids `src.<n>`, named `Channel <n>`), then programmes until `bytes` is reached. */
-export async function writeGuide(path: string, channels: number, bytes: number): Promise<void> {
+/** `channels` channels (ids `src.<n>`, named `Channel <n>`), then programmes (from 2030) until `bytes` is reached. */
+export async function writeXmltvGuide(path: string, channels: number, bytes: number): Promise<void> {
   const gz = path.endsWith('.gz');
   const file = createWriteStream(path);
   const target: Writable = gz ? createGzip() : file;
