@@ -2,7 +2,13 @@
 
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { type GuidePlaylist, GuideService, type GuideStore } from '@acestream-proxy/epg';
-import { DEFAULT_SOURCE_LIMITS, type PlaylistService } from '@acestream-proxy/playlist';
+import {
+  DEFAULT_SOURCE_LIMITS,
+  type Playlist,
+  type PlaylistEntry,
+  type PlaylistService,
+  parseExtinf,
+} from '@acestream-proxy/playlist';
 import type { Logger } from '@acestream-proxy/stream';
 import type { TunerService } from '@acestream-proxy/tuner';
 
@@ -50,4 +56,35 @@ export async function currentPlaylist(playlist: PlaylistService): Promise<GuideP
   } catch {
     return null;
   }
+}
+
+/** Header attributes naming a guide; players differ in which one they read, so all point at one. */
+const GUIDE_ATTRIBUTES = ['url-tvg', 'x-tvg-url', 'tvg-url'];
+/** Entries with their guide ids, by the playlist copy they were made from. */
+const guidedEntries = new WeakMap<Playlist, PlaylistEntry[]>();
+
+/**
+ * The playlist as players get it when a guide is configured: its header names the proxy's guide
+ * (`url-tvg` and `x-tvg-url`, other attributes kept), and each AceStream channel without a
+ * `tvg-id` gets the id it has in that guide (`ace.<GuideNumber>`), so players that match by id
+ * (Kodi, Jellyfin's M3U tuner) find its programmes too.
+ */
+export async function guidedPlaylist(current: GuidePlaylist, tuner: TunerService, guideUrl: string): Promise<Playlist> {
+  const { playlist, version } = current;
+  let entries = guidedEntries.get(playlist);
+  if (!entries) {
+    const numbers = new Map((await tuner.lineup(playlist, version)).map((c) => [c.id as string, c.guideNumber]));
+    entries = playlist.entries.map((entry) => {
+      const number = entry.id ? numbers.get(entry.id) : undefined;
+      if (!number) return entry;
+      const id = `tvg-id="ace.${number}"`;
+      if (!entry.extinf) return { ...entry, extinf: `#EXTINF:-1 ${id},${entry.id}` };
+      if (parseExtinf(entry.extinf).attributes['tvg-id']) return entry;
+      const extinf = entry.extinf.replace(/^(#EXTINF:\s*-?\d+(?:\.\d+)?)/i, `$1 ${id}`);
+      return { ...entry, extinf };
+    });
+    guidedEntries.set(playlist, entries);
+  }
+  const header = playlist.header.filter(([name]) => !GUIDE_ATTRIBUTES.includes(name.toLowerCase()));
+  return { header: [['url-tvg', guideUrl], ['x-tvg-url', guideUrl], ...header], entries };
 }

@@ -9,6 +9,8 @@ import { ScheduleCollector } from './schedule.js';
 import { type GuideSourceLimits, openGuideSource } from './source.js';
 import type { GuideMeta, GuideSourceStatus, GuideStore, SourceCopy } from './store.js';
 
+/** Channels of the schedule written at once. */
+const SCHEDULE_BATCH_CHANNELS = 100;
 /** A source's error as /health shows it: long enough to act on, short enough for a status page. */
 const ERROR_CHARS = 300;
 
@@ -123,7 +125,7 @@ async function loadCopy(source: string, plan: RefreshPlan): Promise<{ copy: Sour
     ).finally(() => plan.signal.removeEventListener('abort', stop));
     part.sink.end();
     const programmes = await part.done;
-    await plan.store.writeSchedule(part.id, schedule.entries());
+    for (const batch of schedule.batches(SCHEDULE_BATCH_CHANNELS)) await plan.store.writeSchedule(part.id, batch);
     return { copy: { channels, programmes }, bytes: opened.received(), programmes: result.programmes };
   } catch (err) {
     part.sink.destroy();

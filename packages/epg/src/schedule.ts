@@ -54,17 +54,25 @@ export class ScheduleCollector {
     entries.push([begins, ends, title.slice(0, TITLE_CHARS)]);
   }
 
-  /** Channel id → its entries as JSON, stop times filled in from the next start where missing. */
-  entries(): Map<string, string> {
-    const out = new Map<string, string>();
+  /**
+   * Channel id → its entries as JSON, `size` channels at a time (each batch a few hundred kB, one
+   * short write: a day of 2,000 channels in one would hold the event loop and Redis for tens of ms).
+   * Stop times left out are filled in from the next start.
+   */
+  *batches(size: number): Generator<Map<string, string>> {
+    let batch = new Map<string, string>();
     for (const [channel, entries] of this.byChannel) {
       entries.sort((a, b) => a[0] - b[0]);
       entries.forEach((entry, i) => {
         if (entry[1] === Number.POSITIVE_INFINITY) entry[1] = entries[i + 1]?.[0] ?? entry[0];
       });
-      out.set(channel, JSON.stringify(entries));
+      batch.set(channel, JSON.stringify(entries));
+      if (batch.size >= size) {
+        yield batch;
+        batch = new Map();
+      }
     }
-    return out;
+    if (batch.size > 0) yield batch;
   }
 }
 

@@ -16,8 +16,16 @@ export async function validateXmltv(file: string): Promise<void> {
   );
 }
 
-/** `channels` channels (ids `src.<n>`, named `Channel <n>`), then programmes (from 2030) until `bytes` is reached. */
-export async function writeXmltvGuide(path: string, channels: number, bytes: number): Promise<void> {
+/**
+ * `channels` channels (ids `src.<n>`, named `Channel <n>`), then half-hour programmes from `start`
+ * (epoch ms; 2030 by default, outside any "now") until `bytes` is reached.
+ */
+export async function writeXmltvGuide(
+  path: string,
+  channels: number,
+  bytes: number,
+  start = Date.UTC(2030, 0, 1),
+): Promise<void> {
   const gz = path.endsWith('.gz');
   const file = createWriteStream(path);
   const target: Writable = gz ? createGzip() : file;
@@ -35,7 +43,6 @@ export async function writeXmltvGuide(path: string, channels: number, bytes: num
       `<channel id="src.${c}"><display-name lang="en">Channel ${c}</display-name><icon src="http://logo.example/${c}.png"/></channel>\n`,
     );
   }
-  const start = Date.UTC(2030, 0, 1);
   for (let slot = 0; written < bytes; slot++) {
     const from = new Date(start + slot * 1800_000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
     const to = new Date(start + (slot + 1) * 1800_000).toISOString().replace(/[-:T]/g, '').slice(0, 14);

@@ -6,33 +6,27 @@ import {
   BadPlaylistOptionError,
   listChannels,
   listGroups,
-  type Playlist,
   type PlaylistFormat,
   type RenderOptions,
   renderPlaylist,
 } from '@acestream-proxy/playlist';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { GatewayContext } from '../context.js';
+import { guidedPlaylist } from '../guide.js';
 
 const M3U_TYPE = 'audio/x-mpegurl; charset=utf-8';
 
 export function getPlaylist(ctx: GatewayContext): RequestHandler {
   return async (req, res) => {
     const options = renderOptions(req, ctx.config);
-    const { playlist } = await ctx.playlist.snapshot();
+    const { playlist, meta } = await ctx.playlist.snapshot();
     // With a guide configured, players read it from the proxy (merged, ids matching this list).
-    const guided = ctx.guide.sourcesFor(playlist).length > 0 ? withGuide(playlist, `${options.baseUrl}/epg.xml`) : playlist;
+    const guided =
+      ctx.guide.sourcesFor(playlist).length > 0
+        ? await guidedPlaylist({ playlist, version: meta.refreshedAt }, ctx.tuner.service, `${options.baseUrl}/epg.xml`)
+        : playlist;
     sendM3u(res, renderPlaylist(guided, options));
   };
-}
-
-/** Header attributes naming a guide; players differ in which one they read, so all point at one. */
-const GUIDE_ATTRIBUTES = ['url-tvg', 'x-tvg-url', 'tvg-url'];
-
-/** `playlist` with its header's guide URLs replaced by `guideUrl` (as `url-tvg` and `x-tvg-url`), other attributes kept. */
-function withGuide(playlist: Playlist, guideUrl: string): Playlist {
-  const header = playlist.header.filter(([name]) => !GUIDE_ATTRIBUTES.includes(name.toLowerCase()));
-  return { ...playlist, header: [['url-tvg', guideUrl], ['x-tvg-url', guideUrl], ...header] };
 }
 
 export function getPlaylistJson(ctx: GatewayContext): RequestHandler {
