@@ -168,7 +168,10 @@ describe('the XMLTV guide on a two-worker gateway in Redis mode', () => {
     const guideUrl = `${stack.gateway.url}/epg.xml`;
     expect(text.split('\n')[0]).toBe(`#EXTM3U url-tvg="${guideUrl}" x-tvg-url="${guideUrl}" tvg-shift="0"`);
     // A channel without a tvg-id gets its id in the guide, for players that match by id (Kodi).
-    const lineup = (await (await fetch(`${stack.gateway.url}/lineup.json`)).json()) as Array<{ GuideNumber: string; GuideName: string }>;
+    const lineup = (await (await fetch(`${stack.gateway.url}/lineup.json`)).json()) as Array<{
+      GuideNumber: string;
+      GuideName: string;
+    }>;
     const news = lineup.find((e) => e.GuideName === 'News 24')!.GuideNumber;
     expect(text).toContain(`#EXTINF:-1 tvg-id="ace.${news}",News 24\n`);
     expect(text).toContain('#EXTINF:-1 tvg-id="sport.hd" tvg-logo="http://logo.example/sport.png",Sport HD\n');
