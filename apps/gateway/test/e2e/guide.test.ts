@@ -2,6 +2,7 @@
 // (a local host) into /epg.xml, which tv_validate_file accepts, with the ids the playlist and the
 // tuner use; the playlist points players at it, /health names a failing source, and the status page
 // names the channel a player watches and what is on now.
+/// <reference lib="dom" />
 
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -10,7 +11,8 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { capture, getJson, type Stack, startStack, tempDir, validateXmltv, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { snapshotWhere } from './helpers.js';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, snapshotWhere } from './helpers.js';
 
 const [A, B, C] = ['a7', 'b8', 'c9'].map((p) => p.repeat(20)) as [string, string, string];
 const HOUR = 3_600_000;
@@ -30,13 +32,20 @@ function guide(channels: Array<[string, string, string]>, at = Date.now()): stri
   return `${lines.join('\n')}\n`;
 }
 
-/** The http guide source: /web.xml answers, /broken.xml fails, /slow.xml never answers. */
+/** A 1×1 PNG: the channel logo the status page shows. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/** The http guide source: /web.xml answers, /broken.xml fails, /slow.xml never answers; /sport.png is a logo. */
 async function startGuideHost() {
   const held: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
     if (req.url === '/web.xml')
       res.writeHead(200, { 'content-type': 'application/xml' }).end(guide([['news.web', 'News 24', 'Headlines']]));
     else if (req.url === '/slow.xml') held.push(res);
+    else if (req.url === '/sport.png') res.writeHead(200, { 'content-type': 'image/png' }).end(PNG);
     else res.writeHead(500).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -86,7 +95,7 @@ describe('the XMLTV guide on a two-worker gateway in Redis mode', () => {
       join(dir, 'list.m3u'),
       [
         `#EXTM3U url-tvg="${host.url}/web.xml" tvg-shift="0"`,
-        `#EXTINF:-1 tvg-id="sport.hd" tvg-logo="http://logo.example/sport.png",Sport HD`,
+        `#EXTINF:-1 tvg-id="sport.hd" tvg-logo="${host.url}/sport.png",Sport HD`,
         `acestream://${A}`,
         '#EXTINF:-1 tvg-id="movies.tv" tvg-chno="20",Movies',
         `acestream://${B}`,
@@ -174,7 +183,7 @@ describe('the XMLTV guide on a two-worker gateway in Redis mode', () => {
     }>;
     const news = lineup.find((e) => e.GuideName === 'News 24')!.GuideNumber;
     expect(text).toContain(`#EXTINF:-1 tvg-id="ace.${news}",News 24\n`);
-    expect(text).toContain('#EXTINF:-1 tvg-id="sport.hd" tvg-logo="http://logo.example/sport.png",Sport HD\n');
+    expect(text).toContain(`#EXTINF:-1 tvg-id="sport.hd" tvg-logo="${host.url}/sport.png",Sport HD\n`);
     // Forwarded headers count only with TRUST_PROXY (off here), as for the entries.
     const forwarded = await (
       await fetch(`${stack.gateway.url}/playlist.m3u`, { headers: { 'x-forwarded-host': 'evil.example' } })
@@ -197,17 +206,35 @@ describe('the XMLTV guide on a two-worker gateway in Redis mode', () => {
 
   it('names the channel a player watches on the status page: name, logo, number and what is on now', async () => {
     const player = await capture(`${stack.gateway.url}/ace/getstream?id=${A}`);
+    const profile = tempDir('guide-e2e-chromium');
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
     try {
       const snapshot = await snapshotWhere(stack.gateway.url, (s) => s.streams.some((x) => x.id === A && x.client_count === 1));
-      const stream = snapshot.streams.find((x) => x.id === A) as unknown as { channel: Record<string, unknown> };
+      const stream = snapshot.streams.find((x) => x.id === A) as unknown as { channel: { guide_number: string } };
       expect(stream.channel).toEqual({
         name: 'Sport HD',
-        logo: 'http://logo.example/sport.png',
-        guide_number: expect.any(String),
+        logo: `${host.url}/sport.png`,
+        guide_number: expect.stringMatching(/^\d+$/),
         now: { title: 'The Match', start: expect.any(Number), stop: expect.any(Number) },
       });
+      // The page shows them (the logo loads under the page's CSP).
+      const page = await browser.newPage();
+      await page.goto(stack.gateway.url);
+      const cell = page.locator(`tbody[data-stream-id="${A}"] td.id`);
+      await cell.locator('.now').waitFor({ timeout: 5000 });
+      expect(await cell.locator('.name').textContent()).toBe(`${stream.channel.guide_number} Sport HD`);
+      expect(await cell.locator('.now').textContent()).toMatch(/^now: The Match \(until \d\d:\d\d:\d\d\)$/);
+      await page.waitForFunction((id) => {
+        const logo = document.querySelector<HTMLImageElement>(`tbody[data-stream-id="${id}"] img.logo`);
+        return logo?.complete && logo.naturalWidth === 1;
+      }, A);
     } finally {
       player.close();
+      await browser.close();
     }
   });
 });
