@@ -10,22 +10,20 @@ import type { GatewayContext } from '../context.js';
 export const GUIDE_ROUTES = ['/epg.xml', '/epg.xml.gz'] as const;
 
 /**
- * The stored guide is gzip: `/epg.xml.gz` sends it as stored, and so does `/epg.xml` to a client
- * that accepts gzip (as Content-Encoding), so the worker unpacks only for clients that cannot.
- * A chunk (≤ 1 MB) is read from the store only when the client has taken the last one. The
- * refresh time is the validator: a media server polling the guide gets 304 until it changes.
+ * The stored guide, unpacked for `/epg.xml` and packed as one gzip member for `/epg.xml.gz` (no
+ * Content-Encoding: libcurl-based clients such as Kodi unpack only a stored guide's first gzip
+ * member, see serve.ts in packages/epg). A chunk (≤ 1 MB) is read from the store only when the
+ * client has taken the last one. The refresh time is the validator: a media server polling the
+ * guide gets 304 until it changes.
  */
 export function getGuide(ctx: GatewayContext): RequestHandler {
   return async (req, res) => {
     const guide = await ctx.guide.open();
-    const file = req.path.endsWith('.gz');
-    const encoded = !file && req.acceptsEncodings('gzip', 'identity') === 'gzip';
-    res.setHeader('Content-Type', file ? 'application/gzip' : 'application/xml; charset=utf-8');
-    if (file) res.setHeader('Content-Disposition', 'inline; filename="epg.xml.gz"');
-    else res.setHeader('Vary', 'Accept-Encoding');
-    if (encoded) res.setHeader('Content-Encoding', 'gzip');
+    const gzip = req.path.endsWith('.gz');
+    res.setHeader('Content-Type', gzip ? 'application/gzip' : 'application/xml; charset=utf-8');
+    if (gzip) res.setHeader('Content-Disposition', 'inline; filename="epg.xml.gz"');
     res.setHeader('Cache-Control', 'no-cache');
-    res.setHeader('ETag', `"epg-${guide.refreshedAt.toString(36)}${encoded ? '-gzip' : ''}"`);
+    res.setHeader('ETag', `"epg-${guide.refreshedAt.toString(36)}"`);
     res.setHeader('Last-Modified', new Date(guide.refreshedAt).toUTCString());
     if (req.fresh) {
       res.status(304).end();
@@ -36,7 +34,7 @@ export function getGuide(ctx: GatewayContext): RequestHandler {
       return;
     }
     try {
-      await guide.write(res, { gzip: file || encoded });
+      await guide.write(res, { gzip });
     } catch (err) {
       // The client went away mid-download: nothing to answer, nothing to log.
       if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;

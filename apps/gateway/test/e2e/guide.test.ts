@@ -161,15 +161,16 @@ describe('the XMLTV guide on a two-worker gateway in Redis mode', () => {
     expect(xml.text).not.toContain('other.tv');
   });
 
-  it('answers 304 to a client holding this guide, and gzip as stored to one that accepts it', async () => {
-    const plain = await rawGet(`${stack.gateway.url}/epg.xml`);
+  it('answers 304 to a client holding this guide; gzip as one member, which libcurl (Kodi) unpacks whole', async () => {
+    const plain = await rawGet(`${stack.gateway.url}/epg.xml`, { 'accept-encoding': 'gzip, deflate' });
     expect(plain.headers['content-encoding']).toBeUndefined();
-    const encoded = await rawGet(`${stack.gateway.url}/epg.xml`, { 'accept-encoding': 'gzip, deflate' });
-    expect(encoded.headers['content-encoding']).toBe('gzip');
-    expect(gunzip(encoded.body)).toBe(plain.body.toString());
     const again = await rawGet(`${stack.gateway.url}/epg.xml`, { 'if-none-match': String(plain.headers.etag) });
     expect(again.status).toBe(304);
     expect(again.body.length).toBe(0);
+    // libcurl's gzip decoding stops at the end of the first member: all of the guide must be in it.
+    // A gzip file ends with its last member's unpacked size (RFC 1952): here, the whole guide's.
+    const gz = await rawGet(`${stack.gateway.url}/epg.xml.gz`);
+    expect(gz.body.readUInt32LE(gz.body.length - 4)).toBe(plain.body.length);
   });
 
   it("points /playlist.m3u's header at the proxy's own /epg.xml", async () => {
