@@ -66,6 +66,8 @@ export async function filterGuide(
     title: string | null;
   } | null = null;
   let inTitle = false;
+  /** The channel's first display name's language, which the GuideNumber's display name takes too. */
+  let nameLang: string | undefined;
   let depth = 0;
   let inName = false;
   let nameText = '';
@@ -76,6 +78,7 @@ export async function filterGuide(
     if (!element) {
       if (depth === 2 && tag.name === 'channel') {
         element = { kind: 'channel', parts: [], names: [], id: tag.attributes.id ?? '', depth, afterNames: 0, ...NO_TIMES };
+        nameLang = undefined;
       } else if (depth === 2 && tag.name === 'programme') {
         const target = mapped.get(tag.attributes.channel ?? '');
         if (!target) {
@@ -97,6 +100,7 @@ export async function filterGuide(
       return;
     }
     if (element.kind === 'channel' && tag.name === 'display-name') {
+      if (element.names.length === 0 && !inName) nameLang = tag.attributes.lang;
       inName = true;
       nameText = '';
     }
@@ -137,7 +141,7 @@ export async function filterGuide(
         mapped.set(element.id, match.id);
         if (!written.has(match.id)) {
           written.add(match.id);
-          pending.push([sinks.channels, channelElement(match.id, match.channel.guideNumber, element)]);
+          pending.push([sinks.channels, channelElement(match.id, match.channel.guideNumber, nameLang, element)]);
           result.channels++;
         }
       }
@@ -165,16 +169,22 @@ export async function filterGuide(
   return result;
 }
 
-/** The channel under its merged id, with the GuideNumber as one more display name (Plex's match). */
+/**
+ * The channel under its merged id, with the GuideNumber as one more display name (what Plex and
+ * Jellyfin match a lineup entry's number by), after the source's names and in the language of the
+ * first: a reader picking a name by language (Jellyfin) still picks the source's name.
+ */
 function channelElement(
   id: string,
   guideNumber: string | null,
+  lang: string | undefined,
   element: { parts: string[]; names: string[]; afterNames: number },
 ): string {
   // The source's open tag is dropped (its id is the source's); its children are kept as read.
   const parts = [...element.parts];
   if (guideNumber && !element.names.includes(guideNumber)) {
-    parts.splice(element.afterNames, 0, `<display-name>${escapeXml(guideNumber)}</display-name>`);
+    const attribute = lang === undefined ? '' : ` lang="${escapeXml(lang)}"`;
+    parts.splice(element.afterNames, 0, `<display-name${attribute}>${escapeXml(guideNumber)}</display-name>`);
   }
   return `<channel id="${escapeXml(id)}">${parts.join('')}</channel>\n`;
 }

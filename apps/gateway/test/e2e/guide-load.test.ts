@@ -144,15 +144,20 @@ describe(`a ${MB} MB guide of ${CHANNELS} channels in a two-worker gateway`, () 
         const served = performance.now();
         const bytes = await download(`${stack.gateway.url}/epg.xml`);
         const serveMs = performance.now() - served;
+        const packed = performance.now();
+        const gzBytes = await download(`${stack.gateway.url}/epg.xml.gz`);
+        const packMs = performance.now() - packed;
         const gapMs = Math.max(...players.map((p) => p.longestGapSince(since)));
         const growthMb = memory.growthMb();
         console.log(
           `guide ${MB} MB, ${CHANNELS} channels, ${loaded!.programmes} programmes: merged in ${merged?.ms} ms ` +
             `(worker RSS +${refreshGrowthMb.toFixed(0)} MB, longest player gap ${onRefresher.toFixed(0)} ms on its worker, ${elsewhere.toFixed(0)} ms on the other); ` +
-            `served ${(bytes / 2 ** 20).toFixed(0)} MB unpacked in ${serveMs.toFixed(0)} ms; overall RSS +${growthMb.toFixed(0)} MB, ` +
+            `served ${(bytes / 2 ** 20).toFixed(0)} MB unpacked in ${serveMs.toFixed(0)} ms, ` +
+            `${(gzBytes / 2 ** 20).toFixed(1)} MB as .gz in ${packMs.toFixed(0)} ms; overall RSS +${growthMb.toFixed(0)} MB, ` +
             `longest gap ${gapMs.toFixed(0)} ms over ${players.length} players`,
         );
         expect(bytes).toBeGreaterThan(MB * 2 ** 20 * 0.9);
+        expect(gzBytes).toBeGreaterThan(0);
         expect(growthMb).toBeLessThan(100);
         expect(gapMs).toBeLessThan(500);
       } finally {
