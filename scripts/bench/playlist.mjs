@@ -34,8 +34,14 @@ async function median(url, n) {
   return times[Math.floor(n / 2)];
 }
 
-// No engine: the playlist needs none.
-const stack = await startStack({ redis: 'private', sims: 0, workers: 2, testDefaults: false, env: { PLAYLIST_SOURCES: file } });
+// No engine: the playlist needs none. Its url-tvg (epg.example) is not fetched: the playlist alone is measured.
+const stack = await startStack({
+  redis: 'private',
+  sims: 0,
+  workers: 2,
+  testDefaults: false,
+  env: { PLAYLIST_SOURCES: file, EPG_FROM_PLAYLISTS: 'false' },
+});
 const { gateway } = stack;
 try {
   await median(`${gateway.url}/playlist.m3u`, 20);
