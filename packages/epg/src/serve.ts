@@ -1,4 +1,4 @@
-// The stored guide written to a response as a stream: gzip as stored, or unpacked on the way out.
+// The stored guide written to a response as a stream: unpacked, or packed again as one gzip member.
 
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

@@ -36,7 +36,7 @@ export interface GuideServiceOptions {
 export interface StoredGuide {
   /** When the refresh that made it finished (epoch ms): a validator for HTTP caches. */
   refreshedAt: number;
-  /** Gzip as stored, or unpacked; a failure mid-way destroys `out`. */
+  /** Gzip (one member) or unpacked; a failure mid-way destroys `out`. */
   write(out: Writable, options: { gzip: boolean }): Promise<void>;
 }
 
@@ -125,8 +125,8 @@ export class GuideService {
   }
 
   /**
-   * Writes the stored guide to `out` (a response whose headers the caller set): gzip as stored
-   * for `/epg.xml.gz`, unpacked for `/epg.xml`. Rejects before writing anything when there is no
+   * Writes the stored guide to `out` (a response whose headers the caller set): gzip for
+   * `/epg.xml.gz`, unpacked for `/epg.xml`. Rejects before writing anything when there is no
    * guide (see open()); a failure mid-way destroys `out`.
    */
   async writeGuide(out: Writable, options: { gzip: boolean }): Promise<void> {
