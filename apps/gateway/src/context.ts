@@ -1,23 +1,35 @@
 // Wires one gateway process: the backends of the configured mode (backends/), the stream manager, metrics.
 
+import { type AdmissionStore, Authenticator, type UserStore, Users } from '@acestream-proxy/accounts';
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { StaticEngineSource } from '@acestream-proxy/engine';
-import { sessionSecret } from '@acestream-proxy/hls';
 import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
 import { DEFAULT_SOURCE_LIMITS, PlaylistRewriter, PlaylistService } from '@acestream-proxy/playlist';
+import type { StateHealth } from '@acestream-proxy/state';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
 import type { AuthFailures } from './auth/failures.js';
+import type { OperatorSessions } from './auth/sessions.js';
 import { type BackendMode, createBackends } from './backends/index.js';
+import { startDurable } from './durable.js';
 import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
 import { type ClientAddressPolicy, clientAddressPolicy } from './http/client-address.js';
 import { ClientLimits } from './limits/client-limits.js';
 import type { MetricsSource } from './metrics/host-metrics.js';
+import { UserLabels } from './metrics/user-labels.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import type { EventLog } from './status/event-log.js';
 import { recordLifecycle } from './status/event-log.js';
 import { createTuner, type Tuner } from './tuner.js';
+
+/** AUTH=token's parts: the users (durable state), who a request is, and the per-user limits. */
+export interface Accounts {
+  store: UserStore;
+  users: Users;
+  authenticator: Authenticator;
+  admission: AdmissionStore;
+}
 
 export interface GatewayContext {
   config: ProxyConfig;
@@ -47,6 +59,12 @@ export interface GatewayContext {
   limits: ClientLimits;
   /** Wrong API keys per client address (the management API's lockout). */
   authFailures: AuthFailures;
+  /** The status page's operator logins (AUTH=token). */
+  operatorSessions: OperatorSessions;
+  /** AUTH=token's users and limits; null when AUTH=none. */
+  accounts: Accounts | null;
+  /** Whether the durable state was found lost since start (DESIGN §19), for /health. */
+  durableState(): StateHealth;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
   /**
@@ -121,7 +139,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   recordLifecycle(streams.lifecycle, eventLog);
 
   // Histograms are fed from the stream package's measurements (first picture, engine start...).
-  const local = new WorkerMetrics({ workerId, streams, registry, metadata: backends.reads.metadata });
+  const userLabels = config.auth === 'token' ? new UserLabels(backends.users, config.metricsUserLabels) : null;
+  const local = new WorkerMetrics({ workerId, streams, registry, metadata: backends.reads.metadata, userLabels });
   streams.stats.timings = local.timings;
   await streams.start();
   const limits = new ClientLimits({
@@ -132,7 +151,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     refreshMs: config.heartbeatInterval * 1000,
     logger,
   });
-  const secret = await sessionSecret(config.proxySecret, backends.secrets, logger, config.heartbeatInterval * 1000);
+  const durable = await startDurable(config, backends, logger);
+  const { secret } = durable;
   const hls = createHlsService(
     config,
     { segments: backends.reads.segments, chunks: backends.reads.store },
@@ -172,6 +192,17 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     clientAddress: clientAddressPolicy(config.trustedProxies),
     limits,
     authFailures: backends.authFailures,
+    operatorSessions: backends.operatorSessions,
+    accounts:
+      config.auth === 'token'
+        ? {
+            store: backends.users,
+            users: new Users(backends.users),
+            authenticator: new Authenticator(backends.users),
+            admission: backends.admission,
+          }
+        : null,
+    durableState: () => durable.state.health(),
     redisReady: () => backends.ready(),
     backendHealthy: () => backends.healthy(),
     async close() {
@@ -181,7 +212,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       await tuner.close();
       hls.close();
       limits.close();
-      secret.close();
+      durable.state.stop();
       await streams.close();
       await events.close();
       await backends.close();

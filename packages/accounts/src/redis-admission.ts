@@ -1,13 +1,12 @@
 // AdmissionStore in Redis: per user keys (`{user:<name>}` in cluster mode), ephemeral, on the main connection.
 
 import type { Keys } from '@acestream-proxy/keys';
-import { defineScripts, type Redis } from '@acestream-proxy/redis';
+import { defineScripts, type Lease, LeaseSets, type Redis } from '@acestream-proxy/redis';
 import type { Admission, AdmissionRequest, AdmissionStore, Evicted, LiveConnection, RefreshEntry } from './admission.js';
 import type { LimitName } from './errors.js';
 
 type Commands = {
   aceAdmitUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<Array<string | number>>;
-  aceRefreshUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<number>;
   aceReleaseUser: (connections: string, streams: string, connection: string) => Promise<number>;
 };
 
@@ -21,6 +20,7 @@ type Commands = {
  */
 export class RedisAdmissionStore implements AdmissionStore {
   private readonly commands: Commands;
+  private readonly leases: LeaseSets;
 
   constructor(
     private readonly redis: Redis,
@@ -29,9 +29,9 @@ export class RedisAdmissionStore implements AdmissionStore {
   ) {
     this.commands = defineScripts<Commands>(redis, new URL('../src/commands/', import.meta.url), {
       aceAdmitUser: 'admit-2',
-      aceRefreshUser: 'refresh-2',
       aceReleaseUser: 'release-2',
     });
+    this.leases = new LeaseSets(redis);
   }
 
   async admit(request: AdmissionRequest): Promise<Admission> {
@@ -61,17 +61,18 @@ export class RedisAdmissionStore implements AdmissionStore {
   }
 
   async refresh(entries: readonly RefreshEntry[]): Promise<void> {
-    const byUser = new Map<string, Array<string | number>>();
+    const byUser = new Map<string, Lease[]>();
     for (const { user, connection, ttlMs } of entries) {
-      const args = byUser.get(user) ?? [];
-      args.push(ttlMs, connection);
-      byUser.set(user, args);
+      const leases = byUser.get(user) ?? [];
+      leases.push({ member: connection, ttlMs });
+      byUser.set(user, leases);
     }
     // One script per user; users hash to slots of their own on a cluster, so these go side by side, not in one pipeline.
+    // The connections' channels (a hash beside the lease set) lose their lapsed entries with them.
     const now = this.now();
     await Promise.all(
-      [...byUser].map(([user, args]) =>
-        this.commands.aceRefreshUser(this.keys.userConnections(user), this.keys.userConnectionStreams(user), now, ...args),
+      [...byUser].map(([user, leases]) =>
+        this.leases.extend([this.keys.userConnections(user), this.keys.userConnectionStreams(user)], now, leases),
       ),
     );
   }

@@ -13,6 +13,8 @@ export interface ClientInfo {
   ttlMs?: number;
   ip: string;
   userAgent: string;
+  /** AUTH=token: the user's name (never the token). */
+  user?: string;
   workerId: string;
   /** Epoch milliseconds. */
   connectedAt: number;

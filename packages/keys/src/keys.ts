@@ -152,6 +152,14 @@ export class Keys {
     return `${this.prefix}:auth_failures:${address}`;
   }
   /**
+   * An operator's status page session (AUTH=token): the role its key login gave, expiring.
+   * Ephemeral (a Redis restarted empty logs operators out). `idHash` is the SHA-256 (hex) of the
+   * cookie's id, so the ids themselves are never stored.
+   */
+  operatorSession(idHash: string): string {
+    return `${this.prefix}:operator_session:${idHash}`;
+  }
+  /**
    * Durable state (DESIGN §19) shares the `{state}` hash tag: it must survive any restart, and
    * its scripts touch several of these keys in one slot. Hash: channel (stream id) → GuideNumber.
    */

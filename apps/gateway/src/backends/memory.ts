@@ -1,16 +1,19 @@
 // Embedded mode: one process, the in-memory twins of every backend.
 
+import { MemoryAdmissionStore, MemoryUserStore } from '@acestream-proxy/accounts';
 import { MemoryChunkStore } from '@acestream-proxy/buffer';
 import { MemoryClientRegistry } from '@acestream-proxy/clients';
 import { MemoryEventBus, MemoryOwnerElection, MemoryWorkerPresence } from '@acestream-proxy/coordination';
 import { MemoryEngineLoad } from '@acestream-proxy/engine';
-import { MemorySecretStore, MemorySegmentStore } from '@acestream-proxy/hls';
+import { MemorySegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
 import { MemoryPlaylistStore } from '@acestream-proxy/playlist';
+import { MemorySentinelStore, MemoryWriteOnce } from '@acestream-proxy/state';
 import { MemoryMetadataStore } from '@acestream-proxy/stream';
 import { MemoryGuideNumberStore } from '@acestream-proxy/tuner';
 import { MemoryAuthFailures } from '../auth/failures.js';
+import { MemoryOperatorSessions } from '../auth/sessions.js';
 import { MemoryLimitStore } from '../limits/store.js';
 import { LocalMetrics } from '../metrics/host-metrics.js';
 import { MemoryEventLog } from '../status/event-log.js';
@@ -37,9 +40,12 @@ export function memoryBackends(prefix: string, settings: BackendSettings): Backe
     eventLog: new MemoryEventLog(settings.workerId),
     playlistStore: new MemoryPlaylistStore(),
     limits: new MemoryLimitStore(),
-    secrets: new MemorySecretStore(),
+    operatorSessions: new MemoryOperatorSessions(),
     authFailures: new MemoryAuthFailures(),
     guideNumbers: new MemoryGuideNumberStore(),
+    admission: new MemoryAdmissionStore(),
+    users: new MemoryUserStore(),
+    durable: { sentinel: new MemorySentinelStore(), hlsSecret: new MemoryWriteOnce(), describe: 'memory' },
     healthy: async () => true,
     ready: () => true,
     close: async () => {},

@@ -57,15 +57,19 @@ export class WorkerNotReadyError extends Error {
 
 /** The management API without PROXY_API_KEY configured, or with a missing or wrong key. */
 export class ApiKeyError extends Error {
-  constructor(readonly code: 'api_key_not_configured' | 'unauthorized') {
-    super(
-      code === 'unauthorized'
-        ? 'missing or wrong API key (Authorization: Bearer <key> or X-API-Key: <key>)'
-        : 'set PROXY_API_KEY to use the management API',
-    );
+  constructor(readonly code: 'api_key_not_configured' | 'unauthorized' | 'operator_key_required' | 'read_only') {
+    super(API_KEY_MESSAGES[code]);
     this.name = 'ApiKeyError';
   }
 }
+
+const API_KEY_MESSAGES = {
+  unauthorized: 'missing or wrong API key (Authorization: Bearer <key> or X-API-Key: <key>)',
+  api_key_not_configured: 'set PROXY_API_KEY to use the management API',
+  operator_key_required:
+    'AUTH=token: the operator views need PROXY_API_KEY or PROXY_READ_KEY (X-API-Key: <key>, or the status page login)',
+  read_only: 'the read-only key (PROXY_READ_KEY) may look, not change: use PROXY_API_KEY',
+};
 
 /** An address that sent too many wrong API keys waits before it may try again (auth/failures.ts). */
 export class TooManyFailuresError extends Error {
@@ -84,8 +88,10 @@ export function toHttpError(err: unknown): HttpError {
     const code = err instanceof ConnectionBudgetError ? 'too_many_connections' : 'not_ready';
     return { status: 503, code, message: err.message, retryAfterSeconds: RETRY_AFTER_SECONDS };
   }
-  if (err instanceof ApiKeyError)
-    return { status: err.code === 'unauthorized' ? 401 : 403, code: err.code, message: err.message };
+  if (err instanceof ApiKeyError) {
+    const status = err.code === 'unauthorized' || err.code === 'operator_key_required' ? 401 : 403;
+    return { status, code: err.code, message: err.message };
+  }
   if (err instanceof TooManyFailuresError) {
     return { status: 429, code: 'too_many_failures', message: err.message, retryAfterSeconds: err.retryAfterSeconds };
   }

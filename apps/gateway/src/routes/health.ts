@@ -1,4 +1,4 @@
-// GET /health: liveness plus whether the backend (Redis) answers.
+// GET /health: liveness plus whether the backend (Redis) answers, and warnings (durable state lost).
 
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
@@ -8,6 +8,8 @@ export function health(ctx: GatewayContext): RequestHandler {
     const healthy = await ctx.backendHealthy();
     // Playlist sources are reported, not judged: a failing source keeps its last good copy.
     const playlist = healthy ? await ctx.playlist.health().catch(() => null) : null;
+    // Lost durable state is a warning, not a failure: the proxy serves, but what was lost is gone (DESIGN §19).
+    const durable = ctx.durableState().warning;
     res.status(healthy ? 200 : 503).json({
       status: healthy ? 'ok' : 'degraded',
       mode: ctx.mode,
@@ -15,6 +17,7 @@ export function health(ctx: GatewayContext): RequestHandler {
       worker_id: ctx.workerId,
       uptime_s: Math.round(process.uptime()),
       ...(playlist ? { playlist } : {}),
+      ...(durable ? { warnings: [durable] } : {}),
     });
   };
 }
