@@ -8,6 +8,7 @@ import { sessionSecret } from '@acestream-proxy/hls';
 import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
 import { DEFAULT_SOURCE_LIMITS, PlaylistRewriter, PlaylistService } from '@acestream-proxy/playlist';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
+import { type Accounts, createAccounts } from './accounts/index.js';
 import type { AuthFailures } from './auth/failures.js';
 import { type BackendMode, createBackends } from './backends/index.js';
 import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
@@ -45,6 +46,11 @@ export interface GatewayContext {
   clientAddress: ClientAddressPolicy;
   /** Per client address caps on players and new engine sessions, cluster-wide (issue 20). */
   limits: ClientLimits;
+  /**
+   * AUTH=token: users, their admission and this worker's players of them (accounts/); null with
+   * AUTH=none, when nothing of it runs.
+   */
+  accounts: Accounts | null;
   /** Wrong API keys per client address (the management API's lockout). */
   authFailures: AuthFailures;
   /** Resolves true when the backend answers (always true in embedded mode). */
@@ -153,6 +159,16 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   // Four lists of the largest size waiting is plenty for a one-off tool; more answer 503.
   const rewriter = new PlaylistRewriter({ maxQueued: 4 });
   const tuner = createTuner(config, backends.mode, backends.guideNumbers, logger);
+  const hlsSessionMs = 4 * config.hlsTargetDuration * 1000;
+  const accounts = await createAccounts(config, {
+    users: backends.users,
+    admission: backends.admission,
+    dropClient: (id, clientId) => streams.dropClient(id, clientId),
+    // TS players live as long as their client records; HLS sessions as long as theirs (hls.ts).
+    ttlMs: { ts: config.ghostTimeoutMs, hls: hlsSessionMs },
+    refreshMs: Math.min(config.heartbeatInterval * 1000, hlsSessionMs / 2),
+    logger,
+  });
 
   return {
     config,
@@ -171,11 +187,13 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     eventLog,
     clientAddress: clientAddressPolicy(config.trustedProxies),
     limits,
+    accounts,
     authFailures: backends.authFailures,
     redisReady: () => backends.ready(),
     backendHealthy: () => backends.healthy(),
     async close() {
       await metrics.close();
+      accounts?.close();
       playlist.close();
       await rewriter.close();
       await tuner.close();

@@ -7,8 +7,6 @@ import type { ProxyConfig } from '@acestream-proxy/config';
 export function notWiredYet(config: ProxyConfig): string[] {
   const refused: string[] = [];
   const accounts = 'accounts are not wired into the gateway yet (issue 21); unset it';
-  if (config.auth !== 'none') refused.push(`AUTH=${config.auth}: ${accounts}`);
-  if (config.usersFile !== null) refused.push(`USERS_FILE: ${accounts}`);
   if (config.readKey !== null) refused.push(`PROXY_READ_KEY: ${accounts}`);
   if (config.redisStateUrl !== null)
     refused.push(`REDIS_STATE_URL: the separate state Redis is not wired yet (issue 21); unset it`);

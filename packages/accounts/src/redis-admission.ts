@@ -7,7 +7,7 @@ import type { LimitName } from './errors.js';
 
 type Commands = {
   aceAdmitUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<Array<string | number>>;
-  aceRefreshUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<number>;
+  aceRefreshUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<string[]>;
   aceReleaseUser: (connections: string, streams: string, connection: string) => Promise<number>;
 };
 
@@ -60,7 +60,7 @@ export class RedisAdmissionStore implements AdmissionStore {
     await this.commands.aceReleaseUser(this.keys.userConnections(user), this.keys.userConnectionStreams(user), connection);
   }
 
-  async refresh(entries: readonly RefreshEntry[]): Promise<void> {
+  async refresh(entries: readonly RefreshEntry[]): Promise<string[]> {
     const byUser = new Map<string, Array<string | number>>();
     for (const { user, connection, ttlMs } of entries) {
       const args = byUser.get(user) ?? [];
@@ -69,11 +69,12 @@ export class RedisAdmissionStore implements AdmissionStore {
     }
     // One script per user; users hash to slots of their own on a cluster, so these go side by side, not in one pipeline.
     const now = this.now();
-    await Promise.all(
+    const missing = await Promise.all(
       [...byUser].map(([user, args]) =>
         this.commands.aceRefreshUser(this.keys.userConnections(user), this.keys.userConnectionStreams(user), now, ...args),
       ),
     );
+    return missing.flat().map(String);
   }
 
   async connections(user: string): Promise<LiveConnection[]> {

@@ -1,5 +1,6 @@
 // Embedded mode: one process, the in-memory twins of every backend.
 
+import { MemoryAdmissionStore, MemoryUserStore } from '@acestream-proxy/accounts';
 import { MemoryChunkStore } from '@acestream-proxy/buffer';
 import { MemoryClientRegistry } from '@acestream-proxy/clients';
 import { MemoryEventBus, MemoryOwnerElection, MemoryWorkerPresence } from '@acestream-proxy/coordination';
@@ -40,6 +41,8 @@ export function memoryBackends(prefix: string, settings: BackendSettings): Backe
     secrets: new MemorySecretStore(),
     authFailures: new MemoryAuthFailures(),
     guideNumbers: new MemoryGuideNumberStore(),
+    users: new MemoryUserStore(),
+    admission: new MemoryAdmissionStore(),
     healthy: async () => true,
     ready: () => true,
     close: async () => {},

@@ -1,6 +1,7 @@
 // Redis modes (one server or a Redis Cluster): the same backends over the connector's connections;
 // only the connector knows which of the two it is.
 
+import { RedisAdmissionStore, RedisUserStore } from '@acestream-proxy/accounts';
 import { RedisChunkStore } from '@acestream-proxy/buffer';
 import { RedisClientRegistry } from '@acestream-proxy/clients';
 import { RedisEventBus, RedisOwnerElection, RedisWorkerPresence } from '@acestream-proxy/coordination';
@@ -77,6 +78,8 @@ export async function redisBackends(
     secrets: new RedisSecretStore(worker, keys),
     authFailures: new RedisAuthFailures(request, keys),
     guideNumbers: new RedisGuideNumberStore(worker, keys),
+    users: new RedisUserStore(request, keys),
+    admission: new RedisAdmissionStore(request, keys),
     ready: () => connections.every((c) => c.status === 'ready'),
     eventLog: new RedisEventLog(request, keys, workerId),
     async healthy() {

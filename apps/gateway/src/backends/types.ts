@@ -1,5 +1,6 @@
 // What every mode's factory returns: the backends one gateway process runs on (DESIGN §12).
 
+import type { AdmissionStore, UserStore } from '@acestream-proxy/accounts';
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, WorkerPresence } from '@acestream-proxy/coordination';
@@ -47,6 +48,13 @@ export interface Backends {
   secrets: SecretStore;
   /** Wrong API keys per client address: the fleet's count on Redis. */
   authFailures: AuthFailures;
+  /**
+   * Users and their token hashes for AUTH=token (durable state, DESIGN §19): memory when embedded,
+   * Redis on the request connection otherwise (the durable-state connection once there is one).
+   */
+  users: UserStore;
+  /** Each user's live player connections and limits (ephemeral; on the request connection in Redis modes). */
+  admission: AdmissionStore;
   /** The tuner's GuideNumbers and DeviceID (durable state, DESIGN §19). */
   guideNumbers: GuideNumberStore;
   /** Resolves true when the backend answers (always true when embedded). */
