@@ -1,6 +1,5 @@
 // Wires one gateway process: the backends of the configured mode (backends/), the stream manager, metrics.
 
-import { type AdmissionStore, Authenticator, type UserStore, Users } from '@acestream-proxy/accounts';
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
@@ -9,6 +8,7 @@ import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngine
 import { DEFAULT_SOURCE_LIMITS, PlaylistRewriter, PlaylistService } from '@acestream-proxy/playlist';
 import type { StateHealth } from '@acestream-proxy/state';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
+import { type Accounts, createAccounts } from './accounts/index.js';
 import type { AuthFailures } from './auth/failures.js';
 import type { OperatorSessions } from './auth/sessions.js';
 import { type BackendMode, createBackends } from './backends/index.js';
@@ -22,14 +22,6 @@ import { WorkerMetrics } from './metrics/worker-metrics.js';
 import type { EventLog } from './status/event-log.js';
 import { recordLifecycle } from './status/event-log.js';
 import { createTuner, type Tuner } from './tuner.js';
-
-/** AUTH=token's parts: the users (durable state), who a request is, and the per-user limits. */
-export interface Accounts {
-  store: UserStore;
-  users: Users;
-  authenticator: Authenticator;
-  admission: AdmissionStore;
-}
 
 export interface GatewayContext {
   config: ProxyConfig;
@@ -57,12 +49,15 @@ export interface GatewayContext {
   clientAddress: ClientAddressPolicy;
   /** Per client address caps on players and new engine sessions, cluster-wide (issue 20). */
   limits: ClientLimits;
+  /**
+   * AUTH=token: users, their admission and this worker's players of them (accounts/); null with
+   * AUTH=none, when nothing of it runs.
+   */
+  accounts: Accounts | null;
   /** Wrong API keys per client address (the management API's lockout). */
   authFailures: AuthFailures;
   /** The status page's operator logins (AUTH=token). */
   operatorSessions: OperatorSessions;
-  /** AUTH=token's users and limits; null when AUTH=none. */
-  accounts: Accounts | null;
   /** Whether the durable state was found lost since start (DESIGN §19), for /health. */
   durableState(): StateHealth;
   /** Resolves true when the backend answers (always true in embedded mode). */
@@ -173,6 +168,16 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   // Four lists of the largest size waiting is plenty for a one-off tool; more answer 503.
   const rewriter = new PlaylistRewriter({ maxQueued: 4 });
   const tuner = createTuner(config, backends.mode, backends.guideNumbers, logger);
+  const hlsSessionMs = 4 * config.hlsTargetDuration * 1000;
+  const accounts = await createAccounts(config, {
+    users: backends.users,
+    admission: backends.admission,
+    dropClient: (id, clientId) => streams.dropClient(id, clientId),
+    // TS players live as long as their client records; HLS sessions as long as theirs (hls.ts).
+    ttlMs: { ts: config.ghostTimeoutMs, hls: hlsSessionMs },
+    refreshMs: Math.min(config.heartbeatInterval * 1000, hlsSessionMs / 2),
+    logger,
+  });
 
   return {
     config,
@@ -191,22 +196,15 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     eventLog,
     clientAddress: clientAddressPolicy(config.trustedProxies),
     limits,
+    accounts,
     authFailures: backends.authFailures,
     operatorSessions: backends.operatorSessions,
-    accounts:
-      config.auth === 'token'
-        ? {
-            store: backends.users,
-            users: new Users(backends.users),
-            authenticator: new Authenticator(backends.users),
-            admission: backends.admission,
-          }
-        : null,
     durableState: () => durable.state.health(),
     redisReady: () => backends.ready(),
     backendHealthy: () => backends.healthy(),
     async close() {
       await metrics.close();
+      accounts?.close();
       playlist.close();
       await rewriter.close();
       await tuner.close();

@@ -45,8 +45,11 @@ export interface RefreshEntry {
 export interface AdmissionStore {
   admit(request: AdmissionRequest): Promise<Admission>;
   release(user: string, connection: string): Promise<void>;
-  /** Extends this worker's entries (its heartbeat); an entry that already lapsed stays gone. */
-  refresh(entries: readonly RefreshEntry[]): Promise<void>;
+  /**
+   * Extends this worker's entries (its heartbeat); an entry that already lapsed or was ended (an
+   * eviction, a release) stays gone. Resolves the connections of `entries` that were not held.
+   */
+  refresh(entries: readonly RefreshEntry[]): Promise<string[]>;
   /** The user's live connections, oldest first. */
   connections(user: string): Promise<LiveConnection[]>;
 }

@@ -49,12 +49,15 @@ export class MemoryAdmissionStore implements AdmissionStore {
     if (entries?.size === 0) this.users.delete(user);
   }
 
-  async refresh(entries: readonly RefreshEntry[]): Promise<void> {
+  async refresh(entries: readonly RefreshEntry[]): Promise<string[]> {
     const now = this.now();
+    const missing: string[] = [];
     for (const { user, connection, ttlMs } of entries) {
       const entry = this.live(user, now).get(connection);
       if (entry) entry.expiresAt = now + ttlMs;
+      else missing.push(connection);
     }
+    return missing;
   }
 
   async connections(user: string): Promise<LiveConnection[]> {

@@ -60,7 +60,7 @@ export class RedisAdmissionStore implements AdmissionStore {
     await this.commands.aceReleaseUser(this.keys.userConnections(user), this.keys.userConnectionStreams(user), connection);
   }
 
-  async refresh(entries: readonly RefreshEntry[]): Promise<void> {
+  async refresh(entries: readonly RefreshEntry[]): Promise<string[]> {
     const byUser = new Map<string, Lease[]>();
     for (const { user, connection, ttlMs } of entries) {
       const leases = byUser.get(user) ?? [];
@@ -70,11 +70,12 @@ export class RedisAdmissionStore implements AdmissionStore {
     // One script per user; users hash to slots of their own on a cluster, so these go side by side, not in one pipeline.
     // The connections' channels (a hash beside the lease set) lose their lapsed entries with them.
     const now = this.now();
-    await Promise.all(
+    const missing = await Promise.all(
       [...byUser].map(([user, leases]) =>
         this.leases.extend([this.keys.userConnections(user), this.keys.userConnectionStreams(user)], now, leases),
       ),
     );
+    return missing.flat();
   }
 
   async connections(user: string): Promise<LiveConnection[]> {

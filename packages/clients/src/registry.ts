@@ -13,11 +13,11 @@ export interface ClientInfo {
   ttlMs?: number;
   ip: string;
   userAgent: string;
-  /** AUTH=token: the user's name (never the token). */
-  user?: string;
   workerId: string;
   /** Epoch milliseconds. */
   connectedAt: number;
+  /** The user's name when AUTH=token (a validated user name, never a token); absent otherwise. */
+  user?: string;
 }
 
 /**

@@ -220,13 +220,13 @@ export const KNOBS = {
   },
   auth: {
     env: 'AUTH',
-    doc: 'Not wired into the gateway yet: the gateway refuses to start with it set. Who may watch: none = anyone who reaches the proxy; token = players need a user token (in the URL as /u/<token>/... or as the Basic password), operator views need PROXY_API_KEY or PROXY_READ_KEY',
+    doc: 'Who may watch: none = anyone who reaches the proxy; token = players need a user token (in the URL as /u/<token>/... or as the Basic password), operator views need PROXY_API_KEY or PROXY_READ_KEY',
     default: 'none',
     check: oneOf(['none', 'token'] as const),
   },
   usersFile: {
     env: 'USERS_FILE',
-    doc: 'Not wired into the gateway yet: the gateway refuses to start with it set. YAML or JSON file of users (name, token_sha256 or token, enabled, expires_at, limits, groups), made as it says at start and re-made whenever found missing; unset = users come from the admin API only',
+    doc: 'YAML or JSON file of users (name, token_sha256 or token, enabled, expires_at, limits, groups), made as it says at start and re-made whenever found missing; unset = users come from the admin API only',
     default: null,
     check: readableFile,
   },

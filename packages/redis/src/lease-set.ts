@@ -10,7 +10,7 @@ export interface Lease {
   readonly ttlMs: number;
 }
 
-type ExtendLeases = (...args: Array<string | number>) => Promise<number>;
+type ExtendLeases = (...args: Array<string | number>) => Promise<string[]>;
 
 /** A pipeline (or a MULTI) of a connection LeaseSets was made on. */
 interface Queue {
@@ -37,9 +37,9 @@ export class LeaseSets {
     }).aceExtendLeases;
   }
 
-  /** Resolves the number of leases extended. */
-  extend(keys: readonly string[], now: number, leases: Iterable<Lease>): Promise<number> {
-    return this.command(...args(keys, now, leases));
+  /** Resolves the members of `leases` that were not held (lapsed or ended): they stay gone. */
+  async extend(keys: readonly string[], now: number, leases: Iterable<Lease>): Promise<string[]> {
+    return (await this.command(...args(keys, now, leases))).map(String);
   }
 
   /** The same extension queued on a pipeline of this connection (several sets in one round trip). */

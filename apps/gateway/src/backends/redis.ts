@@ -88,8 +88,8 @@ export async function redisBackends(
     authFailures: new RedisAuthFailures(request, keys),
     guideNumbers: new RedisGuideNumberStore(state.worker, keys),
     // Looked up on the request path (a token per player request): the request connection fails fast.
-    admission: new RedisAdmissionStore(request, keys),
     users: new RedisUserStore(state.request, keys),
+    admission: new RedisAdmissionStore(request, keys),
     durable: {
       sentinel: new RedisSentinelStore(state.worker, keys),
       hlsSecret: new RedisWriteOnce(state.worker, keys.hlsSecret()),

@@ -53,9 +53,12 @@ export interface Backends {
   operatorSessions: OperatorSessions;
   /** The tuner's GuideNumbers and DeviceID (durable state, DESIGN §19). */
   guideNumbers: GuideNumberStore;
-  /** Users and their token hashes (durable state; AUTH=token). */
+  /**
+   * Users and their token hashes for AUTH=token (durable state, DESIGN §19): memory when embedded,
+   * else the durable-state request connection (REDIS_STATE_URL's, or the streams' one).
+   */
   users: UserStore;
-  /** Each user's live connections against their limits (ephemeral, beside the streams). */
+  /** Each user's live player connections and limits (ephemeral; on the request connection in Redis modes). */
   admission: AdmissionStore;
   /**
    * The rest of the durable state (DESIGN §19): its sentinel and the generated HLS session key.

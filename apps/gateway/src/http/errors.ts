@@ -1,6 +1,7 @@
 // The one place that turns typed errors into HTTP statuses and JSON bodies (DESIGN §8).
 
 import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { UnauthorizedError, UserExistsError, UserInputError, UserLimitError, UserNotFoundError } from '@acestream-proxy/accounts';
 import { EngineError } from '@acestream-proxy/engine';
 import { BadHlsRequestError, SegmentNotFoundError } from '@acestream-proxy/hls';
 import { BadStreamIdError } from '@acestream-proxy/keys';
@@ -13,6 +14,7 @@ import {
 } from '@acestream-proxy/playlist';
 import type { Logger } from '@acestream-proxy/stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { PlayerEndedError } from '../accounts/players.js';
 import { TooManyRequestsError } from '../limits/errors.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
 
@@ -21,6 +23,8 @@ export interface HttpError {
   code: string;
   message: string;
   retryAfterSeconds?: number;
+  /** The `WWW-Authenticate` challenge of a 401 (players send URL credentials only after one). */
+  challenge?: string;
 }
 
 /** A request needs Redis while a connection to it is down (checked before any command is sent). */
@@ -83,6 +87,12 @@ export class TooManyFailuresError extends Error {
 const RETRY_AFTER_SECONDS = 5;
 
 export function toHttpError(err: unknown): HttpError {
+  if (err instanceof UnauthorizedError) return { status: 401, code: err.code, message: err.message, challenge: err.challenge };
+  if (err instanceof UserLimitError) return { status: 429, code: err.code, message: err.message };
+  if (err instanceof UserInputError) return { status: 400, code: err.code, message: err.message };
+  if (err instanceof UserNotFoundError) return { status: 404, code: err.code, message: err.message };
+  if (err instanceof UserExistsError) return { status: 409, code: err.code, message: err.message };
+  if (err instanceof PlayerEndedError) return { status: 410, code: err.code, message: err.message };
   if (err instanceof RequestTimeoutError) return { status: 408, code: 'request_timeout', message: err.message };
   if (err instanceof ConnectionBudgetError || err instanceof WorkerNotReadyError) {
     const code = err instanceof ConnectionBudgetError ? 'too_many_connections' : 'not_ready';
@@ -183,6 +193,7 @@ export function sendError(res: ServerResponse, error: HttpError): void {
     return;
   }
   if (error.retryAfterSeconds) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  if (error.challenge) res.setHeader('WWW-Authenticate', error.challenge);
   const body = JSON.stringify({ error: error.code, message: error.message });
   res.statusCode = error.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');

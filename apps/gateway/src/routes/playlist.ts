@@ -6,19 +6,22 @@ import {
   BadPlaylistOptionError,
   listChannels,
   listGroups,
+  onlyGroups,
+  type Playlist,
   type PlaylistFormat,
   type RenderOptions,
   renderPlaylist,
 } from '@acestream-proxy/playlist';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { GatewayContext } from '../context.js';
+import { principalOf, userPathOf } from '../http/player-routes.js';
 
 const M3U_TYPE = 'audio/x-mpegurl; charset=utf-8';
 
 export function getPlaylist(ctx: GatewayContext): RequestHandler {
   return async (req, res) => {
     const options = renderOptions(req, ctx.config);
-    const { playlist } = await ctx.playlist.snapshot();
+    const playlist = playlistFor(req, (await ctx.playlist.snapshot()).playlist);
     sendM3u(res, renderPlaylist(playlist, options));
   };
 }
@@ -26,7 +29,9 @@ export function getPlaylist(ctx: GatewayContext): RequestHandler {
 export function getPlaylistJson(ctx: GatewayContext): RequestHandler {
   return async (req, res) => {
     const options = renderOptions(req, ctx.config);
-    const { playlist, meta } = await ctx.playlist.snapshot();
+    const snapshot = await ctx.playlist.snapshot();
+    const { meta } = snapshot;
+    const playlist = playlistFor(req, snapshot.playlist);
     res.setHeader('Cache-Control', 'no-cache');
     res.json({
       refreshed_at: new Date(meta.refreshedAt).toISOString(),
@@ -53,6 +58,17 @@ export function rewritePlaylist(ctx: GatewayContext): RequestHandler[] {
   ];
 }
 
+/**
+ * The playlist a request's user sees: all of it, or, for a user limited to groups, only the
+ * entries of those (a `?group=` filter then narrows further, never widens). Groups shape what a
+ * user is handed, not what it may play: /ace/getstream takes any id, as with AUTH=none, and a
+ * user's limits are what bound its use.
+ */
+export function playlistFor(req: Request, playlist: Playlist): Playlist {
+  const groups = principalOf(req)?.user.groups;
+  return groups && groups.length > 0 ? onlyGroups(playlist, groups) : playlist;
+}
+
 function sendM3u(res: Response, text: string | Buffer): void {
   res.setHeader('Content-Type', M3U_TYPE);
   res.setHeader('Content-Disposition', 'inline; filename="playlist.m3u"');
@@ -76,11 +92,20 @@ const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 const PREFIX = /^(\/[A-Za-z0-9._~%!$&'()*+,;=:@-]+)+$/;
 
 /**
+ * Where this request's player reaches the proxy: the proxy's URL (`proxyUrl`) and, with AUTH=token,
+ * the user's `/u/<token>` after it, so every URL a user's playlist, lineup or guide hands out
+ * carries the token (players cannot add one themselves).
+ */
+export function baseUrl(req: Request, config: ProxyConfig): string {
+  return proxyUrl(req, config) + userPathOf(req);
+}
+
+/**
  * Where players reach this proxy: PUBLIC_URL; else this request's scheme and Host header. The
  * X-Forwarded-Proto/-Host/-Prefix headers of a reverse proxy count only with TRUST_PROXY, since
  * any client can send them. (Express's own `trust proxy` is not used: it trusts loopback peers.)
  */
-export function baseUrl(req: Request, config: ProxyConfig): string {
+export function proxyUrl(req: Request, config: ProxyConfig): string {
   if (config.publicUrl) return config.publicUrl;
   const forwarded = (name: string) => (config.trustProxy ? req.get(name)?.split(',')[0]?.trim() : undefined);
   const proto = forwarded('x-forwarded-proto')?.toLowerCase();
