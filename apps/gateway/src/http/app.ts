@@ -14,6 +14,7 @@ import { metrics } from '../routes/metrics.js';
 import { getPlaylist, getPlaylistJson, rewritePlaylist } from '../routes/playlist.js';
 import { getStreamInfo, listStreams, viewer } from '../routes/streams.js';
 import { tunerRoutes } from '../routes/tuner.js';
+import { userRoutes } from '../routes/users.js';
 import { StatusFeed } from '../status/feed.js';
 import { allowedHosts } from './allowed-hosts.js';
 import { browserHeaders } from './browser-headers.js';
@@ -56,6 +57,8 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.get('/proxy/streams/:id', redis, viewer(ctx), getStreamInfo(ctx));
   app.delete('/proxy/streams/:id', requireApiKey(ctx), redis, stopStream(ctx));
   app.delete('/proxy/streams/:id/clients/:cid', requireApiKey(ctx), redis, dropClient(ctx));
+  // AUTH=token's users (issue 21): the admin key, as the routes above.
+  app.use(userRoutes(ctx, [requireApiKey(ctx), redis]));
   app.get('/proxy/events', events(new StatusFeed(ctx, ctx.eventLog)));
   app.use('/vendor/uplot', express.static(UPLOT_DIR, { index: false, maxAge: '1d' }));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));
