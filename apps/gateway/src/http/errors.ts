@@ -83,6 +83,15 @@ export class TooManyFailuresError extends Error {
   }
 }
 
+/** The users API asked for with AUTH=none: there are no users. */
+export class AccountsOffError extends Error {
+  readonly code = 'auth_off';
+  constructor() {
+    super('users exist only with AUTH=token; set it to manage them (see docs/users.md)');
+    this.name = 'AccountsOffError';
+  }
+}
+
 /** Seconds a client should wait before retrying when no engine can serve it. */
 const RETRY_AFTER_SECONDS = 5;
 
@@ -92,6 +101,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof UserInputError) return { status: 400, code: err.code, message: err.message };
   if (err instanceof UserNotFoundError) return { status: 404, code: err.code, message: err.message };
   if (err instanceof UserExistsError) return { status: 409, code: err.code, message: err.message };
+  if (err instanceof AccountsOffError) return { status: 404, code: err.code, message: err.message };
   if (err instanceof PlayerEndedError) return { status: 410, code: err.code, message: err.message };
   if (err instanceof RequestTimeoutError) return { status: 408, code: 'request_timeout', message: err.message };
   if (err instanceof ConnectionBudgetError || err instanceof WorkerNotReadyError) {
