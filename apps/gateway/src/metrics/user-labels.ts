@@ -6,37 +6,36 @@ import type { UserStore } from '@acestream-proxy/accounts';
 
 /** The `user` label of a player whose user is past the bound. */
 export const OTHER_USERS = 'other';
-/** How long a read of the names serves (users change by an admin's hand, not per second). */
-const REFRESH_MS = 10_000;
 
 export class UserLabels {
   private named: Set<string> = new Set();
-  private readAt = -Infinity;
+  /** The users' version the names were read at (every change to a user raises it). */
+  private readAt: number | null = null;
   private reading: Promise<void> | null = null;
 
   constructor(
-    private readonly store: Pick<UserStore, 'list'>,
+    private readonly store: Pick<UserStore, 'list' | 'version'>,
     private readonly max: number,
-    private readonly now: () => number = Date.now,
   ) {}
 
-  /** The label for `user`'s series: its name when among the first `max` by name, else `other`. */
+  /** The label for a user's series: its name when among the first `max` by name, else `other`. */
   async labeller(): Promise<(user: string) => string> {
-    if (this.now() - this.readAt >= REFRESH_MS) {
-      this.reading ??= this.read().finally(() => {
-        this.reading = null;
-      });
-      // A store that cannot answer keeps the last set (a scrape must not fail for it).
-      await this.reading.catch(() => {});
-    }
+    this.reading ??= this.read().finally(() => {
+      this.reading = null;
+    });
+    // A store that cannot answer keeps the last set (a scrape must not fail for it).
+    await this.reading.catch(() => {});
     const named = this.named;
     return (user) => (named.has(user) ? user : OTHER_USERS);
   }
 
+  // One GET per collection; the list is read again only when a user changed.
   private async read(): Promise<void> {
+    const version = await this.store.version();
+    if (version === this.readAt) return;
     const names = (await this.store.list()).map((u) => u.name).sort();
     // A user called "other" would share the aggregate's series: it is counted there.
     this.named = new Set(names.filter((n) => n !== OTHER_USERS).slice(0, this.max));
-    this.readAt = this.now();
+    this.readAt = version;
   }
 }
