@@ -90,4 +90,15 @@ backendSuite('AdmissionStore', (backend) => {
     );
     expect((await short('new', 'ch3')).admitted).toBe(true);
   });
+
+  it('tells a refreshing worker which of its players are no longer held (evicted or released)', async () => {
+    const join = (connection: string, stream: string) =>
+      store.admit({ user: 'alice', limits: limits(1, 0, 'oldest'), connection, stream, ttlMs: TTL });
+    await join('tv', 'ch1');
+    await join('phone', 'ch2');
+    const refresh = (connection: string) => ({ user: 'alice', connection, ttlMs: TTL });
+    expect(await store.refresh([refresh('tv'), refresh('phone')])).toEqual(['tv']);
+    await store.release('alice', 'phone');
+    expect(await store.refresh([refresh('phone')])).toEqual(['phone']);
+  });
 });

@@ -168,6 +168,21 @@ describe('AUTH=token on two gateway hosts behind HAProxy (Redis)', () => {
     const discover = (await (await fetch(`${lb.url}/u/${token}/discover.json`)).json()) as Record<string, string>;
     expect(discover.BaseURL).toMatch(new RegExp(`/u/${token}$`));
     expect(discover.LineupURL).toMatch(new RegExp(`/u/${token}/lineup.json$`));
+    // The admin API: bad input is 400 JSON naming the field, a taken name 409, an unknown one 404, no key 401.
+    const bad = await api<{ error: string; message: string }>(lb.url, 'POST', '/proxy/users', { name: 'Bad Name' });
+    expect([bad.status, bad.body.error]).toEqual([400, 'bad_user']);
+    expect(bad.body.message).toContain('user name');
+    expect((await api(lb.url, 'POST', '/proxy/users', { name: 'checker' })).status).toBe(409);
+    expect((await api(lb.url, 'PATCH', '/proxy/users/nobody', { enabled: false })).status).toBe(404);
+    const policy = await api<{ error: string }>(lb.url, 'PATCH', '/proxy/users/checker', { limits: { policy: 'x' } });
+    expect([policy.status, policy.body.error]).toEqual([400, 'bad_user']);
+    const garbage = await fetch(`${lb.url}/proxy/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}` },
+      body: '{not json',
+    });
+    expect([garbage.status, garbage.headers.get('content-type')]).toEqual([400, 'application/json; charset=utf-8']);
+    expect((await fetch(`${lb.url}/proxy/users`)).status).toBe(401);
     // A user limited to a group gets only that group's entries, every one carrying its token.
     const news = await issue({ name: 'news-only', groups: ['News'] });
     const list = await (await fetch(news.playlist_url)).text();

@@ -29,6 +29,14 @@ if redis.call('ZSCORE', KEYS[1], conn) then
   return {1}
 end
 
+-- No channel limit: the count of connections is all it takes (O(log n), not a read of every entry),
+-- so a user without limits, or with a connection limit it is under, costs what an anonymous join does.
+if maxChannels == 0 and (maxConnections == 0 or redis.call('ZCARD', KEYS[1]) + 1 <= maxConnections) then
+  redis.call('HSET', KEYS[2], conn, now .. ':' .. stream)
+  hold()
+  return {1}
+end
+
 local live = {}
 local perStream = {}
 local channels = 0
