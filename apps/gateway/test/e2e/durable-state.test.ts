@@ -108,6 +108,32 @@ describe('durable state', () => {
     expect(gateway.output.join('\n')).not.toContain('durable state was lost');
   }, 30_000);
 
+  it('in cluster mode too, REDIS_STATE_URL holds the users, GuideNumbers, HLS key and playlist copies', async () => {
+    const stateDir = tempDir('durable-state-cluster');
+    cleanups.push(async () => rmSync(stateDir, { recursive: true, force: true }));
+    const state = await startPrivateRedis(undefined, { persistDir: stateDir });
+    cleanups.push(() => state.stop());
+    const stack = await startStack({
+      redis: 'cluster',
+      env: { AUTH: 'token', PROXY_API_KEY: API_KEY, REDIS_STATE_URL: state.url, PLAYLIST_SOURCES: playlist },
+    });
+    cleanups.push(() => stack.stop());
+    const created = await fetch(`${stack.gateway.url}/proxy/users`, {
+      method: 'POST',
+      headers: { 'X-API-Key': API_KEY, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'carol' }),
+    });
+    const { token } = (await created.json()) as { token: string };
+    await plays(stack.gateway.url, token, A);
+    expect(await lineup(stack.gateway.url, token)).toHaveLength(2);
+    expect((await fetch(`${stack.gateway.url}/u/${token}/ace/manifest.m3u8?id=${A}`)).status).toBe(200);
+    const durable = ['{state}:users', '{state}:guide_numbers', '{state}:hls_secret', '{state}:sentinel', '{playlist}:merged'];
+    for (const key of durable) {
+      expect([key, await state.redis.exists(`ace_proxy:${key}`)]).toEqual([key, 1]);
+      expect([key, await stack.cluster!.redis.exists(`ace_proxy:${key}`)]).toEqual([key, 0]);
+    }
+  }, 30_000);
+
   it('on one Redis restarted empty: a loud log line, a /health warning, and USERS_FILE users made again', async () => {
     const fileToken = newToken();
     const usersFile = join(dir, 'users.yaml');
