@@ -2,13 +2,22 @@
 
 import type { Keys } from '@acestream-proxy/keys';
 import { defineScripts, type Redis } from '@acestream-proxy/redis';
-import type { Admission, AdmissionRequest, AdmissionStore, Evicted, LiveConnection, RefreshEntry } from './admission.js';
+import type {
+  Admission,
+  AdmissionRequest,
+  AdmissionStore,
+  Evicted,
+  LiveConnection,
+  RefreshEntry,
+  RefreshResult,
+} from './admission.js';
 import type { LimitName } from './errors.js';
 
+type UserKeys = [connections: string, streams: string, ended: string];
 type Commands = {
-  aceAdmitUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<Array<string | number>>;
-  aceRefreshUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<string[]>;
-  aceReleaseUser: (connections: string, streams: string, connection: string) => Promise<number>;
+  aceAdmitUser: (...args: [...UserKeys, ...Array<string | number>]) => Promise<Array<string | number>>;
+  aceRefreshUser: (...args: [...UserKeys, ...Array<string | number>]) => Promise<[string[], string[]]>;
+  aceReleaseUser: (...args: [...UserKeys, connection: string, now: number, rememberMs: number]) => Promise<number>;
 };
 
 /**
@@ -28,17 +37,20 @@ export class RedisAdmissionStore implements AdmissionStore {
     private readonly now: () => number = Date.now,
   ) {
     this.commands = defineScripts<Commands>(redis, new URL('../src/commands/', import.meta.url), {
-      aceAdmitUser: 'admit-2',
-      aceRefreshUser: 'refresh-2',
-      aceReleaseUser: 'release-2',
+      aceAdmitUser: 'admit-3',
+      aceRefreshUser: 'refresh-3',
+      aceReleaseUser: 'release-3',
     });
+  }
+
+  private userKeys(user: string): UserKeys {
+    return [this.keys.userConnections(user), this.keys.userConnectionStreams(user), this.keys.userEnded(user)];
   }
 
   async admit(request: AdmissionRequest): Promise<Admission> {
     const { user, limits } = request;
     const reply = await this.commands.aceAdmitUser(
-      this.keys.userConnections(user),
-      this.keys.userConnectionStreams(user),
+      ...this.userKeys(user),
       this.now(),
       request.ttlMs,
       request.connection,
@@ -57,10 +69,14 @@ export class RedisAdmissionStore implements AdmissionStore {
   }
 
   async release(user: string, connection: string): Promise<void> {
-    await this.commands.aceReleaseUser(this.keys.userConnections(user), this.keys.userConnectionStreams(user), connection);
+    await this.commands.aceReleaseUser(...this.userKeys(user), connection, this.now(), 0);
   }
 
-  async refresh(entries: readonly RefreshEntry[]): Promise<string[]> {
+  async end(user: string, connection: string, rememberMs: number): Promise<void> {
+    await this.commands.aceReleaseUser(...this.userKeys(user), connection, this.now(), rememberMs);
+  }
+
+  async refresh(entries: readonly RefreshEntry[]): Promise<RefreshResult> {
     const byUser = new Map<string, Array<string | number>>();
     for (const { user, connection, ttlMs } of entries) {
       const args = byUser.get(user) ?? [];
@@ -69,12 +85,13 @@ export class RedisAdmissionStore implements AdmissionStore {
     }
     // One script per user; users hash to slots of their own on a cluster, so these go side by side, not in one pipeline.
     const now = this.now();
-    const missing = await Promise.all(
-      [...byUser].map(([user, args]) =>
-        this.commands.aceRefreshUser(this.keys.userConnections(user), this.keys.userConnectionStreams(user), now, ...args),
-      ),
+    const replies = await Promise.all(
+      [...byUser].map(([user, args]) => this.commands.aceRefreshUser(...this.userKeys(user), now, ...args)),
     );
-    return missing.flat().map(String);
+    return {
+      missing: replies.flatMap(([missing]) => missing.map(String)),
+      ended: replies.flatMap(([, ended]) => ended.map(String)),
+    };
   }
 
   async connections(user: string): Promise<LiveConnection[]> {
