@@ -206,6 +206,13 @@ export class Keys {
   userConnectionStreams(name: string): string {
     return `${this.prefix}:${this.tag(`user:${name}`)}:connection_streams`;
   }
+  /**
+   * Sorted set: connection id → until when (ms) of the user's players that were ended (evicted by
+   * the `oldest` policy, cut): refreshes report them, so no worker takes one back.
+   */
+  userEnded(name: string): string {
+    return `${this.prefix}:${this.tag(`user:${name}`)}:ended`;
+  }
   chunksChannel(id: StreamId): string {
     return `${this.stream(id)}:chunks`;
   }

@@ -10,24 +10,45 @@ export interface Lease {
   readonly ttlMs: number;
 }
 
-type ExtendLeases = (...args: Array<string | number>) => Promise<string[]>;
+/** Where the leases are; on a cluster every key must share a slot. */
+export interface LeaseKeys {
+  /** The sorted set: member -> when its lease lapses (ms, the caller's clock). */
+  readonly set: string;
+  /** Hashes keyed by member that go with the leases: a lapsed member's fields are dropped. */
+  readonly beside?: readonly string[];
+  /** A sorted set of members ended on purpose: a refresh reports them apart from the merely missing. */
+  readonly ended?: string;
+}
+
+/** The members of an extension that were not held: they stay gone. */
+export interface Unheld {
+  /** In the `ended` set: ended on purpose (evicted, cut). */
+  readonly ended: string[];
+  /** Lapsed, or forgotten by a Redis that restarted empty. */
+  readonly missing: string[];
+}
+
+type ExtendLeases = (...args: Array<string | number>) => Promise<[unknown[], unknown[]]>;
 
 /** A pipeline (or a MULTI) of a connection LeaseSets was made on. */
 interface Queue {
   aceExtendLeases(...args: Array<string | number>): unknown;
 }
 
-const args = (keys: readonly string[], now: number, leases: Iterable<Lease>): Array<string | number> => {
-  const out: Array<string | number> = [keys.length, ...keys, now];
+function args(keys: LeaseKeys, now: number, leases: Iterable<Lease>): Array<string | number> {
+  const beside = keys.beside ?? [];
+  const names = [keys.set, ...beside, ...(keys.ended ? [keys.ended] : [])];
+  const out: Array<string | number> = [names.length, ...names, now, beside.length];
   for (const { member, ttlMs } of leases) out.push(ttlMs, member);
   return out;
-};
+}
 
-/**
- * `keys[0]` is the lease set; further keys are hashes keyed by member whose lapsed members' fields
- * go with the leases (on a cluster every key of one call must share a slot). A lease that lapsed
- * before its extension stays gone. Scores are the caller's clock (`now`, ms).
- */
+/** A reply of the script as Unheld (a pipeline's replies go through it too). */
+export function unheld(reply: [unknown[], unknown[]]): Unheld {
+  return { missing: reply[0].map(String), ended: reply[1].map(String) };
+}
+
+/** Extends leases held; a lease that lapsed or was ended before its extension stays gone. */
 export class LeaseSets {
   private readonly command: ExtendLeases;
 
@@ -37,13 +58,12 @@ export class LeaseSets {
     }).aceExtendLeases;
   }
 
-  /** Resolves the members of `leases` that were not held (lapsed or ended): they stay gone. */
-  async extend(keys: readonly string[], now: number, leases: Iterable<Lease>): Promise<string[]> {
-    return (await this.command(...args(keys, now, leases))).map(String);
+  async extend(keys: LeaseKeys, now: number, leases: Iterable<Lease>): Promise<Unheld> {
+    return unheld(await this.command(...args(keys, now, leases)));
   }
 
   /** The same extension queued on a pipeline of this connection (several sets in one round trip). */
-  queue(pipeline: unknown, keys: readonly string[], now: number, leases: Iterable<Lease>): void {
+  queue(pipeline: unknown, keys: LeaseKeys, now: number, leases: Iterable<Lease>): void {
     (pipeline as Queue).aceExtendLeases(...args(keys, now, leases));
   }
 }

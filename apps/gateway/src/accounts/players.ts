@@ -105,8 +105,9 @@ export class UserPlayers {
       return;
     }
     const ttlMs = this.options.ttlMs.hls;
-    const missing = await this.options.admission.refresh([{ user: who.user.name, connection: session, ttlMs }]);
-    if (missing.length > 0 && !(await this.readmit(who.user.name, who.user.limits, session, stream, 'hls'))) {
+    const { ended, missing } = await this.options.admission.refresh([{ user: who.user.name, connection: session, ttlMs }]);
+    const back = missing.length === 0 || (await this.readmit(who.user.name, who.user.limits, session, stream, 'hls'));
+    if (ended.length > 0 || !back) {
       this.ended.set(session, Date.now() + 2 * ttlMs);
       throw new PlayerEndedError();
     }
@@ -131,9 +132,13 @@ export class UserPlayers {
 
   private trackHls(who: Principal, session: string, stream: StreamId): void {
     this.track(who, session, stream, 'hls', () => {
+      const rememberMs = 2 * this.options.ttlMs.hls;
       this.players.delete(session);
-      this.ended.set(session, Date.now() + 2 * this.options.ttlMs.hls);
-      this.releaseEntry(who.user.name, session);
+      this.ended.set(session, Date.now() + rememberMs);
+      // Remembered cluster-wide: a worker that has not served the session yet refuses it too.
+      this.options.admission.end(who.user.name, session, rememberMs).catch((err: Error) => {
+        this.options.logger.warn('user player end failed', { user: who.user.name, client_id: session, error: err.message });
+      });
     });
   }
 
@@ -200,9 +205,9 @@ export class UserPlayers {
   }
 
   /**
-   * Refreshes every player's admission (one script per user). A player whose entry is gone was
-   * evicted by a newer one (its place is taken: it ends), or forgotten by a Redis that came back
-   * empty (it fits again: it stays).
+   * Refreshes every player's admission (one script per user). A player whose entry was ended
+   * (evicted by a newer one, cut elsewhere) ends here too; one whose entry vanished (a Redis that
+   * came back empty) is admitted again if it fits, without evicting anyone, and ends otherwise.
    */
   private async refresh(): Promise<void> {
     const { ttlMs, logger } = this.options;
@@ -220,7 +225,8 @@ export class UserPlayers {
     }
     if (entries.length === 0) return;
     try {
-      const missing = await this.options.admission.refresh(entries);
+      const { ended, missing } = await this.options.admission.refresh(entries);
+      for (const connection of ended) this.players.get(connection)?.end('ended');
       for (const connection of missing) {
         const p = this.players.get(connection);
         if (p && !(await this.readmit(p.user, p.limits, p.connection, p.stream, p.kind))) p.end('over_limit');

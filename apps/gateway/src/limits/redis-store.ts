@@ -48,7 +48,8 @@ export class RedisLimitStore implements LimitStore {
     // One script per address, all in one pipeline: the keys share the `{limits}` slot.
     const pipeline = this.redis.pipeline();
     const now = this.now();
-    for (const [address, leases] of byAddress) this.leases.queue(pipeline, [this.keys.addressConnections(address)], now, leases);
+    for (const [address, leases] of byAddress)
+      this.leases.queue(pipeline, { set: this.keys.addressConnections(address) }, now, leases);
     const failed = (await pipeline.exec())?.find(([err]) => err);
     if (failed) throw failed[0];
   }

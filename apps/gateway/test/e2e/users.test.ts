@@ -105,6 +105,14 @@ function rawGet(port: number, path: string, headers: Record<string, string>): Pr
   });
 }
 
+/** Starts an HLS player session of a user: the media playlist URL its manifest points at. */
+async function openSession(base: string, token: string, id: string): Promise<string> {
+  const res = await fetch(`${base}/u/${token}/ace/manifest.m3u8?id=${id}`);
+  expect(res.status).toBe(200);
+  const media = (await res.text()).trim().split('\n').at(-1)!;
+  return `${base}/u/${token}/ace/${media}`;
+}
+
 function ffmpegPlays(url: string, seconds: number): Promise<{ code: number; errors: string }> {
   const args = ['-v', 'error', '-http_persistent', '0', '-i', url, '-t', String(seconds), '-f', 'null', '-'];
   return new Promise((resolve) => {
@@ -239,6 +247,41 @@ describe('AUTH=token on two gateway hosts behind HAProxy (Redis)', () => {
     await first.waitForEnd(5000);
     expect(second.ended).toBe(false);
     for (const p of [second, third]) p.close();
+  });
+
+  it('policy oldest ends an HLS session too: its requests get 410 on every host, never admitted again', async () => {
+    const { token } = await issue({ name: 'one-connection', limits: { connections: 1, policy: 'oldest' } });
+    const media = await openSession(lb.url, token, ids[0]!);
+    expect((await fetch(media)).status).toBe(200);
+    const tv = await capture(streamUrl(lb.url, token, ids[1]!));
+    expect(tv.status).toBe(200);
+    // Refused where it was served at its worker's next refresh (2 s here), at once where it was not.
+    await waitFor(
+      async () =>
+        (await Promise.all(stack.gateways.map((g) => fetch(media.replace(lb.url, g.url))))).every((r) => r.status === 410),
+      { what: 'the evicted HLS session refused on both hosts', timeoutMs: 5000 },
+    );
+    expect(tv.ended).toBe(false);
+    tv.close();
+  });
+
+  it('disconnecting a user ends its TS and HLS players on both hosts; its token keeps working', async () => {
+    const { token } = await issue({ name: 'disconnected' });
+    const players = await openAll(stack.gateways.map((g, i) => streamUrl(g.url, token, ids[i]!)));
+    const media = await openSession(lb.url, token, ids[2]!);
+    expect((await fetch(media)).status).toBe(200);
+    const answer = await api<{ status: string; connections: number }>(lb.url, 'POST', '/proxy/users/disconnected/disconnect');
+    expect(answer).toEqual({ status: 202, body: expect.objectContaining({ status: 'disconnecting', connections: 3 }) });
+    await Promise.all(players.map((p) => p.waitForEnd(5000)));
+    await waitFor(
+      async () =>
+        (await Promise.all(stack.gateways.map((g) => fetch(media.replace(lb.url, g.url))))).every((r) => r.status === 410),
+      { what: 'the HLS session refused on both hosts', timeoutMs: 5000 },
+    );
+    const again = await capture(streamUrl(lb.url, token, ids[0]!));
+    expect(again.status).toBe(200);
+    await again.waitForBytes(20_000);
+    again.close();
   });
 
   it('rotating a token cuts its players on both hosts within 5 s; the old token gets 401; the new playlist plays', async () => {
