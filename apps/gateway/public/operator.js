@@ -59,6 +59,7 @@ export async function startSession() {
 }
 
 function signedIn() {
+  document.body.dataset.signedIn = 'true';
   $('signed-in').hidden = false;
   $('role').textContent = session.role === 'admin' ? 'admin' : 'read only';
   $('users-section').hidden = false;
