@@ -21,6 +21,11 @@ describe('player routes', () => {
     '/lineup.post',
     '/device.xml',
     '/auto/v12',
+    // The router ignores case, so the door does too.
+    '/ACE/GetStream',
+    '/Playlist.M3U',
+    '/AUTO/v1',
+    '/Ace/Hls/x/y/1.ts',
   ])('%s needs a token', (path) => {
     expect(isPlayerPath(path)).toBe(true);
   });

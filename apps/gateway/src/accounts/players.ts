@@ -119,13 +119,6 @@ export class UserPlayers {
     return this.players.values();
   }
 
-  /** The user's players here (for the status views). */
-  count(user: string): number {
-    let n = 0;
-    for (const p of this.players.values()) if (p.user === user) n++;
-    return n;
-  }
-
   close(): void {
     clearInterval(this.timer);
   }
@@ -159,10 +152,6 @@ export class UserPlayers {
       },
     };
     this.players.set(connection, player);
-  }
-
-  private release(player: LocalPlayer): void {
-    this.releaseEntry(player.user, player.connection);
   }
 
   private releaseEntry(user: string, connection: string): void {
@@ -216,9 +205,9 @@ export class UserPlayers {
     const entries = [];
     for (const p of this.players.values()) {
       if (p.kind === 'hls' && now - p.seenAt > ttlMs.hls) {
-        // The session's player stopped asking: it has left.
+        // The session stopped asking here. It may go on through other workers, which keep its
+        // entry; once nobody refreshes it, it lapses with its TTL.
         this.players.delete(p.connection);
-        this.release(p);
         continue;
       }
       entries.push({ user: p.user, connection: p.connection, ttlMs: ttlMs[p.kind] });

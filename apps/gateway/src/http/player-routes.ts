@@ -38,10 +38,14 @@ function pathOf(url: string): string {
   return at === -1 ? url : url.slice(0, at);
 }
 
-/** Whether a request path (no query) is a player route. A trailing slash counts (`/ace/getstream/`). */
+/**
+ * Whether a request path (no query) is a player route, as the router would match it: in any case
+ * (Express routes ignore case: `/ACE/GetStream` is `/ace/getstream`) and with a trailing slash.
+ */
 export function isPlayerPath(path: string): boolean {
-  if (PLAYER_PATHS.has(path) || (path.length > 1 && path.endsWith('/') && PLAYER_PATHS.has(path.slice(0, -1)))) return true;
-  return PLAYER_PREFIXES.some((prefix) => path.startsWith(prefix));
+  const lower = path.toLowerCase();
+  if (PLAYER_PATHS.has(lower) || (lower.length > 1 && lower.endsWith('/') && PLAYER_PATHS.has(lower.slice(0, -1)))) return true;
+  return PLAYER_PREFIXES.some((prefix) => lower.startsWith(prefix));
 }
 
 const principals = new WeakMap<IncomingMessage, Authenticated>();
