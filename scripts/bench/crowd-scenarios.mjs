@@ -202,8 +202,26 @@ export async function kickoff({ clients, bitrate, workers, readers }) {
   };
 }
 
-/** Joins per second into a running channel: `joins` players at once, from the first connect to the last first byte. */
-export async function joins({ joins: count, bitrate, workers, readers }) {
+/** With `--auth token` the gateway runs AUTH=token and every join carries a user's token (issue 21). */
+const BENCH_API_KEY = 'bench-admin-key-0123456789';
+
+/** A user without limits and its `/u/<token>` path, made through the admin API. */
+async function benchUser(gatewayUrl) {
+  const res = await fetch(`${gatewayUrl}/proxy/users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench' }),
+  });
+  if (res.status !== 201) throw new Error(`could not create the bench user: ${res.status} ${await res.text()}`);
+  return `/u/${(await res.json()).token}`;
+}
+
+/**
+ * Joins per second into a running channel: `joins` players at once, from the first connect to the
+ * last first byte. `auth: 'token'` measures the same with AUTH=token (a user's token on every join:
+ * the cached lookup and the atomic admit), to hold against `auth: 'none'` run for run.
+ */
+export async function joins({ joins: count, bitrate, workers, readers, auth = 'none' }) {
   const rate = async (url, pids, metricsUrl) => {
     const anchor = await anchorOn(url);
     const crowd = await Crowd.start(readers);
@@ -246,11 +264,15 @@ export async function joins({ joins: count, bitrate, workers, readers }) {
   const base = await startBaselineStack({ bitrate });
   const b = await rate(base.url, [base.baseline.proc.pid]);
   await base.stop();
-  const stack = await startStack({ bitrate, workers });
-  const o = await rate(stack.streamUrl(id(15)), [stack.primaryPid, ...children(stack.primaryPid)], stack.gateway.url);
+  const tokenEnv = auth === 'token' ? { AUTH: 'token', PROXY_API_KEY: BENCH_API_KEY } : {};
+  const stack = await startStack({ bitrate, workers, env: tokenEnv });
+  const userPath = auth === 'token' ? await benchUser(stack.gateway.url) : '';
+  const url = stack.streamUrl(id(15)).replace('/ace/getstream', `${userPath}/ace/getstream`);
+  const o = await rate(url, [stack.primaryPid, ...children(stack.primaryPid)], stack.gateway.url);
   await stack.stop();
   return {
     scenario: 'joins',
+    auth,
     joins: count,
     bitrate,
     ...o,

@@ -2,6 +2,7 @@
 // Flags: --scenarios fanout,join,failover,many,startup,kickoff,joins,cpu,hls  --clients N --seconds S --streams N
 //        --kills N --every S --workers W --readers R (load-generator processes of the crowd scenarios)
 //        --joins N --runs N (repeat each scenario; the table shows medians, the JSON every run)
+//        --auth none|token (joins: AUTH=token, every join with a user's token; compare with a none run)
 //        --quick (tiny sizes, for a smoke run)
 //        --env KEY=VALUE (repeatable: a knob for the gateway under test, e.g. --env PROXY_JOIN_BACKLOG_BUDGET_MB=8)
 //        --cluster: many and failover on a local Redis Cluster beside one Redis server (bench/cluster.mjs)
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     every: { type: 'string' },
     readers: { type: 'string', default: '4' },
     joins: { type: 'string' },
+    auth: { type: 'string', default: 'none' },
     runs: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
@@ -39,6 +41,10 @@ for (const pair of values.env) {
     process.exit(2);
   }
   gatewayEnv[pair.slice(0, at)] = pair.slice(at + 1);
+}
+if (values.auth !== 'none' && values.auth !== 'token') {
+  console.error(`--auth ${values.auth}: expected none or token`);
+  process.exit(2);
 }
 // Read by startStack (stack.mjs) in every scenario.
 process.env.BENCH_GATEWAY_ENV = JSON.stringify(gatewayEnv);
@@ -71,7 +77,7 @@ const plans = {
       workers,
     }),
   kickoff: () => crowd.kickoff({ clients: num(values.clients, 2000, 50), bitrate: 8_000_000, workers, readers }),
-  joins: () => crowd.joins({ joins: num(values.joins, 3000, 50), bitrate: 300_000, workers, readers }),
+  joins: () => crowd.joins({ joins: num(values.joins, 3000, 50), bitrate: 300_000, workers, readers, auth: values.auth }),
   cpu: () =>
     crowd.cpu({
       clients: num(values.clients, 500, 20),

@@ -1,12 +1,15 @@
 // Status page logic: renders each /proxy/events snapshot; stop / drop buttons call the management API.
 // Every value from the server goes in through textContent (user agents are client-controlled).
 
+import { renderUsers, session, startSession } from '/operator.js';
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 
 const $ = (id) => document.getElementById(id);
 const streamsTable = $('streams');
 /** id -> { body, cells, chart, playersBody } for each stream shown. */
 const rows = new Map();
+/** AUTH=token: each player row names its user. */
+const withUsers = () => session.auth === 'token';
 /** Kept in the page only: never stored, sent only with stop / drop requests. */
 const apiKey = () => $('api-key').value.trim();
 
@@ -53,9 +56,10 @@ function say(text, kind = 'info') {
 
 // --- management API ---------------------------------------------------------------------------
 async function manage(path, what) {
-  if (!apiKey()) return say(`Type the API key (PROXY_API_KEY) first to ${what}.`, 'error');
+  // An admin's login (AUTH=token) sends its session cookie instead.
+  if (!apiKey() && session.role !== 'admin') return say(`Type the API key (PROXY_API_KEY) first to ${what}.`, 'error');
   try {
-    const res = await fetch(path, { method: 'DELETE', headers: { 'X-API-Key': apiKey() } });
+    const res = await fetch(path, { method: 'DELETE', headers: apiKey() ? { 'X-API-Key': apiKey() } : {} });
     const body = await res.json().catch(() => ({}));
     if (res.ok) say(`Asked to ${what}: ${body.status ?? res.status}.`);
     else say(`Could not ${what}: ${res.status} ${body.message ?? body.error ?? ''}`, 'error');
@@ -116,9 +120,18 @@ function createRow(stream) {
       el(
         'tr',
         {},
-        ...['player', 'ip', 'user agent', 'worker', 'connected since', 'bytes sent', 'skips', 'lag', ''].map((h) =>
-          el('th', { text: h, className: ['bytes sent', 'skips', 'lag'].includes(h) ? 'num' : '' }),
-        ),
+        ...[
+          'player',
+          ...(withUsers() ? ['user'] : []),
+          'ip',
+          'user agent',
+          'worker',
+          'connected since',
+          'bytes sent',
+          'skips',
+          'lag',
+          '',
+        ].map((h) => el('th', { text: h, className: ['bytes sent', 'skips', 'lag'].includes(h) ? 'num' : '' })),
       ),
     ),
     playersBody,
@@ -146,6 +159,7 @@ function renderPlayers(row, stream) {
       'tr',
       { dataset: { clientId: c.id } },
       el('td', { text: c.id.slice(0, 8), title: c.id }),
+      ...(withUsers() ? [el('td', { className: 'user', text: c.user ?? '–' })] : []),
       el('td', { text: c.ip }),
       el('td', { className: 'ua', text: c.user_agent || '–', title: c.user_agent }),
       el('td', { text: c.worker_id }),
@@ -163,7 +177,7 @@ function renderPlayers(row, stream) {
   const more = stream.client_count - clients.length;
   if (more > 0) {
     const text = `${more} more (${stream.client_count} players in all; the ${clients.length} longest connected are listed)`;
-    lines.push(el('tr', { className: 'more' }, el('td', { colSpan: 9, className: 'muted', text })));
+    lines.push(el('tr', { className: 'more' }, el('td', { colSpan: withUsers() ? 10 : 9, className: 'muted', text })));
   }
   row.playersBody.replaceChildren(...lines);
 }
@@ -240,9 +254,12 @@ function render(snapshot) {
   $('no-streams').hidden = snapshot.streams.length > 0;
   $('answered-by').textContent = `cluster view from ${snapshot.worker}`;
   renderLog(snapshot.log);
+  renderUsers(snapshot);
 }
 
 // --- the feed ---------------------------------------------------------------------------------
+// AUTH=token: the feed opens once the operator has logged in (its cookie is what EventSource sends).
+await startSession();
 const connection = $('connection');
 const source = new EventSource('/proxy/events');
 source.addEventListener('snapshot', (event) => {

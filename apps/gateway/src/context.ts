@@ -5,17 +5,21 @@ import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { StaticEngineSource } from '@acestream-proxy/engine';
 import type { GuideService } from '@acestream-proxy/epg';
-import { sessionSecret } from '@acestream-proxy/hls';
 import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
 import { DEFAULT_SOURCE_LIMITS, PlaylistRewriter, PlaylistService } from '@acestream-proxy/playlist';
+import type { StateHealth } from '@acestream-proxy/state';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
+import { type Accounts, createAccounts } from './accounts/index.js';
 import type { AuthFailures } from './auth/failures.js';
+import type { OperatorSessions } from './auth/sessions.js';
 import { type BackendMode, createBackends } from './backends/index.js';
+import { startDurable } from './durable.js';
 import { createGuide } from './guide.js';
 import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
 import { type ClientAddressPolicy, clientAddressPolicy } from './http/client-address.js';
 import { ClientLimits } from './limits/client-limits.js';
 import type { MetricsSource } from './metrics/host-metrics.js';
+import { UserLabels } from './metrics/user-labels.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import type { EventLog } from './status/event-log.js';
 import { recordLifecycle } from './status/event-log.js';
@@ -49,8 +53,17 @@ export interface GatewayContext {
   clientAddress: ClientAddressPolicy;
   /** Per client address caps on players and new engine sessions, cluster-wide (issue 20). */
   limits: ClientLimits;
+  /**
+   * AUTH=token: users, their admission and this worker's players of them (accounts/); null with
+   * AUTH=none, when nothing of it runs.
+   */
+  accounts: Accounts | null;
   /** Wrong API keys per client address (the management API's lockout). */
   authFailures: AuthFailures;
+  /** The status page's operator logins (AUTH=token). */
+  operatorSessions: OperatorSessions;
+  /** Whether the durable state was found lost since start (DESIGN §19), for /health. */
+  durableState(): StateHealth;
   /** Resolves true when the backend answers (always true in embedded mode). */
   backendHealthy(): Promise<boolean>;
   /**
@@ -125,7 +138,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   recordLifecycle(streams.lifecycle, eventLog);
 
   // Histograms are fed from the stream package's measurements (first picture, engine start...).
-  const local = new WorkerMetrics({ workerId, streams, registry, metadata: backends.reads.metadata });
+  const userLabels = config.auth === 'token' ? new UserLabels(backends.users, config.metricsUserLabels) : null;
+  const local = new WorkerMetrics({ workerId, streams, registry, metadata: backends.reads.metadata, userLabels });
   streams.stats.timings = local.timings;
   await streams.start();
   const limits = new ClientLimits({
@@ -136,7 +150,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     refreshMs: config.heartbeatInterval * 1000,
     logger,
   });
-  const secret = await sessionSecret(config.proxySecret, backends.secrets, logger, config.heartbeatInterval * 1000);
+  const durable = await startDurable(config, backends, logger);
+  const { secret } = durable;
   const hls = createHlsService(
     config,
     { segments: backends.reads.segments, chunks: backends.reads.store },
@@ -158,6 +173,16 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   const rewriter = new PlaylistRewriter({ maxQueued: 4 });
   const tuner = createTuner(config, backends.mode, backends.guideNumbers, logger);
   const guide = createGuide(config, backends.guideStore, playlist, tuner.service, logger);
+  const hlsSessionMs = 4 * config.hlsTargetDuration * 1000;
+  const accounts = await createAccounts(config, {
+    users: backends.users,
+    admission: backends.admission,
+    dropClient: (id, clientId) => streams.dropClient(id, clientId),
+    // TS players live as long as their client records; HLS sessions as long as theirs (hls.ts).
+    ttlMs: { ts: config.ghostTimeoutMs, hls: hlsSessionMs },
+    refreshMs: Math.min(config.heartbeatInterval * 1000, hlsSessionMs / 2),
+    logger,
+  });
 
   return {
     config,
@@ -177,18 +202,22 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     eventLog,
     clientAddress: clientAddressPolicy(config.trustedProxies),
     limits,
+    accounts,
     authFailures: backends.authFailures,
+    operatorSessions: backends.operatorSessions,
+    durableState: () => durable.state.health(),
     redisReady: () => backends.ready(),
     backendHealthy: () => backends.healthy(),
     async close() {
       await metrics.close();
+      accounts?.close();
       playlist.close();
       await rewriter.close();
       await tuner.close();
       await guide.close();
       hls.close();
       limits.close();
-      secret.close();
+      durable.state.stop();
       await streams.close();
       await events.close();
       await backends.close();

@@ -2,8 +2,8 @@
 
 import cluster from 'node:cluster';
 import { createLogger, loadConfigOrExit } from '@acestream-proxy/config';
+import { accountProblems } from './accounts/index.js';
 import { runPrimary } from './cluster/primary.js';
-import { notWiredYet } from './not-wired.js';
 import { runWorker, workerId } from './worker.js';
 
 const { config, warnings } = loadConfigOrExit();
@@ -16,7 +16,8 @@ const logger = createLogger({
   workerId: clustered ? `${workerId()}:primary` : workerId(),
 });
 if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
-const refused = notWiredYet(config);
+// Checked once here, before any worker starts: a bad USERS_FILE or a clash with AUTH=token exits 1.
+const refused = accountProblems(config);
 if (refused.length > 0) {
   for (const line of refused) process.stderr.write(`${line}\n`);
   process.exit(1);

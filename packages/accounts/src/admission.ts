@@ -31,6 +31,14 @@ export interface LiveConnection {
   readonly admittedAt: number;
 }
 
+/** What a refresh found of the connections it was given that are no longer held. */
+export interface RefreshResult {
+  /** Ended on purpose (evicted under `oldest`, cut with `end`): their players must stop. */
+  readonly ended: string[];
+  /** Lapsed, or forgotten by a Redis that restarted empty: their players may be admitted again. */
+  readonly missing: string[];
+}
+
 export interface RefreshEntry {
   readonly user: string;
   readonly connection: string;
@@ -44,9 +52,15 @@ export interface RefreshEntry {
  */
 export interface AdmissionStore {
   admit(request: AdmissionRequest): Promise<Admission>;
+  /** The player left: its slot and channel are free at once. */
   release(user: string, connection: string): Promise<void>;
-  /** Extends this worker's entries (its heartbeat); an entry that already lapsed stays gone. */
-  refresh(entries: readonly RefreshEntry[]): Promise<void>;
+  /**
+   * The player was cut (revoked, disconnected): its slot is free, and for `rememberMs` refreshes
+   * report it as ended, so a worker that has not served it yet does not take it back.
+   */
+  end(user: string, connection: string, rememberMs: number): Promise<void>;
+  /** Extends this worker's entries (its heartbeat); an entry that lapsed or was ended stays gone, and is reported. */
+  refresh(entries: readonly RefreshEntry[]): Promise<RefreshResult>;
   /** The user's live connections, oldest first. */
   connections(user: string): Promise<LiveConnection[]>;
 }
@@ -63,7 +77,7 @@ export function overLimit(limits: UserLimits, live: readonly LiveConnection[], s
 /**
  * The `oldest` policy: which connections to end so `stream` fits. Over the channel limit, every
  * connection of the channel watched longest (never the one being joined); over the connection
- * limit, the oldest connection. `live` is oldest first. Mirrors admit-2.lua.
+ * limit, the oldest connection. `live` is oldest first. Mirrors admit-3.lua.
  */
 export function evictions(limits: UserLimits, live: readonly LiveConnection[], stream: string): LiveConnection[] {
   let left = [...live];

@@ -16,6 +16,8 @@ export interface Principal {
 export interface Authenticated extends Principal {
   /** The request target the routes see: the `/u/<token>` prefix removed. */
   readonly url: string;
+  /** The token itself, for the URLs a per-user playlist hands out; never logged or stored. */
+  readonly token: string;
 }
 
 export class Authenticator {
@@ -43,6 +45,6 @@ export class Authenticator {
     ) {
       throw new UnauthorizedError();
     }
-    return { user: publicUser(user), tokenHash, url: found.url };
+    return { user: publicUser(user), tokenHash, url: found.url, token: found.credential.token };
   }
 }

@@ -9,6 +9,7 @@ export {
   type LiveConnection,
   overLimit,
   type RefreshEntry,
+  type RefreshResult,
 } from './admission.js';
 export { type Authenticated, Authenticator, type Principal } from './authenticator.js';
 export { type Credential, type Extraction, extractCredential, type RequestLike, TOKEN_PREFIX } from './credentials.js';

@@ -8,6 +8,7 @@ import {
   type LiveConnection,
   overLimit,
   type RefreshEntry,
+  type RefreshResult,
 } from './admission.js';
 
 interface Entry extends LiveConnection {
@@ -16,6 +17,8 @@ interface Entry extends LiveConnection {
 
 export class MemoryAdmissionStore implements AdmissionStore {
   private readonly users = new Map<string, Map<string, Entry>>();
+  /** Connections ended on purpose, per user: connection id → until when it is remembered. */
+  private readonly ended = new Map<string, Map<string, number>>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -33,7 +36,10 @@ export class MemoryAdmissionStore implements AdmissionStore {
       return { admitted: false, limit, allowed: request.limits[limit] };
     }
     const evicted = limit === null ? [] : evictions(request.limits, live, request.stream);
-    for (const gone of evicted) entries.delete(gone.connection);
+    for (const gone of evicted) {
+      entries.delete(gone.connection);
+      this.remember(request.user, gone.connection, now + request.ttlMs);
+    }
     entries.set(request.connection, {
       connection: request.connection,
       stream: request.stream,
@@ -49,12 +55,29 @@ export class MemoryAdmissionStore implements AdmissionStore {
     if (entries?.size === 0) this.users.delete(user);
   }
 
-  async refresh(entries: readonly RefreshEntry[]): Promise<void> {
+  async end(user: string, connection: string, rememberMs: number): Promise<void> {
+    await this.release(user, connection);
+    this.remember(user, connection, this.now() + rememberMs);
+  }
+
+  async refresh(entries: readonly RefreshEntry[]): Promise<RefreshResult> {
     const now = this.now();
+    const result: RefreshResult = { ended: [], missing: [] };
     for (const { user, connection, ttlMs } of entries) {
       const entry = this.live(user, now).get(connection);
       if (entry) entry.expiresAt = now + ttlMs;
+      else if ((this.ended.get(user)?.get(connection) ?? 0) > now) result.ended.push(connection);
+      else result.missing.push(connection);
     }
+    return result;
+  }
+
+  private remember(user: string, connection: string, until: number): void {
+    const now = this.now();
+    const ended = this.ended.get(user) ?? new Map<string, number>();
+    for (const [id, at] of ended) if (at <= now) ended.delete(id);
+    ended.set(connection, until);
+    this.ended.set(user, ended);
   }
 
   async connections(user: string): Promise<LiveConnection[]> {

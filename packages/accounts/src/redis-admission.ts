@@ -1,14 +1,22 @@
 // AdmissionStore in Redis: per user keys (`{user:<name>}` in cluster mode), ephemeral, on the main connection.
 
 import type { Keys } from '@acestream-proxy/keys';
-import { defineScripts, type Redis } from '@acestream-proxy/redis';
-import type { Admission, AdmissionRequest, AdmissionStore, Evicted, LiveConnection, RefreshEntry } from './admission.js';
+import { defineScripts, type Lease, LeaseSets, type Redis } from '@acestream-proxy/redis';
+import type {
+  Admission,
+  AdmissionRequest,
+  AdmissionStore,
+  Evicted,
+  LiveConnection,
+  RefreshEntry,
+  RefreshResult,
+} from './admission.js';
 import type { LimitName } from './errors.js';
 
+type UserKeys = [connections: string, streams: string, ended: string];
 type Commands = {
-  aceAdmitUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<Array<string | number>>;
-  aceRefreshUser: (connections: string, streams: string, ...args: Array<string | number>) => Promise<number>;
-  aceReleaseUser: (connections: string, streams: string, connection: string) => Promise<number>;
+  aceAdmitUser: (...args: [...UserKeys, ...Array<string | number>]) => Promise<Array<string | number>>;
+  aceReleaseUser: (...args: [...UserKeys, connection: string, now: number, rememberMs: number]) => Promise<number>;
 };
 
 /**
@@ -21,6 +29,7 @@ type Commands = {
  */
 export class RedisAdmissionStore implements AdmissionStore {
   private readonly commands: Commands;
+  private readonly leases: LeaseSets;
 
   constructor(
     private readonly redis: Redis,
@@ -28,17 +37,20 @@ export class RedisAdmissionStore implements AdmissionStore {
     private readonly now: () => number = Date.now,
   ) {
     this.commands = defineScripts<Commands>(redis, new URL('../src/commands/', import.meta.url), {
-      aceAdmitUser: 'admit-2',
-      aceRefreshUser: 'refresh-2',
-      aceReleaseUser: 'release-2',
+      aceAdmitUser: 'admit-3',
+      aceReleaseUser: 'release-3',
     });
+    this.leases = new LeaseSets(redis);
+  }
+
+  private userKeys(user: string): UserKeys {
+    return [this.keys.userConnections(user), this.keys.userConnectionStreams(user), this.keys.userEnded(user)];
   }
 
   async admit(request: AdmissionRequest): Promise<Admission> {
     const { user, limits } = request;
     const reply = await this.commands.aceAdmitUser(
-      this.keys.userConnections(user),
-      this.keys.userConnectionStreams(user),
+      ...this.userKeys(user),
       this.now(),
       request.ttlMs,
       request.connection,
@@ -57,23 +69,30 @@ export class RedisAdmissionStore implements AdmissionStore {
   }
 
   async release(user: string, connection: string): Promise<void> {
-    await this.commands.aceReleaseUser(this.keys.userConnections(user), this.keys.userConnectionStreams(user), connection);
+    await this.commands.aceReleaseUser(...this.userKeys(user), connection, this.now(), 0);
   }
 
-  async refresh(entries: readonly RefreshEntry[]): Promise<void> {
-    const byUser = new Map<string, Array<string | number>>();
+  async end(user: string, connection: string, rememberMs: number): Promise<void> {
+    await this.commands.aceReleaseUser(...this.userKeys(user), connection, this.now(), rememberMs);
+  }
+
+  async refresh(entries: readonly RefreshEntry[]): Promise<RefreshResult> {
+    const byUser = new Map<string, Lease[]>();
     for (const { user, connection, ttlMs } of entries) {
-      const args = byUser.get(user) ?? [];
-      args.push(ttlMs, connection);
-      byUser.set(user, args);
+      const leases = byUser.get(user) ?? [];
+      leases.push({ member: connection, ttlMs });
+      byUser.set(user, leases);
     }
     // One script per user; users hash to slots of their own on a cluster, so these go side by side, not in one pipeline.
+    // The connections' channels (a hash beside the lease set) lose their lapsed entries with them.
     const now = this.now();
-    await Promise.all(
-      [...byUser].map(([user, args]) =>
-        this.commands.aceRefreshUser(this.keys.userConnections(user), this.keys.userConnectionStreams(user), now, ...args),
-      ),
+    const replies = await Promise.all(
+      [...byUser].map(([user, leases]) => {
+        const [set, streams, ended] = this.userKeys(user);
+        return this.leases.extend({ set, beside: [streams], ended }, now, leases);
+      }),
     );
+    return { missing: replies.flatMap((r) => r.missing), ended: replies.flatMap((r) => r.ended) };
   }
 
   async connections(user: string): Promise<LiveConnection[]> {

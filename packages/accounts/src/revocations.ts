@@ -8,9 +8,11 @@ import { type StoredUser, usable } from './user.js';
 export interface Holder {
   readonly user: string;
   readonly tokenHash: string;
+  /** When the player was admitted (epoch ms): a disconnect cuts the players admitted before it. */
+  readonly since?: number;
 }
 
-export type RevocationReason = 'deleted' | 'disabled' | 'expired' | 'rotated';
+export type RevocationReason = 'deleted' | 'disabled' | 'expired' | 'rotated' | 'disconnected';
 
 export interface RevocationWatchOptions {
   /** The players this worker serves now (read every tick). */
@@ -77,5 +79,6 @@ function revoked(user: StoredUser | null, holder: Holder, now: number): Revocati
   if (!sameHash(user.tokenHash, holder.tokenHash)) return 'rotated';
   if (!user.enabled) return 'disabled';
   if (!usable(user, now)) return 'expired';
+  if (user.cutAt !== undefined && holder.since !== undefined && holder.since <= user.cutAt) return 'disconnected';
   return null;
 }

@@ -31,6 +31,8 @@ export interface PublicUser {
 export interface StoredUser extends PublicUser {
   readonly tokenHash: string;
   readonly generation: number;
+  /** Players admitted at or before this epoch ms are cut (the admin API's disconnect); absent = none. */
+  readonly cutAt?: number;
 }
 
 /** Lower-case names that are safe in key names, URLs and logs. */
@@ -40,7 +42,7 @@ const GROUP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const NO_LIMITS: UserLimits = { channels: 0, connections: 0, policy: 'refuse' };
 
 export function publicUser(user: StoredUser): PublicUser {
-  const { tokenHash: _hash, generation: _generation, ...shown } = user;
+  const { tokenHash: _hash, generation: _generation, cutAt: _cutAt, ...shown } = user;
   return shown;
 }
 

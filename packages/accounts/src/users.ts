@@ -87,6 +87,15 @@ export class Users {
     return { user: publicUser(stored), token };
   }
 
+  /**
+   * Ends the user's players everywhere without changing the token: every worker's RevocationWatch
+   * cuts the players admitted up to now within one interval; new ones are admitted as before.
+   */
+  async disconnect(name: string): Promise<PublicUser> {
+    const at = this.now();
+    return publicUser(await this.update(name, (user) => ({ ...user, cutAt: Math.max(at, user.cutAt ?? 0) })));
+  }
+
   async remove(name: string): Promise<void> {
     if (!(await this.store.delete(checkUserName(name)))) throw new UserNotFoundError(name);
   }

@@ -22,8 +22,9 @@ backendSuite('AdmissionStore', (backend) => {
     for (const user of ['alice', 'bob']) {
       for (const c of await store.connections(user)) await store.release(user, c.connection);
     }
+    // What was ended is remembered for its TTL (refreshes report it), nothing else is left.
     if (backend.kind === 'memory') expect((store as MemoryAdmissionStore).size).toBe(0);
-    else expect(await backend.leftovers()).toEqual([]);
+    else expect((await backend.leftovers()).filter((key) => !key.endsWith(':ended'))).toEqual([]);
   });
 
   it('admits exactly 2 of 3 channels opened at once through racing workers by a user limited to 2', async () => {
@@ -89,5 +90,19 @@ backendSuite('AdmissionStore', (backend) => {
       { what: "the dead worker's entry to lapse while the refreshed one stays", timeoutMs: 3000 },
     );
     expect((await short('new', 'ch3')).admitted).toBe(true);
+  });
+
+  it('tells a refreshing worker which of its players were ended (evicted, cut) and which merely vanished', async () => {
+    const join = (connection: string, stream: string) =>
+      store.admit({ user: 'alice', limits: limits(1, 0, 'oldest'), connection, stream, ttlMs: TTL });
+    await join('tv', 'ch1');
+    await join('phone', 'ch2');
+    await join('radio', 'ch2');
+    const refresh = (...connections: string[]) =>
+      store.refresh(connections.map((connection) => ({ user: 'alice', connection, ttlMs: TTL })));
+    expect(await refresh('tv', 'phone')).toEqual({ ended: ['tv'], missing: [] });
+    await store.end('alice', 'phone', TTL);
+    await store.release('alice', 'radio');
+    expect(await refresh('phone', 'radio', 'tv')).toEqual({ ended: ['phone', 'tv'], missing: ['radio'] });
   });
 });

@@ -88,6 +88,29 @@ backendSuite('Users', (backend) => {
     expect(await users.get('alice')).toMatchObject({ limits: { channels: 3 }, groups: ['kids'] });
   });
 
+  it('disconnects a user: its players admitted until then are cut, later ones and other users keep watching', async () => {
+    const alice = await users.create({ name: 'alice' });
+    const bob = await users.create({ name: 'bob' });
+    const before = { user: 'alice', tokenHash: hashToken(alice.token), since: Date.now() - 1 };
+    const other = { user: 'bob', tokenHash: hashToken(bob.token), since: before.since };
+    const cut: Array<[string, RevocationReason]> = [];
+    const revocations = watchRevocations(store, { live: () => [before, other], onRevoked: (h, r) => cut.push([h.user, r]) });
+    try {
+      await users.disconnect('alice');
+      const after = { user: 'alice', tokenHash: hashToken(alice.token), since: Date.now() + 1 };
+      const later = watchRevocations(store, {
+        live: () => [after],
+        onRevoked: (h, r) => cut.push([h.user, `later ${r}` as RevocationReason]),
+      });
+      await Promise.all([revocations.check(), later.check()]);
+      later.stop();
+      expect(cut).toEqual([['alice', 'disconnected']]);
+      expect(JSON.stringify(await users.list())).not.toContain('cutAt');
+    } finally {
+      revocations.stop();
+    }
+  });
+
   it('cuts the players of a rotated, disabled or deleted user within one check, and only theirs', async () => {
     const alice = await users.create({ name: 'alice' });
     const bob = await users.create({ name: 'bob' });

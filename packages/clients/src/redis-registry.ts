@@ -61,6 +61,7 @@ export class RedisClientRegistry implements ClientRegistry {
             bytes_sent: '0',
             skips: '0',
             kind: info.kind ?? 'ts',
+            ...(info.user === undefined ? {} : { user: info.user }),
           })
           .pexpire(key, info.ttlMs ?? ghostTimeoutMs);
       }
@@ -113,6 +114,7 @@ export class RedisClientRegistry implements ClientRegistry {
         bytesSent: Number(hash.bytes_sent),
         skips: Number(hash.skips),
         lag: Number(hash.lag ?? 0),
+        ...(hash.user === undefined ? {} : { user: hash.user }),
       });
     });
     return records;

@@ -16,6 +16,8 @@ export interface ClientInfo {
   workerId: string;
   /** Epoch milliseconds. */
   connectedAt: number;
+  /** The user's name when AUTH=token (a validated user name, never a token); absent otherwise. */
+  user?: string;
 }
 
 /**

@@ -71,6 +71,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       ),
     );
   }
+  if (raw.readKey !== null && raw.auth !== 'token') {
+    errors.push(
+      new ConfigError(
+        KNOBS.readKey.env,
+        '<set, not shown>',
+        'is for AUTH=token (with AUTH=none the read views are open to all): set AUTH=token or unset it',
+      ),
+    );
+  }
+  if (raw.redisStateUrl !== null && raw.redisUrl === null && raw.redisClusterNodes === null) {
+    errors.push(
+      new ConfigError(
+        KNOBS.redisStateUrl.env,
+        String(raw.redisStateUrl),
+        'needs REDIS_URL or REDIS_CLUSTER_NODES (embedded mode keeps all its state in its one process): set one, or unset REDIS_STATE_URL',
+      ),
+    );
+  }
   if (raw.readKey !== null && raw.readKey === raw.apiKey) {
     errors.push(
       new ConfigError(

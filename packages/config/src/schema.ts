@@ -220,26 +220,26 @@ export const KNOBS = {
   },
   auth: {
     env: 'AUTH',
-    doc: 'Not wired into the gateway yet: the gateway refuses to start with it set. Who may watch: none = anyone who reaches the proxy; token = players need a user token (in the URL as /u/<token>/... or as the Basic password), operator views need PROXY_API_KEY or PROXY_READ_KEY',
+    doc: 'Who may watch: none = anyone who reaches the proxy; token = players need a user token (in the URL as /u/<token>/... or as the Basic password), operator views need PROXY_API_KEY or PROXY_READ_KEY',
     default: 'none',
     check: oneOf(['none', 'token'] as const),
   },
   usersFile: {
     env: 'USERS_FILE',
-    doc: 'Not wired into the gateway yet: the gateway refuses to start with it set. YAML or JSON file of users (name, token_sha256 or token, enabled, expires_at, limits, groups), made as it says at start and re-made whenever found missing; unset = users come from the admin API only',
+    doc: 'YAML or JSON file of users (name, token_sha256 or token, enabled, expires_at, limits, groups), made as it says at start and re-made whenever found missing; unset = users come from the admin API only',
     default: null,
     check: readableFile,
   },
   readKey: {
     env: 'PROXY_READ_KEY',
-    doc: 'Not wired into the gateway yet: the gateway refuses to start with it set. Read-only operator key (status page, /proxy/streams, events) for AUTH=token, 16 characters or more; unset = those views need PROXY_API_KEY',
+    doc: 'Read-only operator key for AUTH=token (status page through its login, /proxy/streams, /proxy/events, the users list; no changes), 16 characters or more; unset = those views need PROXY_API_KEY',
     default: null,
     check: secret(16),
     secret: true,
   },
   redisStateUrl: {
     env: 'REDIS_STATE_URL',
-    doc: 'Not wired into the gateway yet: the gateway refuses to start with it set. Redis holding durable state (users, GuideNumbers, the generated HLS key, playlist copies), run with appendonly yes; unset = the same Redis (or cluster) as the streams',
+    doc: 'A Redis of its own for durable state (users, GuideNumbers, the generated HLS key, playlist copies), run with appendonly yes; needs REDIS_URL or REDIS_CLUSTER_NODES; unset = the same Redis (or cluster) as the streams',
     default: null,
     check: url(['redis://', 'rediss://']),
   },
@@ -362,6 +362,12 @@ export const KNOBS = {
     doc: "Name of this gateway in /metrics: a scrape answers the figures of the workers sharing it; unset = the machine's hostname",
     default: null,
     check: pattern(/^\S+$/, 'a non-empty string without spaces'),
+  },
+  metricsUserLabels: {
+    env: 'METRICS_USER_LABELS',
+    doc: 'AUTH=token: users with series of their own in /metrics (acestream_proxy_user_*), the first this many by name; the rest are summed as user="other", so a scrape has at most this many + 1 series per family; 0 = all summed as "other"',
+    default: '100',
+    check: integer(0, 10_000),
   },
   hlsTargetDuration: {
     env: 'PROXY_HLS_TARGET_DURATION',

@@ -92,6 +92,8 @@ export interface ProxyConfig {
   /** Host headers (lower case, `name` or `name:port`) of the page and /proxy/*; null = any. */
   readonly allowedHosts: readonly string[] | null;
   readonly metricsHost: string | null;
+  /** METRICS_USER_LABELS: users named in /metrics (the first by name); the rest are `other`. */
+  readonly metricsUserLabels: number;
   /** Seconds (PROXY_HLS_TARGET_DURATION). */
   readonly hlsTargetDuration: number;
   /** Segments per playlist (PROXY_HLS_WINDOW). */

@@ -26,6 +26,7 @@ describe('accounts configuration', () => {
       AUTH: 'token',
       USERS_FILE: usersFile,
       PROXY_READ_KEY: 'r'.repeat(16),
+      REDIS_URL: 'redis://streams.lan:6379',
       REDIS_STATE_URL: 'redis://state.lan:6380/0',
     });
     expect(config).toMatchObject({
@@ -42,6 +43,7 @@ describe('accounts configuration', () => {
     ['USERS_FILE', join(dir, 'missing.yaml'), /readable file/],
     ['USERS_FILE', dir, /readable file/],
     ['REDIS_STATE_URL', 'http://state.lan', /redis:\/\//],
+    ['REDIS_STATE_URL', 'redis://state.lan', /needs REDIS_URL or REDIS_CLUSTER_NODES/],
   ])('rejects %s=%j naming the variable, the value and the rule', (variable, value, rule) => {
     const error = errorOf({ [variable]: value, PROXY_API_KEY: ADMIN });
     expect(error).toBeInstanceOf(ConfigError);
@@ -62,5 +64,9 @@ describe('accounts configuration', () => {
     const same = errorOf({ PROXY_READ_KEY: ADMIN, PROXY_API_KEY: ADMIN });
     expect(same.message).toMatch(/PROXY_READ_KEY=.*must differ from PROXY_API_KEY/);
     expect(same.message).not.toContain(ADMIN);
+    // With AUTH=none the read views are open to all: a read key there would be a promise not kept.
+    const open = errorOf({ PROXY_READ_KEY: 'r'.repeat(16) });
+    expect(open.message).toMatch(/PROXY_READ_KEY=.*is for AUTH=token/);
+    expect(open.message).not.toContain('r'.repeat(16));
   });
 });

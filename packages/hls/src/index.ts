@@ -10,14 +10,7 @@ export { type SegmentBytes, SegmentCache, type SegmentCacheOptions } from './seg
 export type { SegmentStore } from './segment-store.js';
 export { Segmenter, type SegmenterOptions } from './segmenter.js';
 export { HlsSessionIds } from './session-ids.js';
-export {
-  MemorySecretStore,
-  RedisSecretStore,
-  type SecretLogger,
-  type SecretStore,
-  type SessionSecret,
-  sessionSecret,
-} from './session-secret.js';
+export { type SecretLogger, type SecretStore, type SessionSecret, sessionSecret } from './session-secret.js';
 export {
   HlsSessions,
   type HlsSessionsOptions,

@@ -1,38 +1,12 @@
-// The key that signs HLS session ids: PROXY_SECRET, or one generated once per cluster and kept in
-// Redis as durable state (DESIGN §19) so every worker and host verifies what any other issued.
+// The key that signs HLS session ids: PROXY_SECRET, or one generated once per cluster and kept as
+// durable state (DESIGN §19, packages/state's WriteOnce) so every worker and host verifies what
+// any other issued.
 
 import { randomBytes } from 'node:crypto';
-import type { Keys } from '@acestream-proxy/keys';
-import type { Redis } from '@acestream-proxy/redis';
 
-/** Where the generated key is kept: the first value offered wins, later offers get it back. */
+/** Where a generated key is kept: packages/state's WriteOnce (the first value offered stays). */
 export interface SecretStore {
-  /** Stores `candidate` unless a key is there; resolves the key in force and whether it was `candidate`'s store. */
   offer(candidate: string): Promise<{ value: string; stored: boolean }>;
-}
-
-export class RedisSecretStore implements SecretStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: Keys,
-  ) {}
-
-  async offer(candidate: string): Promise<{ value: string; stored: boolean }> {
-    const key = this.keys.hlsSecret();
-    if ((await this.redis.set(key, candidate, 'NX')) === 'OK') return { value: candidate, stored: true };
-    return { value: (await this.redis.get(key)) ?? candidate, stored: false };
-  }
-}
-
-/** Embedded mode: one process, so a key of its own (sessions end with the process anyway). */
-export class MemorySecretStore implements SecretStore {
-  private value: string | null = null;
-
-  async offer(candidate: string): Promise<{ value: string; stored: boolean }> {
-    const stored = this.value === null;
-    this.value ??= candidate;
-    return { value: this.value, stored };
-  }
 }
 
 export interface SecretLogger {
@@ -42,44 +16,35 @@ export interface SecretLogger {
 
 export interface SessionSecret {
   current(): Buffer;
-  close(): void;
+  /**
+   * After the durable state was found lost (DurableState's re-seed): offers this worker's key
+   * again, so the workers and hosts keep agreeing and the sessions they handed out stay valid; a
+   * worker whose offer comes second takes the key in force. Nothing to do with PROXY_SECRET.
+   */
+  restore(): Promise<void>;
 }
 
-/**
- * PROXY_SECRET when set. Otherwise the stored key, checked every `checkMs`: a Redis that lost it
- * (restarted without persistence) gets this worker's copy back, loudly, so the workers and hosts
- * keep agreeing and the sessions they handed out stay valid; a worker that adopted another key
- * while Redis was away takes the stored one.
- */
-export async function sessionSecret(
-  configured: string | null,
-  store: SecretStore,
-  logger: SecretLogger,
-  checkMs: number,
-): Promise<SessionSecret> {
+export async function sessionSecret(configured: string | null, store: SecretStore, logger: SecretLogger): Promise<SessionSecret> {
   if (configured !== null) {
     const key = Buffer.from(configured);
-    return { current: () => key, close() {} };
+    return { current: () => key, restore: async () => {} };
   }
   let value = (await store.offer(randomBytes(32).toString('hex'))).value;
   let key = Buffer.from(value);
-  const timer = setInterval(() => {
-    store.offer(value).then(
-      (found) => {
-        if (found.stored) {
-          logger.error(
-            "the generated HLS session key was gone from Redis (restarted without persistence?): stored this worker's copy again; set PROXY_SECRET in production",
-            {},
-          );
-        } else if (found.value !== value) {
-          logger.warn('another HLS session key is in force in Redis: using it (sessions this worker handed out since end)', {});
-          value = found.value;
-          key = Buffer.from(value);
-        }
-      },
-      (err: Error) => logger.warn('HLS session key check failed', { error: err.message }),
-    );
-  }, checkMs);
-  timer.unref();
-  return { current: () => key, close: () => clearInterval(timer) };
+  return {
+    current: () => key,
+    async restore() {
+      const found = await store.offer(value);
+      if (found.stored) {
+        logger.error(
+          "the generated HLS session key was gone: stored this worker's copy again; set PROXY_SECRET in production",
+          {},
+        );
+      } else if (found.value !== value) {
+        logger.warn('another HLS session key is in force: using it (sessions this worker handed out since end)', {});
+        value = found.value;
+        key = Buffer.from(value);
+      }
+    },
+  };
 }

@@ -56,6 +56,8 @@ interface LocalSession {
 export interface SessionRequest {
   ip: string;
   userAgent: string;
+  /** The user's name when AUTH=token (kept on the session's client record). */
+  user?: string;
 }
 
 /**
@@ -90,6 +92,7 @@ export class HlsSessions {
         userAgent: request.userAgent,
         workerId,
         connectedAt: now,
+        ...(request.user === undefined ? {} : { user: request.user }),
       };
       // Its slot first: an address at its limit starts nothing. The same session seen on
       // another worker already holds it (refreshed, not counted again).

@@ -156,6 +156,14 @@ export class Keys {
     return `${this.prefix}:auth_failures:${address}`;
   }
   /**
+   * An operator's status page session (AUTH=token): the role its key login gave, expiring.
+   * Ephemeral (a Redis restarted empty logs operators out). `idHash` is the SHA-256 (hex) of the
+   * cookie's id, so the ids themselves are never stored.
+   */
+  operatorSession(idHash: string): string {
+    return `${this.prefix}:operator_session:${idHash}`;
+  }
+  /**
    * Durable state (DESIGN §19) shares the `{state}` hash tag: it must survive any restart, and
    * its scripts touch several of these keys in one slot. Hash: channel (stream id) → GuideNumber.
    */
@@ -201,6 +209,13 @@ export class Keys {
   /** Hash: connection id → `<admitted at ms>:<stream id>` of the user's live connections. */
   userConnectionStreams(name: string): string {
     return `${this.prefix}:${this.tag(`user:${name}`)}:connection_streams`;
+  }
+  /**
+   * Sorted set: connection id → until when (ms) of the user's players that were ended (evicted by
+   * the `oldest` policy, cut): refreshes report them, so no worker takes one back.
+   */
+  userEnded(name: string): string {
+    return `${this.prefix}:${this.tag(`user:${name}`)}:ended`;
   }
   chunksChannel(id: StreamId): string {
     return `${this.stream(id)}:chunks`;

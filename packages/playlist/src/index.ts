@@ -9,7 +9,15 @@ export {
 } from './errors.js';
 export { type ExtinfInfo, groupOf, type Playlist, type PlaylistEntry, parseExtinf, parsePlaylist } from './m3u.js';
 export { RedisPlaylistStore, type RedisPlaylistStoreOptions } from './redis-store.js';
-export { type Channel, listChannels, listGroups, mergePlaylists, type RenderOptions, renderPlaylist } from './rewrite.js';
+export {
+  type Channel,
+  listChannels,
+  listGroups,
+  mergePlaylists,
+  onlyGroups,
+  type RenderOptions,
+  renderPlaylist,
+} from './rewrite.js';
 export { PlaylistRewriter, type PlaylistRewriterOptions } from './rewriter.js';
 export {
   type PlaylistHealth,

@@ -83,6 +83,14 @@ export function listGroups(playlist: Playlist): string[] {
   return [...groups];
 }
 
+/**
+ * The playlist with only the entries of `groups` (none when `groups` is empty): a user limited to
+ * some groups sees only those, whatever groups its request asks for.
+ */
+export function onlyGroups(playlist: Playlist, groups: readonly string[]): Playlist {
+  return { ...playlist, entries: groups.length === 0 ? [] : select(playlist, groups) };
+}
+
 function select(playlist: Playlist, groups: readonly string[] | undefined): PlaylistEntry[] {
   if (!groups || groups.length === 0) return playlist.entries;
   const wanted = new Set(groups.map((g) => g.trim().toLocaleLowerCase()));

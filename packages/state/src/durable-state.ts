@@ -57,7 +57,7 @@ export class DurableState {
   /** Reads or writes the sentinel, seeds config-born state (the config wins), then checks every `checkMs`. */
   async start(): Promise<void> {
     const found = await this.store.offer(newSentinelId());
-    this.seen = found.id;
+    this.seen = found.value;
     if (found.stored) {
       this.options.logger.warn(
         'no durable state found: a first start, or the state Redis lost its data while every gateway was down (then users made through the admin API are gone)',
@@ -102,7 +102,7 @@ export class DurableState {
     }
     this.lostSince ??= new Date();
     this.options.logger.error(LOST, { state: this.options.describe, sentinel_was: this.seen, sentinel_now: id });
-    this.seen = (await this.store.offer(newSentinelId())).id;
+    this.seen = (await this.store.offer(newSentinelId())).value;
     await this.reseed(false);
   }
 

@@ -1,4 +1,5 @@
-// A private redis-server process on a free port, for tests that read server-wide stats.
+// A private redis-server process on a free port, for tests that read server-wide stats, restart it
+// (empty, or with its append-only file) or need a server of their own.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
@@ -11,6 +12,8 @@ export interface PrivateRedis {
   /** REDIS_URL for its clients: 127.0.0.1, or its net lab host's address. */
   url: string;
   port: number;
+  /** With `persistDir`: where its append-only file is (start it again with the same to restart it with its data). */
+  persistDir: string | null;
   redis: Redis;
   /** Total calls per command name from INFO commandstats. */
   commandCalls(): Promise<Map<string, number>>;
@@ -33,9 +36,16 @@ export async function freePort(): Promise<number> {
  * With `host` it runs inside that net lab host (port 6379 unless given), bound to the host's
  * address, and `redis` reaches it through a portal.
  */
-export async function startPrivateRedis(port?: number, { host }: { host?: ProcessHost } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(
+  port?: number,
+  { host, persistDir }: { host?: ProcessHost; persistDir?: string } = {},
+): Promise<PrivateRedis> {
   port ??= host ? 6379 : await freePort();
-  const args = ['--port', String(port), '--bind', host?.address ?? '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  // `persistDir`: appendonly yes, every write synced (as the compose file runs the durable-state Redis).
+  const persistence = persistDir
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', persistDir]
+    : ['--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', host?.address ?? '127.0.0.1', '--save', '', ...persistence];
   // Protected mode refuses every client not on loopback; the lab's hosts are the only ones that can reach it.
   if (host) args.push('--protected-mode', 'no');
   const proc: ChildProcess = host
@@ -68,6 +78,7 @@ export async function startPrivateRedis(port?: number, { host }: { host?: Proces
   const server: PrivateRedis = {
     url: `redis://${host?.address ?? '127.0.0.1'}:${port}`,
     port,
+    persistDir: persistDir ?? null,
     redis,
     async commandCalls() {
       const info = await redis.info('commandstats');

@@ -33,7 +33,8 @@ export function createBackends(config: ProxyConfig, workerId: string, log: Conne
     hlsKeep: keptSegments(config),
   };
   const connector = redisConnector(config);
+  const state = config.redisStateUrl ? singleRedis(config.redisStateUrl) : null;
   return connector
-    ? redisBackends(connector, config.keyPrefix, settings, log)
+    ? redisBackends(connector, config.keyPrefix, settings, log, state)
     : Promise.resolve(memoryBackends(config.keyPrefix, settings));
 }

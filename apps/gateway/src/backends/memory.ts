@@ -1,17 +1,20 @@
 // Embedded mode: one process, the in-memory twins of every backend.
 
+import { MemoryAdmissionStore, MemoryUserStore } from '@acestream-proxy/accounts';
 import { MemoryChunkStore } from '@acestream-proxy/buffer';
 import { MemoryClientRegistry } from '@acestream-proxy/clients';
 import { MemoryEventBus, MemoryOwnerElection, MemoryWorkerPresence } from '@acestream-proxy/coordination';
 import { MemoryEngineLoad } from '@acestream-proxy/engine';
 import { MemoryGuideStore } from '@acestream-proxy/epg';
-import { MemorySecretStore, MemorySegmentStore } from '@acestream-proxy/hls';
+import { MemorySegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import { MemoryEventQueue } from '@acestream-proxy/orchestrator';
 import { MemoryPlaylistStore } from '@acestream-proxy/playlist';
+import { MemorySentinelStore, MemoryWriteOnce } from '@acestream-proxy/state';
 import { MemoryMetadataStore } from '@acestream-proxy/stream';
 import { MemoryGuideNumberStore } from '@acestream-proxy/tuner';
 import { MemoryAuthFailures } from '../auth/failures.js';
+import { MemoryOperatorSessions } from '../auth/sessions.js';
 import { MemoryLimitStore } from '../limits/store.js';
 import { LocalMetrics } from '../metrics/host-metrics.js';
 import { MemoryEventLog } from '../status/event-log.js';
@@ -39,9 +42,12 @@ export function memoryBackends(prefix: string, settings: BackendSettings): Backe
     playlistStore: new MemoryPlaylistStore(),
     guideStore: new MemoryGuideStore(),
     limits: new MemoryLimitStore(),
-    secrets: new MemorySecretStore(),
+    operatorSessions: new MemoryOperatorSessions(),
     authFailures: new MemoryAuthFailures(),
     guideNumbers: new MemoryGuideNumberStore(),
+    users: new MemoryUserStore(),
+    admission: new MemoryAdmissionStore(),
+    durable: { sentinel: new MemorySentinelStore(), hlsSecret: new MemoryWriteOnce(), describe: 'memory' },
     healthy: async () => true,
     ready: () => true,
     close: async () => {},

@@ -1,36 +1,46 @@
 // Redis modes (one server or a Redis Cluster): the same backends over the connector's connections;
 // only the connector knows which of the two it is.
 
+import { RedisAdmissionStore, RedisUserStore } from '@acestream-proxy/accounts';
 import { RedisChunkStore } from '@acestream-proxy/buffer';
 import { RedisClientRegistry } from '@acestream-proxy/clients';
 import { RedisEventBus, RedisOwnerElection, RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { RedisEngineLoad } from '@acestream-proxy/engine';
 import { RedisGuideStore } from '@acestream-proxy/epg';
-import { RedisSecretStore, RedisSegmentStore } from '@acestream-proxy/hls';
+import { RedisSegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import { BullmqEventQueue } from '@acestream-proxy/orchestrator';
 import { RedisPlaylistStore } from '@acestream-proxy/playlist';
 import { type ConnectionLog, type RedisConnector, waitReady, watchConnection } from '@acestream-proxy/redis';
+import { RedisSentinelStore, RedisWriteOnce } from '@acestream-proxy/state';
 import { RedisMetadataStore } from '@acestream-proxy/stream';
 import { RedisGuideNumberStore } from '@acestream-proxy/tuner';
 import { RedisAuthFailures } from '../auth/redis-failures.js';
+import { RedisOperatorSessions } from '../auth/sessions.js';
 import { RedisLimitStore } from '../limits/redis-store.js';
 import { RedisMetrics } from '../metrics/host-metrics.js';
 import { RedisEventLog } from '../status/event-log.js';
-import type { BackendSettings, Backends } from './types.js';
+import type { BackendSettings, Backends, StateConnector } from './types.js';
 
 export async function redisBackends(
   connector: RedisConnector,
   prefix: string,
   settings: BackendSettings,
   log: ConnectionLog,
+  stateConnector: StateConnector = null,
 ): Promise<Backends> {
   const { workerId } = settings;
   const keys = new Keys(prefix, { hashTags: connector.hashTags });
   const request = connector.connect('request', workerId);
   const worker = connector.connect('worker', workerId);
   const subscriber = connector.connect('subscriber', workerId);
-  const connections = [request, worker, subscriber];
+  // Durable state (DESIGN §19) on its own small persistent Redis when REDIS_STATE_URL is set, so
+  // the buffers' churn never goes through its AOF; else beside the streams. Its keys carry the
+  // `{state}` tag either way (one slot on a cluster).
+  const state = stateConnector
+    ? { request: stateConnector.connect('request', workerId), worker: stateConnector.connect('worker', workerId) }
+    : { request, worker };
+  const connections = [request, worker, subscriber, ...(stateConnector ? [state.request, state.worker] : [])];
   for (const c of connections) watchConnection(c, log);
   // A worker waits for Redis as long as it takes; meanwhile the primary answers 503.
   await Promise.all(connections.map((c) => waitReady(c)));
@@ -73,17 +83,27 @@ export async function redisBackends(
         intervalMs: settings.metricsIntervalMs,
         staleMs: settings.ghostTimeoutMs,
       }),
-    playlistStore: new RedisPlaylistStore({ reads: request, writes: worker, keys }),
-    guideStore: new RedisGuideStore({ reads: request, writes: worker, keys }),
+    playlistStore: new RedisPlaylistStore({ reads: state.request, writes: state.worker, keys }),
+    // The last good guide copies are durable state too (DESIGN §19): an empty streams' Redis keeps them.
+    guideStore: new RedisGuideStore({ reads: state.request, writes: state.worker, keys }),
     limits: new RedisLimitStore(request, keys),
-    secrets: new RedisSecretStore(worker, keys),
+    operatorSessions: new RedisOperatorSessions(request, keys),
     authFailures: new RedisAuthFailures(request, keys),
-    guideNumbers: new RedisGuideNumberStore(worker, keys),
+    guideNumbers: new RedisGuideNumberStore(state.worker, keys),
+    // Looked up on the request path (a token per player request): the request connection fails fast.
+    users: new RedisUserStore(state.request, keys),
+    admission: new RedisAdmissionStore(request, keys),
+    durable: {
+      sentinel: new RedisSentinelStore(state.worker, keys),
+      hlsSecret: new RedisWriteOnce(state.worker, keys.hlsSecret()),
+      describe: (stateConnector ?? connector).describe,
+    },
     ready: () => connections.every((c) => c.status === 'ready'),
     eventLog: new RedisEventLog(request, keys, workerId),
     async healthy() {
       try {
-        return (await request.ping()) === 'PONG';
+        const pings = await Promise.all([request, ...(stateConnector ? [state.request] : [])].map((c) => c.ping()));
+        return pings.every((p) => p === 'PONG');
       } catch {
         return false;
       }

@@ -1,17 +1,21 @@
 // What every mode's factory returns: the backends one gateway process runs on (DESIGN §12).
 
+import type { AdmissionStore, UserStore } from '@acestream-proxy/accounts';
 import type { ChunkStore } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { EventBus, OwnerElection, WorkerPresence } from '@acestream-proxy/coordination';
 import type { EngineLoad } from '@acestream-proxy/engine';
 import type { GuideStore } from '@acestream-proxy/epg';
-import type { SecretStore, SegmentStore } from '@acestream-proxy/hls';
+import type { SegmentStore } from '@acestream-proxy/hls';
 import type { Keys } from '@acestream-proxy/keys';
 import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
 import type { PlaylistStore } from '@acestream-proxy/playlist';
+import type { RedisConnector } from '@acestream-proxy/redis';
+import type { SentinelStore, WriteOnce } from '@acestream-proxy/state';
 import type { MetadataStore } from '@acestream-proxy/stream';
 import type { GuideNumberStore } from '@acestream-proxy/tuner';
 import type { AuthFailures } from '../auth/failures.js';
+import type { OperatorSessions } from '../auth/sessions.js';
 import type { LimitStore } from '../limits/store.js';
 import type { MetricsSource } from '../metrics/host-metrics.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
@@ -40,18 +44,31 @@ export interface Backends {
   metrics(local: WorkerMetrics, host: string | null): MetricsSource;
   /** The status page's event log: the whole fleet's on Redis. */
   eventLog: EventLog;
-  /** Where the merged PLAYLIST_SOURCES copy is kept (shared by every worker and host on Redis). */
+  /** Where the merged PLAYLIST_SOURCES copy is kept (durable state: shared by every worker and host on Redis). */
   playlistStore: PlaylistStore;
   /** The merged XMLTV guide and each source's last good copy (shared by every worker and host on Redis). */
   guideStore: GuideStore;
   /** Per client address counters (issue 20), on the request connection in Redis modes. */
   limits: LimitStore;
-  /** Where the generated HLS session key is kept (durable state). */
-  secrets: SecretStore;
   /** Wrong API keys per client address: the fleet's count on Redis. */
   authFailures: AuthFailures;
+  /** The status page's operator logins (AUTH=token), expiring. */
+  operatorSessions: OperatorSessions;
   /** The tuner's GuideNumbers and DeviceID (durable state, DESIGN §19). */
   guideNumbers: GuideNumberStore;
+  /**
+   * Users and their token hashes for AUTH=token (durable state, DESIGN §19): memory when embedded,
+   * else the durable-state request connection (REDIS_STATE_URL's, or the streams' one).
+   */
+  users: UserStore;
+  /** Each user's live player connections and limits (ephemeral; on the request connection in Redis modes). */
+  admission: AdmissionStore;
+  /**
+   * The rest of the durable state (DESIGN §19): its sentinel and the generated HLS session key.
+   * With the users, GuideNumbers and playlist copies, on REDIS_STATE_URL when set, else on the
+   * streams' Redis (or cluster); in memory when embedded.
+   */
+  durable: { sentinel: SentinelStore; hlsSecret: WriteOnce; describe: string };
   /** Resolves true when the backend answers (always true when embedded). */
   healthy(): Promise<boolean>;
   /**
@@ -73,3 +90,6 @@ export interface BackendSettings {
   /** HLS segment records kept per stream. */
   hlsKeep: number;
 }
+
+/** REDIS_STATE_URL: a Redis of its own for the durable state; null = the streams' connections. */
+export type StateConnector = RedisConnector | null;

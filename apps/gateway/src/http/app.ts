@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import { login, logout, requireOperator, session } from '../auth/operator.js';
 import type { GatewayContext } from '../context.js';
 import { events } from '../routes/events.js';
 import { getStream, headStream } from '../routes/getstream.js';
@@ -15,6 +16,7 @@ import { metrics } from '../routes/metrics.js';
 import { getPlaylist, getPlaylistJson, rewritePlaylist } from '../routes/playlist.js';
 import { getStreamInfo, listStreams, viewer } from '../routes/streams.js';
 import { tunerRoutes } from '../routes/tuner.js';
+import { userRoutes } from '../routes/users.js';
 import { StatusFeed } from '../status/feed.js';
 import { allowedHosts } from './allowed-hosts.js';
 import { browserHeaders } from './browser-headers.js';
@@ -58,7 +60,17 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.get('/proxy/streams/:id', redis, viewer(ctx), getStreamInfo(ctx));
   app.delete('/proxy/streams/:id', requireApiKey(ctx), redis, stopStream(ctx));
   app.delete('/proxy/streams/:id/clients/:cid', requireApiKey(ctx), redis, dropClient(ctx));
-  app.get('/proxy/events', events(new StatusFeed(ctx, ctx.eventLog)));
+  // AUTH=token's users (issue 21): changes need the admin key (or an admin's login), as the routes
+  // above; the list, either key.
+  const operator = ctx.config.auth === 'token' ? [requireOperator(ctx)] : [];
+  app.use(userRoutes(ctx, [requireApiKey(ctx), redis], operator.length ? [...operator, redis] : undefined));
+  // AUTH=token: the feed shows who watches, so it needs a key or the page's login (EventSource sends no header).
+  app.get('/proxy/events', ...operator, events(new StatusFeed(ctx, ctx.eventLog)));
+  app.get('/proxy/session', session(ctx));
+  if (ctx.config.auth === 'token') {
+    app.post('/proxy/login', ...login(ctx));
+    app.post('/proxy/logout', logout(ctx));
+  }
   app.use('/vendor/uplot', express.static(UPLOT_DIR, { index: false, maxAge: '1d' }));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));
 

@@ -1,6 +1,7 @@
 // The one place that turns typed errors into HTTP statuses and JSON bodies (DESIGN §8).
 
 import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { UnauthorizedError, UserExistsError, UserInputError, UserLimitError, UserNotFoundError } from '@acestream-proxy/accounts';
 import { EngineError } from '@acestream-proxy/engine';
 import { GuideUnavailableError, NoGuideSourcesError } from '@acestream-proxy/epg';
 import { BadHlsRequestError, SegmentNotFoundError } from '@acestream-proxy/hls';
@@ -14,6 +15,7 @@ import {
 } from '@acestream-proxy/playlist';
 import type { Logger } from '@acestream-proxy/stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { PlayerEndedError } from '../accounts/players.js';
 import { TooManyRequestsError } from '../limits/errors.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
 
@@ -22,6 +24,8 @@ export interface HttpError {
   code: string;
   message: string;
   retryAfterSeconds?: number;
+  /** The `WWW-Authenticate` challenge of a 401 (players send URL credentials only after one). */
+  challenge?: string;
 }
 
 /** A request needs Redis while a connection to it is down (checked before any command is sent). */
@@ -58,15 +62,19 @@ export class WorkerNotReadyError extends Error {
 
 /** The management API without PROXY_API_KEY configured, or with a missing or wrong key. */
 export class ApiKeyError extends Error {
-  constructor(readonly code: 'api_key_not_configured' | 'unauthorized') {
-    super(
-      code === 'unauthorized'
-        ? 'missing or wrong API key (Authorization: Bearer <key> or X-API-Key: <key>)'
-        : 'set PROXY_API_KEY to use the management API',
-    );
+  constructor(readonly code: 'api_key_not_configured' | 'unauthorized' | 'operator_key_required' | 'read_only') {
+    super(API_KEY_MESSAGES[code]);
     this.name = 'ApiKeyError';
   }
 }
+
+const API_KEY_MESSAGES = {
+  unauthorized: 'missing or wrong API key (Authorization: Bearer <key> or X-API-Key: <key>)',
+  api_key_not_configured: 'set PROXY_API_KEY to use the management API',
+  operator_key_required:
+    'AUTH=token: the operator views need PROXY_API_KEY or PROXY_READ_KEY (X-API-Key: <key>, or the status page login)',
+  read_only: 'the read-only key (PROXY_READ_KEY) may look, not change: use PROXY_API_KEY',
+};
 
 /** An address that sent too many wrong API keys waits before it may try again (auth/failures.ts). */
 export class TooManyFailuresError extends Error {
@@ -76,17 +84,35 @@ export class TooManyFailuresError extends Error {
   }
 }
 
+/** The users API asked for with AUTH=none: there are no users. */
+export class AccountsOffError extends Error {
+  readonly code = 'auth_off';
+  constructor() {
+    super('users exist only with AUTH=token; set it to manage them (see docs/users.md)');
+    this.name = 'AccountsOffError';
+  }
+}
+
 /** Seconds a client should wait before retrying when no engine can serve it. */
 const RETRY_AFTER_SECONDS = 5;
 
 export function toHttpError(err: unknown): HttpError {
+  if (err instanceof UnauthorizedError) return { status: 401, code: err.code, message: err.message, challenge: err.challenge };
+  if (err instanceof UserLimitError) return { status: 429, code: err.code, message: err.message };
+  if (err instanceof UserInputError) return { status: 400, code: err.code, message: err.message };
+  if (err instanceof UserNotFoundError) return { status: 404, code: err.code, message: err.message };
+  if (err instanceof UserExistsError) return { status: 409, code: err.code, message: err.message };
+  if (err instanceof AccountsOffError) return { status: 404, code: err.code, message: err.message };
+  if (err instanceof PlayerEndedError) return { status: 410, code: err.code, message: err.message };
   if (err instanceof RequestTimeoutError) return { status: 408, code: 'request_timeout', message: err.message };
   if (err instanceof ConnectionBudgetError || err instanceof WorkerNotReadyError) {
     const code = err instanceof ConnectionBudgetError ? 'too_many_connections' : 'not_ready';
     return { status: 503, code, message: err.message, retryAfterSeconds: RETRY_AFTER_SECONDS };
   }
-  if (err instanceof ApiKeyError)
-    return { status: err.code === 'unauthorized' ? 401 : 403, code: err.code, message: err.message };
+  if (err instanceof ApiKeyError) {
+    const status = err.code === 'unauthorized' || err.code === 'operator_key_required' ? 401 : 403;
+    return { status, code: err.code, message: err.message };
+  }
   if (err instanceof TooManyFailuresError) {
     return { status: 429, code: 'too_many_failures', message: err.message, retryAfterSeconds: err.retryAfterSeconds };
   }
@@ -180,6 +206,7 @@ export function sendError(res: ServerResponse, error: HttpError): void {
     return;
   }
   if (error.retryAfterSeconds) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  if (error.challenge) res.setHeader('WWW-Authenticate', error.challenge);
   const body = JSON.stringify({ error: error.code, message: error.message });
   res.statusCode = error.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');

@@ -9,6 +9,7 @@ import { getStream } from '../routes/getstream.js';
 import { createApp } from './app.js';
 import { ConnectionGate, connectionBudget } from './connections.js';
 import { inTurn } from './in-turn.js';
+import { playerGate } from './player-routes.js';
 
 const STREAM_PATH = '/ace/getstream';
 
@@ -27,10 +28,13 @@ export function createHttpServer(ctx: GatewayContext): ConnectionGate {
   const { config } = ctx;
   const app = createApp(ctx);
   const stream = getStream(ctx);
-  const route = inTurn((req, res) => {
-    if (isStreamRequest(req.method, req.url)) void stream(req, res);
-    else app(req, res);
-  });
+  // AUTH=token: player routes are authenticated (and `/u/<token>` taken off) before routing.
+  const route = inTurn(
+    playerGate(ctx.accounts, (req, res) => {
+      if (isStreamRequest(req.method, req.url)) void stream(req, res);
+      else app(req, res);
+    }),
+  );
   const server = http.createServer((req, res) => {
     gate.deadlines.onRequest(req, res);
     route(req, res);

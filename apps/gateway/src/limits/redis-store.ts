@@ -2,14 +2,14 @@
 
 import { readFileSync } from 'node:fs';
 import type { Keys } from '@acestream-proxy/keys';
-import type { Redis } from '@acestream-proxy/redis';
+import { type Lease, LeaseSets, type Redis } from '@acestream-proxy/redis';
 import type { HeldSlot, LimitStore } from './store.js';
 
 const script = (name: string) => readFileSync(new URL(`../../src/limits/commands/${name}.lua`, import.meta.url), 'utf8');
-const LUA = { connect: script('connect-1'), refresh: script('refresh-1'), start: script('start-1') };
+const LUA = { connect: script('connect-1'), start: script('start-1') };
 
 type OneKeyCommand = (key: string, ...args: Array<string | number>) => Promise<number>;
-type Commands = Record<'aceConnectSlot' | 'aceRefreshSlots' | 'aceCountStart', OneKeyCommand>;
+type Commands = Record<'aceConnectSlot' | 'aceCountStart', OneKeyCommand>;
 
 /**
  * Scores are times from this host's clock (hosts run NTP: a second of skew shifts a minute's
@@ -17,6 +17,7 @@ type Commands = Record<'aceConnectSlot' | 'aceRefreshSlots' | 'aceCountStart', O
  */
 export class RedisLimitStore implements LimitStore {
   private readonly commands: Commands;
+  private readonly leases: LeaseSets;
 
   constructor(
     private readonly redis: Redis,
@@ -25,10 +26,10 @@ export class RedisLimitStore implements LimitStore {
   ) {
     if (!('aceConnectSlot' in redis)) {
       redis.defineCommand('aceConnectSlot', { numberOfKeys: 1, lua: LUA.connect });
-      redis.defineCommand('aceRefreshSlots', { numberOfKeys: 1, lua: LUA.refresh });
       redis.defineCommand('aceCountStart', { numberOfKeys: 1, lua: LUA.start });
     }
     this.commands = redis as unknown as Commands;
+    this.leases = new LeaseSets(redis);
   }
 
   async connect(slot: HeldSlot, limit: number): Promise<boolean> {
@@ -38,18 +39,17 @@ export class RedisLimitStore implements LimitStore {
 
   async refresh(slots: readonly HeldSlot[]): Promise<void> {
     if (slots.length === 0) return;
-    const byAddress = new Map<string, Array<string | number>>();
+    const byAddress = new Map<string, Lease[]>();
     for (const slot of slots) {
-      const args = byAddress.get(slot.address) ?? [];
-      args.push(slot.ttlMs, slot.player);
-      byAddress.set(slot.address, args);
+      const leases = byAddress.get(slot.address) ?? [];
+      leases.push({ member: slot.player, ttlMs: slot.ttlMs });
+      byAddress.set(slot.address, leases);
     }
     // One script per address, all in one pipeline: the keys share the `{limits}` slot.
-    const pipeline = this.redis.pipeline() as unknown as Commands & { exec(): Promise<Array<[Error | null]> | null> };
+    const pipeline = this.redis.pipeline();
     const now = this.now();
-    for (const [address, args] of byAddress) {
-      void pipeline.aceRefreshSlots(this.keys.addressConnections(address), now, ...args);
-    }
+    for (const [address, leases] of byAddress)
+      this.leases.queue(pipeline, { set: this.keys.addressConnections(address) }, now, leases);
     const failed = (await pipeline.exec())?.find(([err]) => err);
     if (failed) throw failed[0];
   }

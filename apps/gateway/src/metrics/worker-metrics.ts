@@ -12,6 +12,7 @@ import {
   type MetricValue,
   Registry,
 } from 'prom-client';
+import type { UserLabels } from './user-labels.js';
 
 export type MetricJson = MetricObjectWithValues<MetricValue<string>>;
 
@@ -20,6 +21,8 @@ export interface MetricsOptions {
   streams: StreamManager;
   registry: ClientRegistry;
   metadata: MetadataStore;
+  /** AUTH=token: per-user families, labelled by these (null = none, as with AUTH=none). */
+  userLabels?: UserLabels | null;
 }
 
 /** The family of every worker counter (today's names): a counter added to WorkerStats needs one. */
@@ -47,6 +50,8 @@ interface OwnedView {
   clients: number;
   peers: number;
   speedDown: number;
+  /** AUTH=token: the stream's players and the bytes sent to them, by user label. */
+  users: Map<string, { players: number; bytes: number }>;
 }
 
 /**
@@ -176,6 +181,29 @@ export class WorkerMetrics {
         },
       });
     };
+    if (options.userLabels) {
+      const perUser = (name: string, help: string, value: (u: { players: number; bytes: number }) => number) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: ['user'],
+          registers: [shared],
+          async collect() {
+            this.reset();
+            for (const s of await owned()) for (const [user, figures] of s.users) this.inc({ user }, value(figures));
+          },
+        });
+      perUser(
+        'acestream_proxy_user_players',
+        'Players of a user across the cluster (from each stream\'s owner); users past METRICS_USER_LABELS are summed as user="other".',
+        (u) => u.players,
+      );
+      perUser(
+        'acestream_proxy_user_player_bytes',
+        'Bytes sent so far to the players a user has connected now (as of their last heartbeat); past METRICS_USER_LABELS as user="other".',
+        (u) => u.bytes,
+      );
+    }
     perStream('acestream_proxy_stream_clients', 'Players of a stream across the cluster.', (s) => s.clients);
     perStream(
       'acestream_proxy_stream_engine_bytes_total',
@@ -206,11 +234,27 @@ export class WorkerMetrics {
   // The families of one collection all read the same view (one Redis round per stream, not four).
   private ownedView(): Promise<OwnedView[]> {
     if (this.view) return this.view;
-    const { streams, registry, metadata } = this.options;
+    const { streams, registry, metadata, userLabels } = this.options;
+    const label = userLabels?.labeller();
     this.view = Promise.all(
       streams.ownedStreams().map(async (s): Promise<OwnedView> => {
-        const [meta, clients] = await Promise.all([metadata.get(s.id).catch(() => null), registry.count(s.id).catch(() => 0)]);
+        const users = new Map<string, { players: number; bytes: number }>();
+        // Per-user figures need the records themselves; without them a count is one command.
+        const count = label
+          ? Promise.all([registry.list(s.id), label]).then(([records, labelOf]) => {
+              for (const c of records) {
+                if (c.user === undefined) continue;
+                const figures = users.get(labelOf(c.user)) ?? { players: 0, bytes: 0 };
+                figures.players++;
+                figures.bytes += c.bytesSent;
+                users.set(labelOf(c.user), figures);
+              }
+              return records.length;
+            })
+          : registry.count(s.id);
+        const [meta, clients] = await Promise.all([metadata.get(s.id).catch(() => null), count.catch(() => 0)]);
         return {
+          users,
           id: s.id,
           state: s.state,
           engineBytes: s.totalBytes,

@@ -13,6 +13,7 @@ import { parseStreamId } from '@acestream-proxy/keys';
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
 import { RedisUnavailableError, sendError, toHttpError } from '../http/errors.js';
+import { principalOf } from '../http/player-routes.js';
 
 /** Headers for a live MPEG-TS body: no length, no ranges, never cached. */
 function setStreamHeaders(res: ServerResponse): void {
@@ -79,20 +80,26 @@ export function getStream(ctx: GatewayContext): (req: IncomingMessage, res: Serv
     const meta = { stream_id: id, client_id: clientId };
     const userAgent = req.headers['user-agent'] ?? '';
     const log = ctx.logger;
+    // AUTH=token: the user (http/player-routes.ts); its limits are checked at the join.
+    const who = principalOf(req);
+    const players = ctx.accounts?.players;
     // Set now, sent with the first bytes; an error answer below replaces status and type.
     setStreamHeaders(res);
     bodyUntilClose(res);
     res.socket?.setNoDelay(true);
     try {
       await ctx.limits.connect(ip, clientId);
+      if (who && players) await players.admit(who, clientId, id, 'ts');
       const membership = await ctx.streams.join(
         id,
-        { clientId, ip, userAgent, workerId: ctx.workerId, connectedAt: Date.now() },
+        { clientId, ip, userAgent, workerId: ctx.workerId, connectedAt: Date.now(), ...(who && { user: who.user.name }) },
         res,
         { beforeEngineStart: ctx.limits.startCheck(ip, clientId) },
       );
+      if (who && players) players.trackTs(who, clientId, id, () => res.destroy());
       const leave = () => {
         ctx.limits.disconnect(clientId);
+        if (who && players) players.leave(who.user.name, clientId);
         membership.leave().catch((err) => log.warn('client leave failed', { ...meta, error: (err as Error).message }));
         log.debug('client disconnected', { ...meta, bytes_sent: membership.client.bytesSent });
       };
@@ -104,6 +111,7 @@ export function getStream(ctx: GatewayContext): (req: IncomingMessage, res: Serv
       log.debug('client connected', { ...meta, user_agent: userAgent });
     } catch (err) {
       ctx.limits.disconnect(clientId);
+      if (who && players) players.leave(who.user.name, clientId);
       const error = toHttpError(err);
       log.warn('stream request refused', { ...meta, status: error.status, error: (err as Error).message });
       sendError(res, error);

@@ -1,4 +1,4 @@
-// GET /health: liveness plus whether the backend (Redis) answers.
+// GET /health: liveness plus whether the backend (Redis) answers, and warnings (durable state lost).
 
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
@@ -12,6 +12,8 @@ export function health(ctx: GatewayContext): RequestHandler {
     // for a load balancer to take this host out; the host still streams, and serves the last good guide.
     const guide =
       healthy && (await ctx.guide.configured().catch(() => false)) ? await ctx.guide.health().catch(() => null) : null;
+    // Lost durable state is a warning, not a failure: the proxy serves, but what was lost is gone (DESIGN §19).
+    const durable = ctx.durableState().warning;
     res.status(healthy ? 200 : 503).json({
       status: healthy ? 'ok' : 'degraded',
       mode: ctx.mode,
@@ -20,6 +22,7 @@ export function health(ctx: GatewayContext): RequestHandler {
       uptime_s: Math.round(process.uptime()),
       ...(playlist ? { playlist } : {}),
       ...(guide ? { guide } : {}),
+      ...(durable ? { warnings: [durable] } : {}),
     });
   };
 }

@@ -5,6 +5,7 @@ import { BadHlsRequestError, renderMasterPlaylist, renderMediaPlaylist, SegmentN
 import { parseStreamId, type StreamId } from '@acestream-proxy/keys';
 import type { Request, RequestHandler, Response } from 'express';
 import type { GatewayContext } from '../context.js';
+import { principalOf } from '../http/player-routes.js';
 
 const SEGMENT = /^(\d{1,15})\.ts$/;
 
@@ -16,7 +17,8 @@ function setPlaylistHeaders(res: Response): void {
 }
 
 function sessionRequest(ctx: GatewayContext, req: Request) {
-  return { ip: ctx.clientAddress.of(req), userAgent: req.get('user-agent') ?? '' };
+  const who = principalOf(req);
+  return { ip: ctx.clientAddress.of(req), userAgent: req.get('user-agent') ?? '', ...(who && { user: who.user.name }) };
 }
 
 /** The window, waiting (up to PROXY_INIT_TIMEOUT) while the stream has no segment yet. */
@@ -53,6 +55,9 @@ export function getManifest(ctx: GatewayContext): RequestHandler {
     try {
       const id = parseStreamId(req.query.id ?? req.query.infohash ?? req.query.content_id);
       const { session, token } = ctx.hls.ids.issue(id);
+      // AUTH=token: a session is one of its user's connections, admitted before anything starts.
+      const who = principalOf(req);
+      if (who && ctx.accounts) await ctx.accounts.players.startHls(who, session, id);
       await ctx.hls.sessions.seen(id, session, sessionRequest(ctx, req));
       const segments = await windowOf(ctx, id, requestSignal(res));
       setPlaylistHeaders(res);
@@ -87,6 +92,8 @@ export function getHlsFile(ctx: GatewayContext): RequestHandler {
       if (file !== 'index.m3u8' && !segment) {
         throw new BadHlsRequestError(`no HLS file ${JSON.stringify(file)}: a session has index.m3u8 and <sequence>.ts`);
       }
+      const who = principalOf(req);
+      if (who && ctx.accounts) await ctx.accounts.players.hlsRequest(who, sessionId, id);
       await ctx.hls.sessions.seen(id, sessionId, sessionRequest(ctx, req));
       if (!segment) {
         const segments = await windowOf(ctx, id, requestSignal(res));

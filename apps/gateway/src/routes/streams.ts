@@ -2,16 +2,19 @@
 
 import { parseStreamId } from '@acestream-proxy/keys';
 import type { RequestHandler, Response } from 'express';
+import { requireOperator } from '../auth/operator.js';
 import type { GatewayContext } from '../context.js';
 import { describeStream } from '../views/stream.js';
 import { requireApiKey } from './manage.js';
 
 /**
- * Sorts callers of the read views: without a key the view is anonymous; with one it is checked
- * as for the management routes (a wrong key is refused there, never quietly downgraded) and the
- * answer is the operator's view.
+ * Sorts callers of the read views. AUTH=none: without a key the view is anonymous; with one it is
+ * checked as for the management routes (a wrong key is refused there, never quietly downgraded)
+ * and the answer is the operator's view. AUTH=token: the views show who watches, so they need
+ * the admin or the read key (or a login); only the admin's carries the engine sessions.
  */
 export function viewer(ctx: GatewayContext): RequestHandler {
+  if (ctx.config.auth === 'token') return requireOperator(ctx);
   const checkKey = requireApiKey(ctx);
   return (req, res, next) => {
     if (req.get('x-api-key') === undefined && req.get('authorization') === undefined) {

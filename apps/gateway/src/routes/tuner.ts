@@ -4,7 +4,7 @@ import { deviceXml, discoverJson, lineupJson, lineupStatusJson, type TunerUrls }
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import type { GatewayContext } from '../context.js';
 import { getStream, headStream } from './getstream.js';
-import { baseUrl } from './playlist.js';
+import { baseUrl, playlistFor } from './playlist.js';
 
 /** Where the documents point: the playlist's base URL (PUBLIC_URL, else the request's Host). */
 function urlsOf(req: Request, ctx: GatewayContext): TunerUrls {
@@ -26,8 +26,13 @@ export function tunerRoutes(ctx: GatewayContext): Router {
   });
   router.get('/lineup.json', async (req, res) => {
     const { playlist, meta } = await ctx.playlist.snapshot();
+    // Numbered from the whole playlist (numbers stay the same for every user), shown for the user's groups.
+    const channels = await tuner.lineup(playlist, meta.refreshedAt);
+    const seen = playlistFor(req, playlist);
+    const ids = new Set(seen.entries.map((e) => e.id));
+    const shown = seen === playlist ? channels : channels.filter((c) => ids.has(c.id));
     res.setHeader('Cache-Control', 'no-cache');
-    res.json(lineupJson(await tuner.lineup(playlist, meta.refreshedAt), urlsOf(req, ctx)));
+    res.json(lineupJson(shown, urlsOf(req, ctx)));
   });
   // A scan is what media servers ask before reading the lineup; ours is the playlist, always ready.
   router.post('/lineup.post', (req, res) => {

@@ -4,6 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type { GatewayContext } from '../context.js';
 import { describeStream, type StreamView } from '../views/stream.js';
+import { describeUsers, type UserView } from '../views/users.js';
 import { type ChannelLabel, ChannelLabels } from './channels.js';
 import type { EventLog, LogEntry } from './event-log.js';
 import { Watchers } from './watchers.js';
@@ -37,6 +38,9 @@ export interface StatusSnapshot {
   worker: string;
   streams: StreamStatus[];
   log: LogEntry[];
+  /** AUTH=token: the users, with what they watch now (left out with AUTH=none). */
+  users?: UserView[];
+  users_total?: number;
 }
 
 interface Sampled {
@@ -76,8 +80,14 @@ export class StatusFeed {
 
   async snapshot(): Promise<StatusSnapshot> {
     const { ctx } = this;
-    const [ids, bytes, log] = await Promise.all([ctx.metadata.list(), ctx.metrics.engineBytes(), this.log.recent()]);
-    // Anonymous: the page is public (and EventSource cannot send a key).
+    const [ids, bytes, log, users] = await Promise.all([
+      ctx.metadata.list(),
+      ctx.metrics.engineBytes(),
+      this.log.recent(),
+      ctx.accounts ? describeUsers(ctx.accounts) : null,
+    ]);
+    // Without engine sessions: with AUTH=none the page is public (and EventSource cannot send a
+    // key); with AUTH=token the read key's operators watch it too.
     const described = (await Promise.all(ids.map((id) => describeStream(ctx, id, { maxClients: PLAYERS_SHOWN })))).filter(
       (s) => s !== null,
     );
@@ -92,7 +102,7 @@ export class StatusFeed {
       }))
       .sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0) || a.id.localeCompare(b.id));
     for (const id of this.samples.keys()) if (!ids.includes(id as (typeof ids)[number])) this.samples.delete(id);
-    return { at: Date.now(), worker: ctx.workerId, streams, log };
+    return { at: Date.now(), worker: ctx.workerId, streams, log, ...(users ?? {}) };
   }
 
   // A new point whenever the owner's byte count is newer than the last one used.

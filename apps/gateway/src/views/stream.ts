@@ -46,6 +46,8 @@ export async function describeStream(reads: ViewReads, id: StreamId, options: De
       kind: c.kind,
       ip: c.ip,
       user_agent: c.userAgent,
+      // AUTH=token: whose player it is (AUTH=none players have none, and the field is left out).
+      ...(c.user !== undefined ? { user: c.user } : {}),
       worker_id: c.workerId,
       connected_at: c.connectedAt,
       bytes_sent: c.bytesSent,

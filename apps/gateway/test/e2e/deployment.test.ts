@@ -133,23 +133,43 @@ describe('the deployment files', () => {
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git']));
   });
 
-  it('compose: health checks and restart policies, Redis and engine-sim, two replicas behind HAProxy', () => {
+  it('compose: health checks and restart policies, Redis (streams; state with appendonly) and engine-sim, two replicas behind HAProxy', () => {
     const compose = parse(docker('docker-compose.yml'), { merge: true }) as {
       services: Record<string, Record<string, unknown> & { environment?: Record<string, string>; profiles?: string[] }>;
     };
     const { services } = compose;
-    expect(Object.keys(services).sort()).toEqual(['engine', 'gateway', 'gateway-1', 'gateway-2', 'haproxy', 'redis']);
+    expect(Object.keys(services).sort()).toEqual([
+      'engine',
+      'gateway',
+      'gateway-1',
+      'gateway-2',
+      'haproxy',
+      'redis',
+      'redis-state',
+    ]);
     for (const [name, service] of Object.entries(services)) {
       expect([name, service.restart]).toEqual([name, 'unless-stopped']);
       if (name !== 'haproxy') expect([name, typeof service.healthcheck]).toEqual([name, 'object']);
     }
     for (const name of ['gateway', 'gateway-1', 'gateway-2']) {
-      expect(services[name]!.environment).toMatchObject({ REDIS_URL: 'redis://redis:6379', ENGINES: 'engine:6878' });
-      expect(services[name]!.depends_on).toMatchObject({ redis: { condition: 'service_healthy' } });
+      expect(services[name]!.environment).toMatchObject({
+        REDIS_URL: 'redis://redis:6379',
+        REDIS_STATE_URL: 'redis://redis-state:6379',
+        ENGINES: 'engine:6878',
+      });
+      expect(services[name]!.depends_on).toMatchObject({
+        redis: { condition: 'service_healthy' },
+        'redis-state': { condition: 'service_healthy' },
+      });
     }
     for (const name of ['gateway-1', 'gateway-2', 'haproxy']) expect(services[name]!.profiles).toEqual(['replicas']);
     expect(services['gateway-1']!.environment!.PROXY_METRICS_HOST).toBe('gateway-1');
     expect(services.haproxy!.volumes).toEqual(['./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro']);
+    // Durable state (DESIGN §19) on an append-only file in a volume; the buffers' Redis keeps none.
+    const command = (name: string) => (services[name]!.command as string[]).join(' ');
+    expect(command('redis-state')).toMatch(/--appendonly yes/);
+    expect(services['redis-state']!.volumes).toEqual(['redis-state:/data']);
+    expect(command('redis')).toMatch(/--appendonly no/);
   });
 
   it('HAProxy config: valid, both replicas, long timeouts for live TS', () => {

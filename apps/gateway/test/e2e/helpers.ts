@@ -24,11 +24,19 @@ export interface Snapshot {
   log: Array<{ kind: string; stream_id: string | null; detail: string }>;
 }
 
-/** Reads `snapshot` events from /proxy/events until one satisfies `wanted` (or the deadline passes). */
-export async function snapshotWhere(url: string, wanted: (s: Snapshot) => boolean, timeoutMs = 10_000): Promise<Snapshot> {
+/**
+ * Reads `snapshot` events from /proxy/events until one satisfies `wanted` (or the deadline passes);
+ * `headers` for AUTH=token's operator key.
+ */
+export async function snapshotWhere(
+  url: string,
+  wanted: (s: Snapshot) => boolean,
+  timeoutMs = 10_000,
+  headers: Record<string, string> = {},
+): Promise<Snapshot> {
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(new Error(`no matching snapshot within ${timeoutMs} ms`)), timeoutMs);
-  const res = await fetch(`${url}/proxy/events`, { signal: stop.signal });
+  const res = await fetch(`${url}/proxy/events`, { signal: stop.signal, headers });
   const type = res.headers.get('content-type');
   if (type !== 'text/event-stream; charset=utf-8') throw new Error(`/proxy/events answered ${res.status} ${type}`);
   const decoder = new TextDecoder();

@@ -2,6 +2,7 @@
 -- check and the registration are one step, so racing workers cannot together pass a limit.
 -- KEYS[1] the user's connections (sorted set: connection id -> expiry ms)
 -- KEYS[2] what each watches (hash: connection id -> '<admitted at ms>:<stream id>')
+-- KEYS[3] connections ended to make room (sorted set: connection id -> until ms), so no worker takes one back
 -- ARGV[1] now ms, ARGV[2] ttl ms, ARGV[3] connection id, ARGV[4] stream id,
 -- ARGV[5] channel limit, ARGV[6] connection limit (0 = none), ARGV[7] policy (refuse | oldest)
 -- Returns {1, evicted connection, its stream, ...} when admitted, {0, 'channels' | 'connections'} when refused.
@@ -14,6 +15,7 @@ local maxChannels, maxConnections = tonumber(ARGV[5]), tonumber(ARGV[6])
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 for _, id in ipairs(lapsed) do redis.call('HDEL', KEYS[2], id) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 
 local function hold()
   redis.call('ZADD', KEYS[1], now + ttl, conn)
@@ -25,6 +27,14 @@ end
 
 -- Already admitted: a refresh, never counted twice.
 if redis.call('ZSCORE', KEYS[1], conn) then
+  hold()
+  return {1}
+end
+
+-- No channel limit: the count of connections is all it takes (O(log n), not a read of every entry),
+-- so a user without limits, or with a connection limit it is under, costs what an anonymous join does.
+if maxChannels == 0 and (maxConnections == 0 or redis.call('ZCARD', KEYS[1]) + 1 <= maxConnections) then
+  redis.call('HSET', KEYS[2], conn, now .. ':' .. stream)
   hold()
   return {1}
 end
@@ -70,6 +80,7 @@ local function evict(entry)
   if perStream[entry.stream] == 0 then channels = channels - 1 end
   redis.call('ZREM', KEYS[1], entry.id)
   redis.call('HDEL', KEYS[2], entry.id)
+  redis.call('ZADD', KEYS[3], now + ttl, entry.id)
   result[#result + 1] = entry.id
   result[#result + 1] = entry.stream
 end
