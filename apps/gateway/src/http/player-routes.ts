@@ -64,6 +64,22 @@ export function userPathOf(req: IncomingMessage): string {
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
+ * The request target in origin form (`/path?query`). HTTP/1.1 allows the absolute form
+ * (`GET http://host/path`), which node leaves in `req.url` and Express routes by its path: read
+ * as it came, `http://host/ace/getstream?id=…` would pass for no player route and still reach the
+ * stream. Null when it is neither (then nothing routes it).
+ */
+function originForm(url: string): string | null {
+  if (url.startsWith('/')) return url;
+  try {
+    const parsed = new URL(url);
+    return parsed.pathname + parsed.search;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * In front of every route (http/server.ts). AUTH=none: `route` itself, untouched (a `/u/...` path
  * is then an unknown route like any other). AUTH=token: a player route, or any `/u/<token>/...`
  * target, is authenticated first; the user is remembered on the request (`principalOf`) and the
@@ -75,7 +91,12 @@ export function playerGate(accounts: Accounts | null, route: Handler): Handler {
   if (!accounts) return route;
   const { authenticator } = accounts;
   return (req, res) => {
-    const url = req.url ?? '/';
+    const url = originForm(req.url ?? '/');
+    if (url === null) {
+      sendError(res, { status: 400, code: 'bad_request', message: 'the request target must be a path (or an absolute URL)' });
+      return;
+    }
+    req.url = url;
     if (!url.startsWith(TOKEN_PREFIX) && !isPlayerPath(pathOf(url))) {
       route(req, res);
       return;

@@ -359,6 +359,8 @@ describe('AUTH=token on two gateway hosts behind HAProxy (Redis)', () => {
       path: fc.oneof(
         fc.tuple(tokenish, rest).map(([t, r]) => `/u/${t}${r}`),
         rest.map((r) => `/u${r}`),
+        // Player routes in absolute form (`GET http://host/playlist.m3u`, which routes by its path), no token.
+        fc.constantFrom(...PLAYER_ROUTES).map((route) => `http://tv.example${route}`),
         // Player routes as the router would still match them (it ignores case), with no token.
         fc
           .tuple(fc.constantFrom(...PLAYER_ROUTES), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }))
