@@ -359,8 +359,19 @@ describe('AUTH=token on two gateway hosts behind HAProxy (Redis)', () => {
       path: fc.oneof(
         fc.tuple(tokenish, rest).map(([t, r]) => `/u/${t}${r}`),
         rest.map((r) => `/u${r}`),
-        // Player routes in absolute form (`GET http://host/playlist.m3u`, which routes by its path), no token.
-        fc.constantFrom(...PLAYER_ROUTES).map((route) => `http://tv.example${route}`),
+        // Player routes as the router still reads them (legacy url.parse via parseurl), no token: in
+        // absolute form, with a backslash for a slash, with a fragment mark.
+        fc
+          .tuple(fc.constantFrom(...PLAYER_ROUTES), fc.constantFrom('absolute', 'backslash', 'hash'))
+          .map(([route, how]) =>
+            how === 'absolute'
+              ? `http://tv.example${route}`
+              : how === 'backslash'
+                ? route.replace(/\/(?=[^/?]*(\?|$))/, '\\')
+                : route.includes('?')
+                  ? route.replace('?', '#?')
+                  : `${route}#`,
+          ),
         // Player routes as the router would still match them (it ignores case), with no token.
         fc
           .tuple(fc.constantFrom(...PLAYER_ROUTES), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }))
