@@ -2,6 +2,7 @@
 // of those requests show a user's token (a `/u/<token>/` path prefix or Basic credentials).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse } from 'node:url';
 import { type Authenticated, TOKEN_PREFIX } from '@acestream-proxy/accounts';
 import type { Accounts } from '../accounts/index.js';
 import { sendError, toHttpError } from './errors.js';
@@ -64,6 +65,24 @@ export function userPathOf(req: IncomingMessage): string {
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
+ * The request target as the router reads it. Express finds a route by `parseurl`, which falls back
+ * to node's legacy `url.parse` for anything unusual: that parser turns `\` into `/`, stops the
+ * path at `#`, and takes the path of an absolute-form target (`GET http://host/path`). Deciding
+ * on the raw text instead let `/ace\getstream`, `/ace/getstream#?id=…` and
+ * `http://host/ace/getstream?id=…` reach the stream without a token. So the door reads the target
+ * with the same parser and hands the routes that reading. Null when nothing can be routed.
+ */
+function routedTarget(url: string): string | null {
+  try {
+    // Deprecated for new code, and kept here on purpose: it is the router's own parser (via parseurl).
+    const { pathname, search } = parse(url);
+    return pathname === null ? null : pathname + (search ?? '');
+  } catch {
+    return null;
+  }
+}
+
+/**
  * In front of every route (http/server.ts). AUTH=none: `route` itself, untouched (a `/u/...` path
  * is then an unknown route like any other). AUTH=token: a player route, or any `/u/<token>/...`
  * target, is authenticated first; the user is remembered on the request (`principalOf`) and the
@@ -75,7 +94,12 @@ export function playerGate(accounts: Accounts | null, route: Handler): Handler {
   if (!accounts) return route;
   const { authenticator } = accounts;
   return (req, res) => {
-    const url = req.url ?? '/';
+    const url = routedTarget(req.url ?? '/');
+    if (url === null) {
+      sendError(res, { status: 400, code: 'bad_request', message: 'the request target must be a path (or an absolute URL)' });
+      return;
+    }
+    req.url = url;
     if (!url.startsWith(TOKEN_PREFIX) && !isPlayerPath(pathOf(url))) {
       route(req, res);
       return;

@@ -83,13 +83,17 @@ export function getStream(ctx: GatewayContext): (req: IncomingMessage, res: Serv
     // AUTH=token: the user (http/player-routes.ts); its limits are checked at the join.
     const who = principalOf(req);
     const players = ctx.accounts?.players;
+    let admitted = false;
     // Set now, sent with the first bytes; an error answer below replaces status and type.
     setStreamHeaders(res);
     bodyUntilClose(res);
     res.socket?.setNoDelay(true);
     try {
       await ctx.limits.connect(ip, clientId);
-      if (who && players) await players.admit(who, clientId, id, 'ts');
+      if (who && players) {
+        await players.admit(who, clientId, id, 'ts');
+        admitted = true;
+      }
       const membership = await ctx.streams.join(
         id,
         { clientId, ip, userAgent, workerId: ctx.workerId, connectedAt: Date.now(), ...(who && { user: who.user.name }) },
@@ -111,7 +115,7 @@ export function getStream(ctx: GatewayContext): (req: IncomingMessage, res: Serv
       log.debug('client connected', { ...meta, user_agent: userAgent });
     } catch (err) {
       ctx.limits.disconnect(clientId);
-      if (who && players) players.leave(who.user.name, clientId);
+      if (admitted && who && players) players.leave(who.user.name, clientId);
       const error = toHttpError(err);
       log.warn('stream request refused', { ...meta, status: error.status, error: (err as Error).message });
       sendError(res, error);

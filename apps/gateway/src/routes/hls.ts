@@ -57,9 +57,16 @@ export function getManifest(ctx: GatewayContext): RequestHandler {
       const { session, token } = ctx.hls.ids.issue(id);
       // AUTH=token: a session is one of its user's connections, admitted before anything starts.
       const who = principalOf(req);
-      if (who && ctx.accounts) await ctx.accounts.players.startHls(who, session, id);
-      await ctx.hls.sessions.seen(id, session, sessionRequest(ctx, req));
-      const segments = await windowOf(ctx, id, requestSignal(res));
+      const players = who && ctx.accounts?.players;
+      if (players) await players.startHls(who, session, id);
+      const segments = await (async () => {
+        await ctx.hls.sessions.seen(id, session, sessionRequest(ctx, req));
+        return windowOf(ctx, id, requestSignal(res));
+      })().catch((err: unknown) => {
+        // A session that never started holds no place of its user's.
+        if (players) players.leave(who.user.name, session);
+        throw err;
+      });
       setPlaylistHeaders(res);
       res.end(renderMasterPlaylist(segments, `hls/${id}/${token}/index.m3u8`));
     } catch (err) {

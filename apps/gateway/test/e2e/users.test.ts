@@ -197,6 +197,16 @@ describe('AUTH=token on two gateway hosts behind HAProxy (Redis)', () => {
     expect(targets(list)).toEqual([`${lb.url}/u/${news.token}/ace/getstream?id=${ids[2]}`]);
     const hls = await (await fetch(news.hls_playlist_url)).text();
     expect(targets(hls)).toEqual([`${lb.url}/u/${news.token}/ace/manifest.m3u8?id=${ids[2]}`]);
+    const json = (await (await fetch(`${lb.url}/u/${news.token}/playlist.json`)).json()) as {
+      groups: string[];
+      channels: Array<{ url: string }>;
+    };
+    expect(json.groups).toEqual(['News']);
+    expect(json.channels.map((c) => c.url)).toEqual([`${lb.url}/u/${news.token}/ace/getstream?id=${ids[2]}`]);
+    // Its lineup shows the same channel, by the number it has for everyone.
+    const lineup = (await (await fetch(`${lb.url}/u/${news.token}/lineup.json`)).json()) as Array<{ URL: string }>;
+    expect(lineup).toHaveLength(1);
+    expect(lineup[0]!.URL).toMatch(new RegExp(`^${lb.url}/u/${news.token}/auto/v\\d+$`));
   });
 
   it('a user limited to 2 channels opens 3 at once: exactly 2 play, the third gets 429; a channel on two players counts once', async () => {
@@ -359,6 +369,19 @@ describe('AUTH=token on two gateway hosts behind HAProxy (Redis)', () => {
       path: fc.oneof(
         fc.tuple(tokenish, rest).map(([t, r]) => `/u/${t}${r}`),
         rest.map((r) => `/u${r}`),
+        // Player routes as the router still reads them (legacy url.parse via parseurl), no token: in
+        // absolute form, with a backslash for a slash, with a fragment mark.
+        fc
+          .tuple(fc.constantFrom(...PLAYER_ROUTES), fc.constantFrom('absolute', 'backslash', 'hash'))
+          .map(([route, how]) =>
+            how === 'absolute'
+              ? `http://tv.example${route}`
+              : how === 'backslash'
+                ? route.replace(/\/(?=[^/?]*(\?|$))/, '\\')
+                : route.includes('?')
+                  ? route.replace('?', '#?')
+                  : `${route}#`,
+          ),
         // Player routes as the router would still match them (it ignores case), with no token.
         fc
           .tuple(fc.constantFrom(...PLAYER_ROUTES), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }))
