@@ -8,7 +8,7 @@ export {
 } from './backend-suite.js';
 export { type Capture, capture, getJson } from './capture.js';
 export { type Haproxy, type HaproxyBackend, haproxyConfig, startHaproxy } from './haproxy.js';
-export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir } from './media.js';
+export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir, VLC_USER, vlcRecord } from './media.js';
 export { netLabUnavailable } from './net/commands.js';
 export type { DelaySpec } from './net/delay-line.js';
 export type { Direction, Fault } from './net/faults.js';

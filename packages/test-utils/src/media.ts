@@ -1,7 +1,7 @@
 // ffmpeg/ffprobe helpers: make a real H.264/AAC sample and judge captures as a player would.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -95,4 +95,27 @@ export async function decodeErrors(bytes: Buffer, dir = tempDir('decode')): Prom
   } catch (err) {
     return String((err as { stderr?: string }).stderr ?? err);
   }
+}
+
+/** The scratch user VLC runs as: VLC refuses to run as root (.ci/run creates it). */
+export const VLC_USER = 'acevlc';
+
+/**
+ * Plays `url` (a playlist, whose first entry VLC opens, or a stream) in VLC for `seconds`, as
+ * the scratch user, and resolves with what VLC received, written out as MPEG-TS: a test judges
+ * it with ffprobe as a player would.
+ */
+export async function vlcRecord(url: string, { seconds = 4, timeoutMs = 40_000 } = {}): Promise<Buffer> {
+  await run('id', [VLC_USER]).catch(() => {
+    throw new Error(`no user ${VLC_USER} to run VLC as: run .ci/run, or useradd --system ${VLC_USER}`);
+  });
+  const dir = tempDir('vlc');
+  chmodSync(dir, 0o777);
+  const out = join(dir, 'vlc.ts');
+  const vlc = ['cvlc', '-I', 'dummy', '--play-and-exit', '--run-time', String(seconds), url];
+  await run('runuser', ['-u', VLC_USER, '--', ...vlc, '--sout', `#std{access=file,mux=ts,dst=${out}}`], {
+    timeout: timeoutMs,
+    env: { ...process.env, HOME: dir },
+  });
+  return readFileSync(out);
 }

@@ -1,12 +1,10 @@
 // Channel playlists end to end: a playlist host, a two-worker gateway on Redis, ffprobe and VLC as players.
 
 import { execFile } from 'node:child_process';
-import { chmodSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ffprobe, type Stack, startStack, tempDir, waitFor } from '@acestream-proxy/test-utils';
+import { ffprobe, type Stack, startStack, vlcRecord, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const run = promisify(execFile);
@@ -215,32 +213,8 @@ describe('channel playlists on a two-worker gateway in Redis mode', () => {
   });
 
   it('VLC opens the playlist and plays an entry', async () => {
-    // VLC refuses to run as root; .ci/run installs vlc-bin and creates this user.
-    await run('id', ['acevlc']).catch(() => {
-      throw new Error('no user acevlc to run VLC as: run .ci/run, or useradd --system acevlc');
-    });
-    const dir = tempDir('playlist-vlc');
-    chmodSync(dir, 0o777);
-    const out = join(dir, 'vlc.ts');
-    await run(
-      'runuser',
-      [
-        '-u',
-        'acevlc',
-        '--',
-        'cvlc',
-        '-I',
-        'dummy',
-        '--play-and-exit',
-        '--run-time',
-        '4',
-        `${stack.gateway.url}/playlist.m3u?group=${encodeURIComponent('VLC check')}`,
-        '--sout',
-        `#std{access=file,mux=ts,dst=${out}}`,
-      ],
-      { timeout: 40_000, env: { ...process.env, HOME: dir } },
-    );
-    const probe = await ffprobe(readFileSync(out));
+    const recorded = await vlcRecord(`${stack.gateway.url}/playlist.m3u?group=${encodeURIComponent('VLC check')}`);
+    const probe = await ffprobe(recorded);
     expect(probe.streams.map((s) => s.codec_name)).toContain('h264');
   });
 });

@@ -2,10 +2,8 @@
 // HAProxy, on one Redis and on a Redis Cluster, with real players (VLC, ffmpeg, ffprobe).
 
 import { execFile } from 'node:child_process';
-import { chmodSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   type Capture,
@@ -17,6 +15,7 @@ import {
   startHaproxy,
   startStack,
   tempDir,
+  vlcRecord,
   waitFor,
 } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -319,27 +318,7 @@ describe('AUTH=token on two gateway hosts behind HAProxy (Redis)', () => {
     });
     const { token, playlist_url, hls_playlist_url } = await issue({ name: 'viewer' });
     const hlsEntry = targets(await (await fetch(hls_playlist_url)).text())[1]!;
-    const dir = tempDir('users-vlc');
-    chmodSync(dir, 0o777);
-    const out = join(dir, 'vlc.ts');
-    const vlc = run(
-      'runuser',
-      [
-        '-u',
-        'acevlc',
-        '--',
-        'cvlc',
-        '-I',
-        'dummy',
-        '--play-and-exit',
-        '--run-time',
-        '4',
-        `${playlist_url}?group=Sport`,
-        '--sout',
-        `#std{access=file,mux=ts,dst=${out}}`,
-      ],
-      { timeout: 40_000, env: { ...process.env, HOME: dir } },
-    );
+    const vlc = vlcRecord(`${playlist_url}?group=Sport`);
     const basic = new URL(`${lb.url}/ace/getstream?id=${ids[3]}`);
     basic.username = 'viewer';
     basic.password = token;
@@ -348,9 +327,9 @@ describe('AUTH=token on two gateway hosts behind HAProxy (Redis)', () => {
       ['-v', 'error', '-probesize', '500000', '-analyzeduration', '1000000', '-show_streams', '-of', 'json', basic.href],
       { timeout: 30_000 },
     );
-    const [hls] = await Promise.all([ffmpegPlays(hlsEntry, 20), vlc]);
+    const hls = await ffmpegPlays(hlsEntry, 20);
     expect(hls).toEqual({ code: 0, errors: '' });
-    expect((await ffprobe(readFileSync(out))).streams.map((s) => s.codec_name)).toContain('h264');
+    expect((await ffprobe(await vlc)).streams.map((s) => s.codec_name)).toContain('h264');
     const probed = JSON.parse((await probe).stdout) as { streams: Array<{ codec_name: string }> };
     expect(probed.streams.map((s) => s.codec_name)).toContain('h264');
   }, 60_000);
