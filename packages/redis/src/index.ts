@@ -11,6 +11,7 @@ export {
   watchConnection,
 } from './connect.js';
 export { type RedisConnector, redisCluster, singleRedis } from './connector.js';
+export { type LivenessOptions, RedisLink, type StopLiveness, watchLiveness } from './liveness.js';
 export { scanKeys } from './scan.js';
 export { defineScripts } from './scripts.js';
 export { type ChannelListener, ShardedSubscriptions, Subscriptions } from './subscriptions.js';

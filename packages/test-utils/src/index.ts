@@ -16,6 +16,7 @@ export { LabHost } from './net/host.js';
 export { NetLab, netLab, withNetLab } from './net/lab.js';
 export { sweepDeadLabs } from './net/names.js';
 export { RELAY, type Relay } from './net/relay.js';
+export { type LabStack, type LabStackOptions, labStack } from './net/stack.js';
 export { type TimedPlayer, timedPlayer } from './player.js';
 export {
   type Portal,
@@ -32,6 +33,7 @@ export {
   ENGINE_SIM,
   type Env,
   GATEWAY,
+  GATEWAY_TEST_ENV,
   type GatewayOptions,
   ORCHESTRATOR_SIM,
   type RedisKind,

@@ -8,7 +8,7 @@ import type { SecretStore, SegmentStore } from '@acestream-proxy/hls';
 import type { Keys } from '@acestream-proxy/keys';
 import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
 import type { PlaylistStore } from '@acestream-proxy/playlist';
-import type { MetadataStore } from '@acestream-proxy/stream';
+import type { MetadataStore, RedisLinkState } from '@acestream-proxy/stream';
 import type { GuideNumberStore } from '@acestream-proxy/tuner';
 import type { AuthFailures } from '../auth/failures.js';
 import type { LimitStore } from '../limits/store.js';
@@ -49,6 +49,8 @@ export interface Backends {
   authFailures: AuthFailures;
   /** The tuner's GuideNumbers and DeviceID (durable state, DESIGN §19). */
   guideNumbers: GuideNumberStore;
+  /** Whether this worker reaches Redis, PINGed with a deadline (absent when embedded). */
+  link?: RedisLinkState;
   /** Resolves true when the backend answers (always true when embedded). */
   healthy(): Promise<boolean>;
   /**
