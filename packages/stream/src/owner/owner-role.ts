@@ -180,19 +180,28 @@ export class OwnerRole {
   /**
    * Redis answers again after an outage, maybe restarted empty: client sets are rebuilt by each
    * worker's heartbeat, the other workers' a little later than this one's. For `ms` a stream
-   * found without clients is not stopped for it (a player on another worker would be cut off).
+   * found without clients is not stopped for it (a player on another worker would be cut off):
+   * its grace period is counted from the end of that window.
    */
   settle(ms: number): void {
     this.settledAt = Math.max(this.settledAt, performance.now() + ms);
   }
 
+  /** While settling (see `settle`), runs `later` when it is over and says true. */
+  private settling(later: () => void): boolean {
+    const left = this.settledAt - performance.now();
+    if (left <= 0) return false;
+    setTimeout(later, left + 1).unref();
+    return true;
+  }
+
   /** The stream's last client left somewhere: stop after the grace period unless one comes back. */
   scheduleGrace(id: StreamId): void {
     if (!this.owned.has(id)) return;
-    if (performance.now() < this.settledAt) return;
+    if (this.settling(() => this.scheduleGrace(id))) return;
     this.grace.schedule(id, async () => {
       try {
-        if (performance.now() < this.settledAt) return;
+        if (this.settling(() => this.scheduleGrace(id))) return;
         if ((await this.options.registry.sweep(id)) === 0) await this.stop(id, 'normal', 'no clients left');
       } catch (err) {
         this.options.logger.error('grace period check failed', { stream_id: id, error: (err as Error).message });
