@@ -14,7 +14,7 @@ export interface LabStackOptions {
   /** Gateway hosts (each one gateway process, `workers` workers). */
   gateways?: number;
   workers?: number;
-  /** Engine-sims, all on one `sim` host; sim i numbers its sessions from 1000 × i + 1. */
+  /** Engine-sims, each on its own host (`sim1`, `sim2`...); sim i numbers its sessions from 1000 × i + 1. */
   sims?: number;
   simEnv?: Env;
   /** Gateway env on top of the test defaults. */
@@ -27,7 +27,9 @@ export interface LabStack {
   lab: NetLab;
   redisHost: LabHost;
   gatewayHosts: LabHost[];
+  /** The first sim's host. */
   simHost: LabHost;
+  simHosts: LabHost[];
   lbHost: LabHost;
   playerHost: LabHost;
   redis: PrivateRedis;
@@ -49,31 +51,32 @@ export interface LabStack {
 }
 
 /**
- * Hosts `redis`, `gw1`..`gwN`, `sim`, `lb` and `player` on one bridge, each process on its own
+ * Hosts `redis`, `gw1`..`gwN`, `sim1`..`simN`, `lb` and `player` on one bridge, each process on its own
  * host's address. Everything is torn down by `stop()`, also when the start fails half way.
  */
 export async function labStack(options: LabStackOptions = {}): Promise<LabStack> {
   const { gateways: gatewayCount = 2, sims: simCount = 1 } = options;
   const lab = await netLab();
   try {
-    const names = ['redis', 'sim', 'lb', 'player', ...Array.from({ length: gatewayCount }, (_, i) => `gw${i + 1}`)];
+    const names = ['redis', 'lb', 'player', ...Array.from({ length: gatewayCount }, (_, i) => `gw${i + 1}`)];
     const hosts = await Promise.all(names.map((name) => lab.addHost(name)));
-    const [redisHost, simHost, lbHost, playerHost, ...gatewayHosts] = hosts as [LabHost, LabHost, LabHost, LabHost, ...LabHost[]];
+    const [redisHost, lbHost, playerHost, ...gatewayHosts] = hosts as [LabHost, LabHost, LabHost, ...LabHost[]];
+    const simHosts = await Promise.all(Array.from({ length: simCount }, (_, i) => lab.addHost(`sim${i + 1}`)));
     let redis = await startPrivateRedis(undefined, { host: redisHost });
     const redisRelay = options.redisDelay ? await lab.delay(redisHost, redis.port, options.redisDelay) : null;
     const sims = await Promise.all(
-      Array.from({ length: simCount }, (_, i) =>
+      simHosts.map((simHost, i) =>
         simHost.spawnNode(ENGINE_SIM, {
           env: { BITRATE: '2000000', SIM_FIRST_SESSION: String(1000 * i + 1), ...options.simEnv },
         }),
       ),
     );
-    for (const sim of sims) simHost.own(() => sim.stop('SIGKILL'));
+    for (const [i, sim] of sims.entries()) simHosts[i]!.own(() => sim.stop('SIGKILL'));
     const redisUrl = redisRelay ? `redis://${redisRelay.address}:${redisRelay.port}` : redis.url;
     const env: Env = {
       ...GATEWAY_TEST_ENV,
       REDIS_URL: redisUrl,
-      ENGINES: sims.map((s) => `${simHost.address}:${s.port}`).join(','),
+      ENGINES: sims.map((s, i) => `${simHosts[i]!.address}:${s.port}`).join(','),
       WORKERS: String(options.workers ?? 1),
       // HAProxy is the players' peer: their per address limits are off anyway in tests.
       TRUSTED_PROXIES: lbHost.address,
@@ -90,7 +93,8 @@ export async function labStack(options: LabStackOptions = {}): Promise<LabStack>
       lab,
       redisHost,
       gatewayHosts,
-      simHost,
+      simHost: simHosts[0]!,
+      simHosts,
       lbHost,
       playerHost,
       get redis() {
