@@ -26,10 +26,13 @@ interface SwarmStats {
 
 /** The runs: the first without a fault, the others measured against it. `ms` is each way, so the RTT is twice it. */
 const RUNS = [
-  { name: 'no fault', ms: 0, loss: 0 },
-  { name: '2 ms RTT and 0.5% loss', ms: 1, loss: 0.005 },
-  { name: '20 ms RTT', ms: 10, loss: 0 },
+  { name: 'no fault', ms: 0, loss: 0, bounded: true },
+  { name: '2 ms RTT and 0.5% loss', ms: 1, loss: 0.005, bounded: true },
+  { name: '20 ms RTT', ms: 10, loss: 0, bounded: true },
 ];
+/** `pnpm test:soak` adds a heavier loss (NET_EXTRA_LOSS=0.05), measured and reported, with no bound of the issue's. */
+const EXTRA_LOSS = Number(process.env.NET_EXTRA_LOSS ?? 0);
+if (EXTRA_LOSS > 0) RUNS.push({ name: `2 ms RTT and ${EXTRA_LOSS * 100}% loss`, ms: 1, loss: EXTRA_LOSS, bounded: false });
 
 suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let stack: LabStack;
@@ -46,7 +49,7 @@ suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ?
   });
 
   it('each fault keeps ≥ 0.95 of the bytes of the run without it, engine→player p99 ≤ 250 ms + 3 × RTT, and no player jumps', async () => {
-    const results: Array<{ name: string; rttMs: number; rate: number; stats: SwarmStats }> = [];
+    const results: Array<{ name: string; rttMs: number; rate: number; stats: SwarmStats; bounded: boolean }> = [];
     for (const [n, run] of RUNS.entries()) {
       await stack.redisRelay!.set({ ms: run.ms });
       const loss = run.loss > 0 ? await stack.lab.loss(stack.redisHost, run.loss) : null;
@@ -64,7 +67,13 @@ suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ?
         await fetch(`${swarm.url}/mark`, { method: 'POST' });
         await new Promise((resolve) => setTimeout(resolve, WINDOW_MS)); // the measuring window
         const measured = await stats();
-        results.push({ name: run.name, rttMs: 2 * run.ms, rate: measured.bytes / measured.ms, stats: measured });
+        results.push({
+          name: run.name,
+          rttMs: 2 * run.ms,
+          rate: measured.bytes / measured.ms,
+          stats: measured,
+          bounded: run.bounded,
+        });
         await fetch(`${swarm.url}/players`, { method: 'DELETE' });
       } finally {
         await loss?.heal();
@@ -81,6 +90,7 @@ suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ?
     expect((control.rate * 8) / 1000 / PLAYERS).toBeGreaterThan((BITRATE / 1e6) * 0.9);
     for (const r of results) {
       expect(r.stats.ended).toBe(0);
+      if (!r.bounded) continue;
       expect(r.stats.breaks).toBe(0);
       expect(r.rate / control.rate).toBeGreaterThanOrEqual(0.95);
       expect(r.stats.p99).toBeLessThanOrEqual(250 + 3 * r.rttMs);
