@@ -18,7 +18,8 @@ export type StopLiveness = () => void;
 
 /**
  * Pings the connection (each master of a cluster) one PING at a time. When one is not answered
- * within `timeoutMs` the link counts as down and the socket is destroyed: ioredis then fails or
+ * within `timeoutMs` its socket is destroyed, and the link counts as down (for a cluster: when
+ * no master answered): ioredis then fails or
  * re-queues what was in flight and reconnects, instead of waiting on a peer that may never
  * answer (TCP's own retransmissions would take many minutes to give up).
  */
@@ -47,7 +48,9 @@ export function watchLiveness(redis: Redis, options: LivenessOptions): StopLiven
     const late = targets.filter((_, i) => !answered[i]);
     // A late PING may still be on its way: a socket that took this long is not one to wait on.
     for (const node of late) (node as unknown as { stream?: { destroy(): void } }).stream?.destroy();
-    set(late.length === 0);
+    // A cluster is unreachable when none of its masters answers (this host is cut off); one
+    // failed master is the cluster's to fail over, and its streams' owners ride it out.
+    set(late.length < targets.length || targets.length === 0);
     schedule(options.intervalMs);
   };
   const schedule = (ms: number) => {
