@@ -9,6 +9,7 @@ export {
 export { type Capture, capture, getJson } from './capture.js';
 export { type Haproxy, type HaproxyBackend, haproxyConfig, startHaproxy } from './haproxy.js';
 export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir } from './media.js';
+export { type LabCluster, type LabClusterNode, startLabCluster } from './net/cluster.js';
 export { netLabUnavailable } from './net/commands.js';
 export type { DelaySpec } from './net/delay-line.js';
 export type { Direction, Fault } from './net/faults.js';

@@ -5,6 +5,7 @@ import { startHaproxy } from '../haproxy.js';
 import type { Portal, StartedProcess } from '../process.js';
 import { type PrivateRedis, startPrivateRedis } from '../redis-server.js';
 import { ENGINE_SIM, type Env, GATEWAY, GATEWAY_TEST_ENV } from '../stack.js';
+import { type LabCluster, startLabCluster } from './cluster.js';
 import type { DelaySpec } from './delay-line.js';
 import type { LabHost } from './host.js';
 import { type NetLab, netLab } from './lab.js';
@@ -21,6 +22,10 @@ export interface LabStackOptions {
   env?: Env;
   /** A delay relay on the Redis host that the gateways dial instead of Redis itself. */
   redisDelay?: DelaySpec;
+  /** A Redis Cluster (3 masters + 3 replicas, each on its own host) instead of one Redis. */
+  cluster?: boolean;
+  /** Its cluster-node-timeout, ms (2000): a failed master's replica is promoted a second or two after it. */
+  clusterNodeTimeoutMs?: number;
 }
 
 export interface LabStack {
@@ -32,7 +37,10 @@ export interface LabStack {
   simHosts: LabHost[];
   lbHost: LabHost;
   playerHost: LabHost;
+  /** The single Redis (throws with `cluster`). */
   redis: PrivateRedis;
+  /** The Redis Cluster, with `cluster`. */
+  cluster: LabCluster | null;
   /** The delay relay the gateways dial, when `redisDelay` was given. */
   redisRelay: Relay | null;
   sims: StartedProcess[];
@@ -62,8 +70,9 @@ export async function labStack(options: LabStackOptions = {}): Promise<LabStack>
     const hosts = await Promise.all(names.map((name) => lab.addHost(name)));
     const [redisHost, lbHost, playerHost, ...gatewayHosts] = hosts as [LabHost, LabHost, LabHost, ...LabHost[]];
     const simHosts = await Promise.all(Array.from({ length: simCount }, (_, i) => lab.addHost(`sim${i + 1}`)));
-    let redis = await startPrivateRedis(undefined, { host: redisHost });
-    const redisRelay = options.redisDelay ? await lab.delay(redisHost, redis.port, options.redisDelay) : null;
+    const cluster = options.cluster ? await startLabCluster(lab, { nodeTimeoutMs: options.clusterNodeTimeoutMs }) : null;
+    let redis = cluster ? null : await startPrivateRedis(undefined, { host: redisHost });
+    const redisRelay = options.redisDelay && redis ? await lab.delay(redisHost, redis.port, options.redisDelay) : null;
     const sims = await Promise.all(
       simHosts.map((simHost, i) =>
         simHost.spawnNode(ENGINE_SIM, {
@@ -72,10 +81,11 @@ export async function labStack(options: LabStackOptions = {}): Promise<LabStack>
       ),
     );
     for (const [i, sim] of sims.entries()) simHosts[i]!.own(() => sim.stop('SIGKILL'));
-    const redisUrl = redisRelay ? `redis://${redisRelay.address}:${redisRelay.port}` : redis.url;
+    const redisUrl = redisRelay ? `redis://${redisRelay.address}:${redisRelay.port}` : redis?.url;
     const env: Env = {
       ...GATEWAY_TEST_ENV,
-      REDIS_URL: redisUrl,
+      // A cluster asks for an owner TTL longer than a failover.
+      ...(cluster ? { REDIS_CLUSTER_NODES: cluster.seeds, PROXY_OWNER_TTL_MS: '5000' } : { REDIS_URL: redisUrl! }),
       ENGINES: sims.map((s, i) => `${simHosts[i]!.address}:${s.port}`).join(','),
       WORKERS: String(options.workers ?? 1),
       // HAProxy is the players' peer: their per address limits are off anyway in tests.
@@ -98,8 +108,10 @@ export async function labStack(options: LabStackOptions = {}): Promise<LabStack>
       lbHost,
       playerHost,
       get redis() {
+        if (!redis) throw new Error('this lab stack runs a Redis Cluster: use stack.cluster');
         return redis;
       },
+      cluster,
       redisRelay,
       sims,
       gateways,
@@ -108,9 +120,11 @@ export async function labStack(options: LabStackOptions = {}): Promise<LabStack>
       streamUrl: (id) => `${entry.url}/ace/getstream?id=${id}`,
       key: (...parts) => ['ace_proxy', ...parts].join(':'),
       async restartRedis(outageMs) {
+        if (!redis) throw new Error('restartRedis: this lab stack runs a Redis Cluster');
+        const { port } = redis;
         await redis.stop();
         await new Promise((resolve) => setTimeout(resolve, outageMs));
-        redis = await startPrivateRedis(redis.port, { host: redisHost });
+        redis = await startPrivateRedis(port, { host: redisHost });
       },
       stop: () => lab.teardown(),
     };
