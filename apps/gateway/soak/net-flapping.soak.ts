@@ -1,6 +1,6 @@
 // The flapping link (`pnpm test:soak`): for 30 minutes one gateway host's link to Redis is cut and healed at random.
 
-import { type LabStack, labStack, netLabUnavailable, waitFor } from '@acestream-proxy/test-utils';
+import { type LabStack, labStack, netLabUnavailable, teardownLabs, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FollowingPlayer, longestOverlap, sessionHistory, sessionRuns, sessionsInBuffer } from '../test/e2e/net-helpers.js';
 
@@ -25,6 +25,7 @@ suite(`a link that flaps for ${MINUTES} minutes${unavailable ? ` (skipped: ${una
   afterAll(async () => {
     for (const p of players) p.close();
     await stack?.stop();
+    await teardownLabs();
     if (stack) expect(await stack.lab.leftovers()).toEqual([]);
   });
 

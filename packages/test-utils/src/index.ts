@@ -14,7 +14,7 @@ export { netLabUnavailable } from './net/commands.js';
 export type { DelaySpec } from './net/delay-line.js';
 export type { Direction, Fault } from './net/faults.js';
 export { LabHost } from './net/host.js';
-export { NetLab, netLab, withNetLab } from './net/lab.js';
+export { NetLab, netLab, teardownLabs, withNetLab } from './net/lab.js';
 export { sweepDeadLabs } from './net/names.js';
 export { RELAY, type Relay } from './net/relay.js';
 export { type LabStack, type LabStackOptions, labStack } from './net/stack.js';

@@ -1,6 +1,6 @@
 // Partial cuts (network namespaces): a host's Pub/Sub connection killed, a host cut from its engine, one-way cuts to Redis.
 
-import { getJson, type LabStack, labStack, netLabUnavailable, waitFor } from '@acestream-proxy/test-utils';
+import { getJson, type LabStack, labStack, netLabUnavailable, teardownLabs, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { FollowingPlayer, ownerGateway } from './net-helpers.js';
 
@@ -29,6 +29,7 @@ suite(`partial cuts between gateway hosts, Redis and engines${unavailable ? ` (s
   let stack: LabStack;
   let players: FollowingPlayer[] = [];
 
+  // Seven to thirteen hosts, their processes and HAProxy start in ~5 s; a loaded machine may take far longer.
   beforeAll(async () => {
     stack = await labStack({
       gateways: 2,
@@ -36,7 +37,7 @@ suite(`partial cuts between gateway hosts, Redis and engines${unavailable ? ` (s
       simEnv: { BITRATE: String(BITRATE) },
       env: { PROXY_REDIS_OUTAGE_HOLD: String(HOLD_S), PROXY_NO_DATA_TIMEOUT: '2', PROXY_ENGINE_API_TIMEOUT: '1' },
     });
-  });
+  }, 120_000);
   afterEach(async () => {
     for (const p of players) p.close();
     players = [];
@@ -44,6 +45,8 @@ suite(`partial cuts between gateway hosts, Redis and engines${unavailable ? ` (s
   });
   afterAll(async () => {
     await stack?.stop();
+    // A start that timed out left its lab without a stack to stop it.
+    await teardownLabs();
     if (stack) expect(await stack.lab.leftovers()).toEqual([]);
   });
 
