@@ -11,5 +11,5 @@ export {
 export { PROBE_INTERVAL_MS } from './playback.js';
 export { decodeProbe, encodeProbe, PROBE_PID, type Probe, ProbeScanner } from './probe.js';
 export { type EngineSim, type EngineSimOptions, type SimRequest, startEngineSim } from './server.js';
-export type { SimStats, StopReason } from './sessions.js';
+export type { SessionRecord, SimStats, StopReason } from './sessions.js';
 export { SyntheticSource } from './synthetic.js';

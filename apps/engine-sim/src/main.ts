@@ -43,6 +43,7 @@ const sim = await startEngineSim({
   sourceFile: process.env.SOURCE_FILE,
   faults,
   idleTimeoutS: number('SIM_IDLE_TIMEOUT_S', 60, 0),
+  firstSession: number('SIM_FIRST_SESSION', 1, 1, true),
 }).catch((err: Error) => {
   process.stderr.write(`engine-sim cannot start: ${err.message}\n`);
   process.exit(1);

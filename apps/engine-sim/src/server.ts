@@ -23,6 +23,8 @@ export interface EngineSimOptions {
   faults?: Faults;
   /** Seconds a session with no reader survives. */
   idleTimeoutS?: number;
+  /** Number of the first session (probes carry it): sims of one test numbered apart tell whose bytes a chunk holds. */
+  firstSession?: number;
 }
 
 /** One getstream request, as `/sim/requests` lists them (tests check reconnect spacing and answer sizes). */
@@ -99,7 +101,7 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     sourceKind === 'file'
       ? new FileSource(options.sourceFile!)
       : new SyntheticSource({ bitrate, gopSeconds: gop, overheadByteRate: PROBE_BYTE_RATE });
-  const sessions = new SessionRegistry((options.idleTimeoutS ?? 60) * 1000);
+  const sessions = new SessionRegistry((options.idleTimeoutS ?? 60) * 1000, options.firstSession ?? 1);
   const faults = new Map<string, Faults>();
   const playbacks = new Set<Playback>();
   /**

@@ -132,6 +132,8 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     chunkObservers: hlsRecorders(config, backends.segments, logger),
     gracePeriodSeconds: config.gracePeriod,
     heartbeatIntervalMs: config.heartbeatInterval * 1000,
+    link: backends.link,
+    outageHoldMs: config.redisOutageHold * 1000,
     logger,
   });
   // Its lifecycle events (stream started, engine switched, player dropped...) feed the status page's event log.

@@ -6,6 +6,11 @@ import type { StreamId } from '@acestream-proxy/keys';
 export interface Fence {
   readonly workerId: string;
   readonly epoch: number;
+  /**
+   * performance.now() when the claim that made this token was sent: the lease runs from then by
+   * the holder's own clock, never later than Redis' expiry of the owner key (DESIGN §18).
+   */
+  readonly leaseFrom?: number;
 }
 
 export type AppendResult = 'ok' | 'fenced' | 'conflict';

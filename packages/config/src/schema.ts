@@ -151,6 +151,12 @@ export const KNOBS = {
     default: '3000',
     check: integer(300, 600_000, 'of milliseconds'),
   },
+  redisOutageHold: {
+    env: 'PROXY_REDIS_OUTAGE_HOLD',
+    doc: 'Seconds a worker that cannot reach Redis holds its players (keepalives); past it they are closed, spread over 2 s, to reconnect through the load balancer to a healthy host',
+    default: '15',
+    check: decimal(0, { exclusive: true, unit: 'of seconds' }),
+  },
   initTimeout: {
     env: 'PROXY_INIT_TIMEOUT',
     doc: 'Seconds to wait for the first byte of an engine session',

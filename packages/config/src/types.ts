@@ -39,6 +39,8 @@ export interface ProxyConfig {
   readonly clientBufferSeconds: number;
   readonly keepaliveIntervalMs: number;
   readonly ownerTtlMs: number;
+  /** Seconds players are held through a Redis outage before they are handed back (PROXY_REDIS_OUTAGE_HOLD). */
+  readonly redisOutageHold: number;
   readonly initTimeout: number;
   readonly noDataTimeout: number;
   /** Connection deadlines, seconds (PROXY_HEADERS_TIMEOUT, PROXY_BODY_TIMEOUT, PROXY_IDLE_TIMEOUT). */

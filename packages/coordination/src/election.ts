@@ -63,8 +63,9 @@ export class RedisOwnerElection implements OwnerElection {
   }
 
   async claim(id: StreamId, workerId: string): Promise<Fence | null> {
+    const leaseFrom = performance.now();
     const epoch = await this.claimCommand(this.keys.owner(id), this.keys.ownerEpoch(id), workerId, this.ttlMs);
-    return epoch > 0 ? { workerId, epoch } : null;
+    return epoch > 0 ? { workerId, epoch, leaseFrom } : null;
   }
 
   async renew(id: StreamId, fence: Fence): Promise<boolean> {
@@ -74,8 +75,9 @@ export class RedisOwnerElection implements OwnerElection {
   }
 
   async takeover(id: StreamId, workerId: string, deadWorkerId: string): Promise<Fence | null> {
+    const leaseFrom = performance.now();
     const epoch = await this.takeoverCommand(this.keys.owner(id), this.keys.ownerEpoch(id), workerId, this.ttlMs, deadWorkerId);
-    return epoch > 0 ? { workerId, epoch } : null;
+    return epoch > 0 ? { workerId, epoch, leaseFrom } : null;
   }
 
   async release(id: StreamId, fence: Fence): Promise<boolean> {

@@ -23,7 +23,11 @@ export function roleOptions(role: RedisRole, name: string): RedisOptions {
   return {
     connectionName: `acestream-proxy:${name}:${role}`,
     lazyConnect: false,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    // A connect to a host whose link is cut gets no answer at all: try again soon rather than
+    // after ioredis' 10 s, so a healed link is used within a few seconds.
+    connectTimeout: 2000,
+    // At most a second apart: a Redis back from a restart is used within a second.
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
     enableOfflineQueue: role !== 'request',
     maxRetriesPerRequest: role === 'request' ? 0 : role === 'worker' ? 3 : null,
   };

@@ -15,7 +15,14 @@ export {
 export { type ClientSink, FanoutClient } from './fanout/client-writer.js';
 export { type FanoutSettings, StreamFanout } from './fanout/fanout.js';
 export { type Logger, silentLogger } from './logger.js';
-export { type JoinOptions, type Membership, StreamManager, type StreamManagerOptions } from './manager.js';
+export {
+  HAND_BACK_SPREAD_MS,
+  type JoinOptions,
+  type Membership,
+  type RedisLinkState,
+  StreamManager,
+  type StreamManagerOptions,
+} from './manager.js';
 export {
   MemoryMetadataStore,
   type MetadataStore,

@@ -19,7 +19,21 @@ export interface StreamManagerOptions extends Omit<OwnerRoleOptions, 'onOwnershi
   fanout: FanoutSettings;
   /** How often this worker refreshes its clients' records (PROXY_HEARTBEAT_INTERVAL), ms. */
   heartbeatIntervalMs: number;
+  /** Whether this worker reaches Redis (absent in embedded mode: always). */
+  link?: RedisLinkState;
+  /** How long players are held while Redis is unreachable before they are handed back (PROXY_REDIS_OUTAGE_HOLD), ms. */
+  outageHoldMs?: number;
 }
+
+/** A worker's link to Redis, as the stream manager follows it. */
+export interface RedisLinkState {
+  readonly up: boolean;
+  /** Calls `listener(up)` on every change; returns a function that stops it. */
+  onChange(listener: (up: boolean) => void): () => void;
+}
+
+/** Players handed back after an outage are closed at random moments over this long, so they do not all reconnect at once. */
+export const HAND_BACK_SPREAD_MS = 2000;
 
 /** A client's place in a stream; `leave()` when its connection closes. */
 export interface Membership {
@@ -55,6 +69,9 @@ export class StreamManager {
   private readonly fanouts = new Set<StreamFanout>();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopDeathWatch: (() => Promise<void>) | null = null;
+  private stopLinkWatch: (() => void) | null = null;
+  private holdTimer: NodeJS.Timeout | null = null;
+  private readonly handBackTimers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(private readonly options: StreamManagerOptions) {
@@ -63,7 +80,10 @@ export class StreamManager {
       ...options,
       stats: this.stats,
       lifecycle: this.lifecycle,
-      onOwnershipLost: (id) => void this.takeover.check(id),
+      onOwnershipLost: (id, leaseExpired) => {
+        if (leaseExpired) this.takeover.leaseExpired(id);
+        void this.takeover.check(id);
+      },
       onStopped: (id) => void this.closeLocal(id),
     });
     const { workerId, election, metadata, presence, logger } = options;
@@ -103,6 +123,56 @@ export class StreamManager {
       for (const id of this.local.keys()) if (!this.owner.owns(id)) await this.takeover.check(id);
     });
     this.every(heartbeatIntervalMs, () => this.heartbeat());
+    this.stopLinkWatch = this.options.link?.onChange((up) => (up ? this.onRedisBack() : this.onRedisLost())) ?? null;
+  }
+
+  /**
+   * Redis is unreachable from here: a cut link or a Redis down for everyone, which look the same
+   * from inside (DESIGN §18). Players are held (keepalives) for PROXY_REDIS_OUTAGE_HOLD, then
+   * handed back to the load balancer, whose health checks now send them to a healthy host.
+   */
+  private onRedisLost(): void {
+    if (this.closed) return;
+    this.options.logger.warn('redis unreachable: holding players', { hold_ms: this.options.outageHoldMs ?? null });
+    this.takeover.redisLost(this.local.keys());
+    if (this.holdTimer || this.options.outageHoldMs === undefined) return;
+    this.holdTimer = setTimeout(() => this.handBack(), this.options.outageHoldMs);
+    this.holdTimer.unref();
+  }
+
+  private handBack(): void {
+    this.holdTimer = null;
+    let players = 0;
+    for (const fanout of this.fanouts) {
+      for (const client of fanout.clients) {
+        players++;
+        const timer = setTimeout(() => {
+          this.handBackTimers.delete(timer);
+          if (!client.sink.destroyed) client.sink.destroy();
+        }, Math.random() * HAND_BACK_SPREAD_MS);
+        timer.unref();
+        this.handBackTimers.add(timer);
+      }
+    }
+    this.options.logger.warn('redis unreachable for PROXY_REDIS_OUTAGE_HOLD: handing players back to the load balancer', {
+      players,
+      spread_ms: HAND_BACK_SPREAD_MS,
+    });
+  }
+
+  /**
+   * Redis answers again. It may have restarted empty: client records go back at once (the
+   * owner's grace check waits a heartbeat interval for the other workers to do the same), and
+   * streams served here are claimed back or followed.
+   */
+  private onRedisBack(): void {
+    if (this.closed) return;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    this.options.logger.info('redis reachable again');
+    this.owner.settle(this.options.heartbeatIntervalMs);
+    this.heartbeat().catch(logFailure(this.options.logger, 'could not put the client records back'));
+    for (const id of this.local.keys()) if (!this.owner.owns(id)) void this.takeover.check(id);
   }
 
   /**
@@ -186,6 +256,9 @@ export class StreamManager {
     this.closed = true;
     this.takeover.close();
     for (const timer of this.timers) clearInterval(timer);
+    this.stopLinkWatch?.();
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    for (const timer of this.handBackTimers) clearTimeout(timer);
     await this.stopDeathWatch?.();
     await this.starter.settled();
     await Promise.all([...this.local.keys()].map((id) => this.closeLocal(id)));
@@ -285,8 +358,16 @@ export class StreamManager {
   }
 
   private every(ms: number, task: () => Promise<void>): void {
+    // One run at a time: while Redis does not answer, runs would pile up behind each other.
+    let running = false;
     const timer = setInterval(() => {
-      task().catch((err) => this.options.logger.warn('periodic task failed', { error: (err as Error).message }));
+      if (running) return;
+      running = true;
+      task()
+        .catch((err) => this.options.logger.warn('periodic task failed', { error: (err as Error).message }))
+        .finally(() => {
+          running = false;
+        });
     }, ms);
     timer.unref();
     this.timers.push(timer);

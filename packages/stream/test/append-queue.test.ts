@@ -115,7 +115,7 @@ describe('ownership (memory election)', () => {
   it('claims the stream back when the owner key is lost, and tells the stream to restore its index', async () => {
     const { ownership, expire } = await claimed();
     const restored: number[] = [];
-    ownership.hold({ onReclaimed: async (f) => void restored.push(f.epoch), onLost: () => {} });
+    ownership.hold({ onReclaimed: async (f) => void restored.push(f.epoch), onLost: () => {}, onExpired: () => {} });
     expire(); // and nobody claimed it
     expect(await ownership.reclaim()).toEqual({ workerId: 'w1', epoch: 2 });
     expect(restored).toEqual([2]);
@@ -126,7 +126,7 @@ describe('ownership (memory election)', () => {
   it('is lost (onLost, once) when another worker took the stream, and never claims it back', async () => {
     const { election, ownership, expire } = await claimed();
     let lost = 0;
-    ownership.hold({ onReclaimed: async () => {}, onLost: () => lost++ });
+    ownership.hold({ onReclaimed: async () => {}, onLost: () => lost++, onExpired: () => {} });
     expire();
     await election.claim(id, 'w2');
     expect(await ownership.reclaim()).toBeNull();
@@ -135,11 +135,40 @@ describe('ownership (memory election)', () => {
     expect(lost).toBe(1);
   });
 
+  it('runs out by its own clock when no renewal is answered (a cut link): onExpired within the TTL, and no append is sent after', async () => {
+    const election = new MemoryOwnerElection(300);
+    const started = performance.now();
+    const ownership = await claim(election);
+    const store = new MemoryChunkStore(60);
+    const appends = queue(store, { ownership });
+    await appends.open();
+    appends.enqueue(chunk(1));
+    await appends.idle();
+    // From now on Redis answers nothing: renewals hang, as on a partitioned link.
+    election.renew = () => new Promise<boolean>(() => {});
+    let expiredAfter = -1;
+    ownership.hold({
+      onReclaimed: async () => {},
+      onLost: () => {},
+      onExpired: () => {
+        expiredAfter = performance.now() - started;
+      },
+    });
+    await waitFor(() => expiredAfter >= 0, { what: 'the lease to run out' });
+    // The TTL from the claim, and the few ms a timer may fire late.
+    expect(expiredAfter).toBeGreaterThanOrEqual(290);
+    expect(expiredAfter).toBeLessThanOrEqual(300 + 25);
+    expect(ownership.leaseValid).toBe(false);
+    appends.enqueue(chunk(2));
+    await appends.idle();
+    expect(await store.lastIndex(id)).toBe(1);
+  });
+
   it('does not claim back before the stream started under it, nor after release', async () => {
     const { election, ownership, expire } = await claimed();
     expire();
     expect(await ownership.reclaim()).toBeNull();
-    ownership.hold({ onReclaimed: async () => {}, onLost: () => {} });
+    ownership.hold({ onReclaimed: async () => {}, onLost: () => {}, onExpired: () => {} });
     ownership.release();
     expect(await ownership.reclaim()).toBeNull();
     expect(await election.owner(id)).toBeNull();
@@ -164,7 +193,7 @@ backendSuite(
 
     it('stops at the first append after another worker took the stream over; its chunks never reach the buffer', async () => {
       const ownership = await claim(election);
-      ownership.hold({ onReclaimed: async () => {}, onLost: () => {} });
+      ownership.hold({ onReclaimed: async () => {}, onLost: () => {}, onExpired: () => {} });
       let fenced = 0;
       const appends = queue(store, { ownership, onFenced: () => fenced++ });
       await appends.open();

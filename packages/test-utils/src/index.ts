@@ -9,13 +9,15 @@ export {
 export { type Capture, capture, getJson } from './capture.js';
 export { type Haproxy, type HaproxyBackend, haproxyConfig, startHaproxy } from './haproxy.js';
 export { completeFrames, decodeErrors, ffprobe, makeSampleTs, type ProbeResult, tempDir, VLC_USER, vlcRecord } from './media.js';
+export { type LabCluster, type LabClusterNode, startLabCluster } from './net/cluster.js';
 export { netLabUnavailable } from './net/commands.js';
 export type { DelaySpec } from './net/delay-line.js';
 export type { Direction, Fault } from './net/faults.js';
 export { LabHost } from './net/host.js';
-export { NetLab, netLab, withNetLab } from './net/lab.js';
+export { NetLab, netLab, teardownLabs, withNetLab } from './net/lab.js';
 export { sweepDeadLabs } from './net/names.js';
 export { RELAY, type Relay } from './net/relay.js';
+export { type LabStack, type LabStackOptions, labStack } from './net/stack.js';
 export { type TimedPlayer, timedPlayer } from './player.js';
 export {
   type Portal,
@@ -32,6 +34,7 @@ export {
   ENGINE_SIM,
   type Env,
   GATEWAY,
+  GATEWAY_TEST_ENV,
   type GatewayOptions,
   ORCHESTRATOR_SIM,
   type RedisKind,

@@ -97,7 +97,7 @@ export interface SimSessions {
  * limits are off: tests connect all their players from 127.0.0.1 and start many channels a
  * minute; the tests about the limits (client-limits.test.ts) turn them on.
  */
-const GATEWAY_TEST_ENV: Env = {
+export const GATEWAY_TEST_ENV: Env = {
   PROXY_GRACE_PERIOD: '0.5',
   PROXY_INITIAL_BEHIND_SECONDS: '1',
   WORKERS: '1',

@@ -11,7 +11,7 @@ import { RedisSegmentStore } from '@acestream-proxy/hls';
 import { Keys } from '@acestream-proxy/keys';
 import { BullmqEventQueue } from '@acestream-proxy/orchestrator';
 import { RedisPlaylistStore } from '@acestream-proxy/playlist';
-import { type ConnectionLog, type RedisConnector, waitReady, watchConnection } from '@acestream-proxy/redis';
+import { type ConnectionLog, type RedisConnector, RedisLink, waitReady, watchConnection } from '@acestream-proxy/redis';
 import { RedisSentinelStore, RedisWriteOnce } from '@acestream-proxy/state';
 import { RedisMetadataStore } from '@acestream-proxy/stream';
 import { RedisGuideNumberStore } from '@acestream-proxy/tuner';
@@ -21,6 +21,14 @@ import { RedisLimitStore } from '../limits/redis-store.js';
 import { RedisMetrics } from '../metrics/host-metrics.js';
 import { RedisEventLog } from '../status/event-log.js';
 import type { BackendSettings, Backends, StateConnector } from './types.js';
+
+/**
+ * A PING every quarter second per connection, unanswered after one second = Redis unreachable:
+ * /health fails within 1.25 s of a cut (HAProxy then stops sending players here), and a
+ * working Redis answers a PING in well under a millisecond, or a few RTTs on a lossy link.
+ */
+export const LINK_PING_INTERVAL_MS = 250;
+export const LINK_PING_TIMEOUT_MS = 1000;
 
 export async function redisBackends(
   connector: RedisConnector,
@@ -44,6 +52,13 @@ export async function redisBackends(
   for (const c of connections) watchConnection(c, log);
   // A worker waits for Redis as long as it takes; meanwhile the primary answers 503.
   await Promise.all(connections.map((c) => waitReady(c)));
+  // A cut link leaves sockets "ready" while nothing comes back: PINGs with a deadline tell.
+  // The streams' connections only: a separate durable-state Redis that cannot be reached fails
+  // /health (below) and the requests that need it, but players of running streams keep playing.
+  const link = new RedisLink([request, worker, subscriber], {
+    intervalMs: LINK_PING_INTERVAL_MS,
+    timeoutMs: LINK_PING_TIMEOUT_MS,
+  });
   const subscriptions = connector.subscriptions(subscriber);
   const store = new RedisChunkStore({ redis: worker, subscriptions, keys, ttlSeconds: settings.bufferTtl });
   const metadata = new RedisMetadataStore(worker, keys);
@@ -98,17 +113,28 @@ export async function redisBackends(
       hlsSecret: new RedisWriteOnce(state.worker, keys.hlsSecret()),
       describe: (stateConnector ?? connector).describe,
     },
-    ready: () => connections.every((c) => c.status === 'ready'),
+    link,
+    ready: () => link.up && connections.every((c) => c.status === 'ready'),
     eventLog: new RedisEventLog(request, keys, workerId),
     async healthy() {
+      if (!link.up) return false;
+      // Answered within the link's deadline, or unhealthy: HAProxy's check must not hang on it.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('late'), LINK_PING_TIMEOUT_MS);
+      });
       try {
-        const pings = await Promise.all([request, ...(stateConnector ? [state.request] : [])].map((c) => c.ping()));
-        return pings.every((p) => p === 'PONG');
+        const pings = Promise.all([request, ...(stateConnector ? [state.request] : [])].map((c) => c.ping()));
+        const answer = await Promise.race([pings, late]);
+        return Array.isArray(answer) && answer.every((p) => p === 'PONG');
       } catch {
         return false;
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {
+      link.close();
       for (const c of connections) c.disconnect();
     },
   };

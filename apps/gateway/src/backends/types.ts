@@ -12,7 +12,7 @@ import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrat
 import type { PlaylistStore } from '@acestream-proxy/playlist';
 import type { RedisConnector } from '@acestream-proxy/redis';
 import type { SentinelStore, WriteOnce } from '@acestream-proxy/state';
-import type { MetadataStore } from '@acestream-proxy/stream';
+import type { MetadataStore, RedisLinkState } from '@acestream-proxy/stream';
 import type { GuideNumberStore } from '@acestream-proxy/tuner';
 import type { AuthFailures } from '../auth/failures.js';
 import type { OperatorSessions } from '../auth/sessions.js';
@@ -69,6 +69,8 @@ export interface Backends {
    * streams' Redis (or cluster); in memory when embedded.
    */
   durable: { sentinel: SentinelStore; hlsSecret: WriteOnce; describe: string };
+  /** Whether this worker reaches Redis, PINGed with a deadline (absent when embedded). */
+  link?: RedisLinkState;
   /** Resolves true when the backend answers (always true when embedded). */
   healthy(): Promise<boolean>;
   /**

@@ -34,19 +34,57 @@ export interface TakeoverOptions {
 /** Owner checks (a third of PROXY_OWNER_TTL_MS apart) before a stream with no owner and no metadata counts as stopped. */
 export const ORPHAN_ROUNDS = 4;
 
+/**
+ * Owner checks in a row with neither owner nor metadata before a worker that lost Redis claims a
+ * stream it serves: the stream's own owner, if it kept its lease, claims it back within one.
+ */
+export const RECLAIM_ROUNDS = 2;
+
 export class TakeoverWatch {
   /** Owner checks in a row that found a stream without owner or metadata. */
   private readonly orphanRounds = new Map<StreamId, number>();
+  /**
+   * Streams served here while Redis was unreachable: a missing owner and metadata may be Redis'
+   * loss, not a stop. The value: checks without owner and metadata before claiming it.
+   */
+  private readonly lostWithRedis = new Map<StreamId, number>();
+  /** One check per stream at a time (a check waits on Redis, and checks come every third of the TTL). */
+  private readonly checking = new Map<StreamId, Promise<void>>();
   private closed = false;
 
   constructor(private readonly options: TakeoverOptions) {}
+
+  /**
+   * Redis was unreachable from here: what it holds of these streams may be gone when it
+   * answers again (restarted empty, or owners' keys expired). They are claimed, not closed, when
+   * found without owner and metadata.
+   */
+  redisLost(ids: Iterable<StreamId>): void {
+    for (const id of ids) if (!this.lostWithRedis.has(id)) this.lostWithRedis.set(id, RECLAIM_ROUNDS);
+  }
+
+  /**
+   * This worker owned the stream until its lease ran out with Redis unreachable: nobody else
+   * would claim it back for it, so it claims at the first check that finds it unowned.
+   */
+  leaseExpired(id: StreamId): void {
+    this.lostWithRedis.set(id, 1);
+  }
 
   /**
    * Checks the stream's owner: takes the stream over when the owner is dead (or is `deadWorker`)
    * or its claim expired; closes it here when it has had neither owner nor metadata for
    * ORPHAN_ROUNDS checks. Never rejects: a failed check is logged and the next one tries again.
    */
-  async check(id: StreamId, deadWorker?: string): Promise<void> {
+  check(id: StreamId, deadWorker?: string): Promise<void> {
+    const pending = this.checking.get(id);
+    if (pending) return pending;
+    const check = this.checkOnce(id, deadWorker).finally(() => this.checking.delete(id));
+    this.checking.set(id, check);
+    return check;
+  }
+
+  private async checkOnce(id: StreamId, deadWorker?: string): Promise<void> {
     const { election, presence, metadata, workerId, logger, owner, served } = this.options;
     if (this.closed || owner.owns(id) || !served.serves(id)) return;
     try {
@@ -58,17 +96,23 @@ export class TakeoverWatch {
         if (!(await metadata.get(id))) {
           const misses = (this.orphanRounds.get(id) ?? 0) + 1;
           this.orphanRounds.set(id, misses);
-          if (misses >= ORPHAN_ROUNDS) {
+          const rounds = this.lostWithRedis.get(id);
+          if (rounds !== undefined) {
+            if (misses < rounds) return;
+          } else if (misses >= ORPHAN_ROUNDS) {
             this.orphanRounds.delete(id);
             return void served.close(id);
+          } else {
+            return;
           }
-          return;
         }
         fence = await election.claim(id, workerId);
       } else if (current === deadWorker || !(await presence.isAlive(current))) {
         fence = await election.takeover(id, workerId, current);
       }
       this.orphanRounds.delete(id);
+      // Someone owns it (another worker, or this one now): Redis has what it needs again.
+      this.lostWithRedis.delete(id);
       if (!fence) return;
       this.options.stats.takeovers++;
       logger.warn('owner gone, taking the stream over', { stream_id: id, previous_owner: current, epoch: fence.epoch });
@@ -84,6 +128,7 @@ export class TakeoverWatch {
   /** The stream is no longer served here: its orphan count goes. */
   forget(id: StreamId): void {
     this.orphanRounds.delete(id);
+    this.lostWithRedis.delete(id);
   }
 
   close(): void {

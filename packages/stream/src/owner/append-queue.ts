@@ -19,6 +19,11 @@ export interface ChunkObserver {
 export interface FenceHolder {
   readonly fence: Fence | undefined;
   /**
+   * False once the lease ran out by this worker's own clock (no renewal answered for a TTL):
+   * another worker may own the stream, so no append is sent (absent: always valid).
+   */
+  readonly leaseValid?: boolean;
+  /**
    * An append was refused as fenced: claims the stream back when Redis lost its owner key (and
    * nobody else claimed it); the new token, or null when another worker owns the stream now.
    */
@@ -111,6 +116,13 @@ export class AppendQueue {
   private async append(chunk: Buffer): Promise<void> {
     const { store, id, logger, bufferTtlMs, ownership } = this.options;
     if (this.fenced) return;
+    // Checked here, before each append, and not only by the Lua fencing check: an append sent
+    // now could reach Redis after another worker claimed the stream and renewed nothing since.
+    // The chunk is dropped; the ownership's expiry ends the reader (see Ownership.onExpired).
+    if (ownership.leaseValid === false) {
+      if (this.droppedChunks++ === 0) logger.warn('ownership lease ran out: dropping chunks', { stream_id: id });
+      return;
+    }
     const now = (this.options.now ?? Date.now)();
     let expired: number | undefined;
     while (this.appended.length > 0 && this.appended[0]!.at <= now - bufferTtlMs) expired = this.appended.shift()!.index;

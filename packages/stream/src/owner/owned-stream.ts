@@ -142,6 +142,16 @@ export class OwnedStream {
   }
 
   /**
+   * The lease ran out with Redis unreachable: end reading at once and stop the engine session
+   * (the engine still answers; another owner opens its own), without waiting for appends that
+   * may hang on the cut link.
+   */
+  async abandon(): Promise<void> {
+    this.finish('fenced', 'ownership lease ran out');
+    await this.reader.stopSession();
+  }
+
+  /**
    * Ownership was claimed again after Redis lost it (restarted empty, or the key expired during
    * an outage): put back the metadata and the buffer index, so indexes keep increasing for the
    * workers that serve this stream's players.

@@ -50,8 +50,8 @@ export interface OwnerRoleOptions {
   stats: WorkerStats;
   /** Where this worker's lifecycle events go (stream started and stopped, owner lost, engine switched). */
   lifecycle: StreamEvents;
-  /** Told when this worker stops owning a stream without stopping it (another owner fenced it). */
-  onOwnershipLost: (id: StreamId) => void;
+  /** Told when this worker stops owning a stream without stopping it (another owner fenced it, or its lease ran out). */
+  onOwnershipLost: (id: StreamId, leaseExpired?: boolean) => void;
   /** Told when a stream this worker owned has been stopped and its keys deleted. */
   onStopped: (id: StreamId, reason: EndReason, message: string) => void;
 }
@@ -80,6 +80,8 @@ export class OwnerRole {
   private readonly grace: GraceTimers;
   private readonly picker: EnginePicker;
   private readonly announcer: SessionAnnouncer;
+  /** performance.now() before which a count of 0 clients is not believed (see `settle`). */
+  private settledAt = 0;
 
   constructor(private readonly options: OwnerRoleOptions) {
     this.grace = new GraceTimers(options.gracePeriodSeconds * 1000);
@@ -147,6 +149,7 @@ export class OwnerRole {
         ownership.hold({
           onReclaimed: () => stream.resume({ session_key: sessionKey }),
           onLost: () => void this.lose(id, owned, 'its claim was renewed by another worker'),
+          onExpired: () => void this.expire(id, owned),
         });
         await this.announcer.started({
           id,
@@ -174,11 +177,31 @@ export class OwnerRole {
     }
   }
 
+  /**
+   * Redis answers again after an outage, maybe restarted empty: client sets are rebuilt by each
+   * worker's heartbeat, the other workers' a little later than this one's. For `ms` a stream
+   * found without clients is not stopped for it (a player on another worker would be cut off):
+   * its grace period is counted from the end of that window.
+   */
+  settle(ms: number): void {
+    this.settledAt = Math.max(this.settledAt, performance.now() + ms);
+  }
+
+  /** While settling (see `settle`), runs `later` when it is over and says true. */
+  private settling(later: () => void): boolean {
+    const left = this.settledAt - performance.now();
+    if (left <= 0) return false;
+    setTimeout(later, left + 1).unref();
+    return true;
+  }
+
   /** The stream's last client left somewhere: stop after the grace period unless one comes back. */
   scheduleGrace(id: StreamId): void {
     if (!this.owned.has(id)) return;
+    if (this.settling(() => this.scheduleGrace(id))) return;
     this.grace.schedule(id, async () => {
       try {
+        if (this.settling(() => this.scheduleGrace(id))) return;
         if ((await this.options.registry.sweep(id)) === 0) await this.stop(id, 'normal', 'no clients left');
       } catch (err) {
         this.options.logger.error('grace period check failed', { stream_id: id, error: (err as Error).message });
@@ -238,6 +261,22 @@ export class OwnerRole {
     this.options.lifecycle.emit({ type: 'owner_lost', stream_id: id, detail });
     await owned.stream.stop('fenced');
     this.options.onOwnershipLost(id);
+  }
+
+  /**
+   * The lease ran out by this worker's clock (Redis unreachable): stop reading and stop the
+   * engine session, so at no moment two owners append, and the engine session overlap with the
+   * next owner's stays under the TTL. The players here are kept (keepalives): the takeover watch
+   * claims the stream again, or follows its new owner, once Redis answers.
+   */
+  private async expire(id: StreamId, owned: Owned): Promise<void> {
+    if (this.owned.get(id) !== owned) return;
+    this.forget(id, owned);
+    this.options.lifecycle.emit({ type: 'owner_lost', stream_id: id, detail: 'ownership lease ran out (Redis unreachable)' });
+    this.options.onOwnershipLost(id, true);
+    await owned.stream
+      .abandon()
+      .catch(logFailure(this.options.logger, 'could not stop the engine session of an expired lease', { stream_id: id }));
   }
 
   private onStreamEnd(id: StreamId, stream: OwnedStream, reason: EndReason, message: string): void {

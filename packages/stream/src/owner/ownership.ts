@@ -20,20 +20,40 @@ export interface OwnershipHooks {
   onReclaimed(fence: Fence): Promise<void>;
   /** A renewal found another worker owns the stream now. */
   onLost(): void;
+  /**
+   * The lease ran out by this worker's own clock with no renewal answered (Redis unreachable):
+   * another worker may own the stream now, so reading must end (DESIGN §18).
+   */
+  onExpired(): void;
 }
 
 export class Ownership implements FenceHolder {
   private hooks: OwnershipHooks | null = null;
   private released = false;
   private renewTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
   private claimingBack: Promise<boolean> | null = null;
+  private renewing = false;
+  /** performance.now() until which the claim surely holds: its last answered renewal's send time + TTL. */
+  private leaseUntil: number;
 
   constructor(
     readonly id: StreamId,
     /** Replaced when ownership is claimed back after Redis lost it. */
     public fence: Fence,
     private readonly options: OwnershipOptions,
-  ) {}
+  ) {
+    this.leaseUntil = (fence.leaseFrom ?? performance.now()) + options.election.ttlMs;
+  }
+
+  /**
+   * Whether the lease still holds by this worker's clock. It runs from when the last answered
+   * claim or renewal was sent, so it ends no later than Redis' expiry of the owner key: once it
+   * is over, another worker may have claimed the stream, whatever this one has heard.
+   */
+  get leaseValid(): boolean {
+    return !this.released && performance.now() < this.leaseUntil;
+  }
 
   /**
    * The stream started under this claim: renew it every third of the owner TTL from now on,
@@ -44,12 +64,21 @@ export class Ownership implements FenceHolder {
     this.hooks = hooks;
     this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.options.election.ttlMs / 3)));
     this.renewTimer.unref();
+    // A start slower than the TTL (an engine slow to open its session) was not renewed meanwhile:
+    // renew at once, and give that renewal a third of the TTL to be answered (the append's
+    // fencing check still refuses this worker if another claimed the stream meanwhile).
+    if (this.leaseUntil - performance.now() < (this.options.election.ttlMs * 2) / 3) {
+      this.leaseUntil = Math.max(this.leaseUntil, performance.now() + this.options.election.ttlMs / 3);
+      void this.renew();
+    }
+    this.armExpiry();
   }
 
   /** The owner is done with this claim (stopping the stream, or it lost it): nothing is renewed or claimed back. */
   release(): void {
     this.released = true;
     if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
   }
 
   async reclaim(): Promise<Fence | null> {
@@ -64,13 +93,19 @@ export class Ownership implements FenceHolder {
   /** One renewal: kept, claimed back, or lost (`onLost`). Redis unreachable: kept, and logged. */
   async renew(): Promise<void> {
     if (this.released) return;
+    // A renewal still unanswered (a slow or cut link) is not sent again on top of it.
+    if (this.renewing) return;
+    this.renewing = true;
     try {
-      if (await this.options.election.renew(this.id, this.fence)) return;
+      const sentAt = performance.now();
+      if (await this.options.election.renew(this.id, this.fence)) return this.extend(sentAt);
       if (await this.claimBack()) return;
     } catch (err) {
       // Redis unreachable: keep reading; the append's fencing check protects the buffer.
       this.options.logger.warn('ownership renewal failed', { stream_id: this.id, error: (err as Error).message });
       return;
+    } finally {
+      this.renewing = false;
     }
     // Released meanwhile (a teardown releases the claim on purpose): nothing was lost.
     if (this.released || !this.hooks) return;
@@ -95,7 +130,11 @@ export class Ownership implements FenceHolder {
     const { election, presence, workerId, logger } = this.options;
     const ours = () => this.hooks !== null && !this.released;
     if (!ours()) return false;
-    if (await election.renew(this.id, this.fence)) return true;
+    const sentAt = performance.now();
+    if (await election.renew(this.id, this.fence)) {
+      this.extend(sentAt);
+      return true;
+    }
     if (!ours() || (await election.owner(this.id)) !== null) return false;
     // Alive before owning, so no worker takes this for a dead owner's stream.
     await presence.beat(workerId);
@@ -106,8 +145,36 @@ export class Ownership implements FenceHolder {
       return false;
     }
     this.fence = fence;
+    this.extend(fence.leaseFrom ?? performance.now());
     await this.hooks!.onReclaimed(fence);
     logger.warn('ownership lost with Redis, claimed back', { stream_id: this.id, epoch: fence.epoch });
     return true;
+  }
+
+  /** A claim or renewal sent at `sentAt` was answered: the lease runs a TTL from then. */
+  private extend(sentAt: number): void {
+    this.leaseUntil = Math.max(this.leaseUntil, sentAt + this.options.election.ttlMs);
+    this.armExpiry();
+  }
+
+  private armExpiry(): void {
+    if (this.released || !this.hooks) return;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = null;
+        if (this.released || !this.hooks) return;
+        // A renewal answered meanwhile moved the lease on (its timer was re-armed then).
+        if (performance.now() < this.leaseUntil) return this.armExpiry();
+        this.options.logger.warn('ownership lease ran out with no renewal answered (Redis unreachable?): stopping the reader', {
+          stream_id: this.id,
+        });
+        const { hooks } = this;
+        this.release();
+        hooks.onExpired();
+      },
+      Math.max(0, this.leaseUntil - performance.now()),
+    );
+    this.expiryTimer.unref();
   }
 }

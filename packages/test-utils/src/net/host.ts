@@ -85,9 +85,13 @@ export class LabHost implements ProcessHost, FaultHost {
     return this.agent;
   }
 
-  /** Aborts this host's TCP connections to or from `peer` (`ss -K`: both ends see a reset). */
-  async killConnections(peer: LabHost | string): Promise<void> {
+  /**
+   * Aborts this host's TCP connections to or from `peer` (`ss -K`: both ends see a reset); with
+   * `localPort`, only the one on that port of this host (one client connection of many).
+   */
+  async killConnections(peer: LabHost | string, { localPort }: { localPort?: number } = {}): Promise<void> {
     const address = typeof peer === 'string' ? peer : peer.address;
-    await run('ss', ['-K', 'dst', address], this.netns);
+    const only = localPort === undefined ? [] : ['sport', '=', `:${localPort}`];
+    await run('ss', ['-K', 'dst', address, ...only], this.netns);
   }
 }

@@ -190,6 +190,14 @@ export async function withNetLab<T>(body: (lab: NetLab) => Promise<T>): Promise<
 }
 
 const live = new Set<NetLab>();
+
+/**
+ * Tears down every lab of this process not torn down yet: for a test's afterAll, which runs even
+ * when its beforeAll timed out half way through starting a lab (and so never got hold of it).
+ */
+export async function teardownLabs(): Promise<void> {
+  for (const lab of [...live]) await lab.teardown();
+}
 let handlersInstalled = false;
 
 /**

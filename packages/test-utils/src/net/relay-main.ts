@@ -5,6 +5,7 @@
 // the test reaches from its own namespace) takes requests:
 //   POST /relays {"listen":"tcp:10.213.0.1:0","target":"tcp:10.213.0.1:6379","ms":10,"jitterMs":2} -> {"id":1,"port":40123}
 //   POST /relays {"listen":"unix:/tmp/acp-1-abcdef/p1.sock","target":"tcp:10.213.0.2:8080"}         -> {"id":2,"port":0}
+//   PUT /relays/1 {"ms":1,"jitterMs":0} -> 204 (its delay changed, for open connections too)
 //   DELETE /relays/1 -> 204 (its listener and connections closed)
 
 import http from 'node:http';
@@ -26,7 +27,7 @@ function endpoint(text: string): Endpoint {
 }
 
 /** Joins a client to a new connection to `target`; with a delay, each direction goes through a DelayLine. */
-function forward(client: net.Socket, target: Endpoint, spec: DelaySpec): net.Socket {
+function forward(client: net.Socket, target: Endpoint, spec: DelaySpec, delayed: boolean): net.Socket {
   const upstream = net.connect({ ...target, allowHalfOpen: true });
   client.setNoDelay(true);
   upstream.setNoDelay(true);
@@ -37,7 +38,7 @@ function forward(client: net.Socket, target: Endpoint, spec: DelaySpec): net.Soc
   };
   client.on('error', fail).on('close', fail);
   upstream.on('error', fail).on('close', fail);
-  if (spec.ms <= 0 && !spec.jitterMs) {
+  if (!delayed) {
     client.pipe(upstream);
     upstream.pipe(client);
     return upstream;
@@ -49,14 +50,18 @@ function forward(client: net.Socket, target: Endpoint, spec: DelaySpec): net.Soc
   return upstream;
 }
 
-const relays = new Map<number, { server: net.Server; sockets: Set<net.Socket> }>();
+const relays = new Map<number, { server: net.Server; sockets: Set<net.Socket>; spec: DelaySpec }>();
 let nextId = 1;
 
 function open({ listen, target, ms = 0, jitterMs = 0 }: RelayRequest): Promise<{ id: number; port: number }> {
   const to = endpoint(target);
   const sockets = new Set<net.Socket>();
+  // One object for all its connections, so a PUT changes the delay of those open too. A TCP
+  // listener is a delay relay (its delay may change, even from 0); a Unix one is a portal.
+  const spec: DelaySpec = { ms, jitterMs };
+  const delayed = listen.startsWith('tcp:');
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
-    const upstream = forward(client, to, { ms, jitterMs });
+    const upstream = forward(client, to, spec, delayed);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
@@ -66,7 +71,7 @@ function open({ listen, target, ms = 0, jitterMs = 0 }: RelayRequest): Promise<{
     server.once('error', reject);
     server.listen(endpoint(listen), () => {
       const id = nextId++;
-      relays.set(id, { server, sockets });
+      relays.set(id, { server, sockets, spec });
       const address = server.address();
       resolve({ id, port: typeof address === 'object' && address ? address.port : 0 });
     });
@@ -90,6 +95,16 @@ const control = http.createServer(async (req, res) => {
       return;
     }
     const match = /^\/relays\/(\d+)$/.exec(req.url ?? '');
+    if (req.method === 'PUT' && match) {
+      const relay = relays.get(Number(match[1]));
+      if (!relay) throw new Error(`no relay ${match[1]}`);
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      const { ms = 0, jitterMs = 0 } = JSON.parse(body) as Partial<DelaySpec>;
+      Object.assign(relay.spec, { ms, jitterMs });
+      res.writeHead(204).end();
+      return;
+    }
     if (req.method === 'DELETE' && match) {
       close(Number(match[1]));
       res.writeHead(204).end();

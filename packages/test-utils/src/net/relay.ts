@@ -13,6 +13,8 @@ export const RELAY = 'packages/test-utils/dist/net/relay-main.js';
 export interface Relay {
   address: string;
   port: number;
+  /** Changes its delay, for the connections already open too. */
+  set(spec: DelaySpec): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,7 +46,14 @@ export class RelayAgent {
   async delay(port: number, spec: DelaySpec): Promise<Relay> {
     const { address } = this.host;
     const { id, port: relayPort } = await this.open({ listen: `tcp:${address}:0`, target: `tcp:${address}:${port}`, ...spec });
-    return { address, port: relayPort, stop: () => this.close(id) };
+    return {
+      address,
+      port: relayPort,
+      set: async (next) => {
+        await this.request('PUT', `/relays/${id}`, JSON.stringify(next));
+      },
+      stop: () => this.close(id),
+    };
   }
 
   /**
