@@ -2,8 +2,8 @@
 // processes, the proxy and the bare fan-out baseline measured under the same load in the same run.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { children, sample } from './procstat.mjs';
-import { median, percentile, sleep, startBaselineStack, startStack } from './stack.mjs';
+import { children, cpuPressureUs, sample } from './procstat.mjs';
+import { median, percentile, sleep, startBaselineStack, startFloorStack, startStack } from './stack.mjs';
 
 const id = (n) => n.toString(16).padStart(40, 'c');
 const CROWD = fileURLToPath(new URL('./crowd.mjs', import.meta.url));
@@ -70,14 +70,47 @@ class Crowd {
   }
 }
 
-/** CPU seconds of processes between two moments: sampled at `from` and `to` (epoch ms). */
+/**
+ * CPU seconds of processes between two moments (epoch ms), and the machine's CPU pressure then
+ * (% of the window in which some runnable task waited for a core; NaN without /proc/pressure).
+ */
 async function cpuBetween(pids, from, to) {
   await sleep(Math.max(0, from - epoch()));
   const a = pids.map(sample);
+  const p0 = cpuPressureUs();
+  const t0 = epoch();
   await sleep(Math.max(0, to - epoch()));
   const b = pids.map(sample);
-  return pids.reduce((sum, _, i) => sum + (a[i] && b[i] ? b[i].cpuS - a[i].cpuS : 0), 0);
+  const p1 = cpuPressureUs();
+  const cpuS = pids.reduce((sum, _, i) => sum + (a[i] && b[i] ? b[i].cpuS - a[i].cpuS : 0), 0);
+  const pressurePct = p0 === null || p1 === null ? NaN : ((p1 - p0) / 1000 / (epoch() - t0)) * 100;
+  return { cpuS, pressurePct };
 }
+
+/** Past this, a reader process (or the machine) was the limit, not the server measured. */
+const LIMITED_PCT = 90;
+
+/**
+ * Whether a run measured the server (issue 25): a reader over 90% of a core in the window marks
+ * it limited by its load generator; CPU pressure over 90% of the window (some runnable task kept
+ * waiting for a core nearly all the time: other work on the machine, or more threads than cores)
+ * marks the machine starved. index.mjs leaves marked runs out of the medians.
+ */
+function honesty(readerPcts, pressurePct) {
+  const max = Math.max(...readerPcts);
+  return {
+    load_generator_max_cpu_pct: max,
+    cpu_pressure_pct: Math.round(pressurePct),
+    limited_by_load_generator: max > LIMITED_PCT,
+    machine_starved: pressurePct > LIMITED_PCT,
+  };
+}
+
+/** A run with a baseline: marked when either side was. */
+const marks = (...sides) => ({
+  limited_by_load_generator: sides.some((x) => x?.limited_by_load_generator),
+  machine_starved: sides.some((x) => x?.machine_starved),
+});
 
 /** Load-generator CPU between two marks, per reader, as % of one core. */
 function readerCpu(readers, from, to) {
@@ -120,7 +153,7 @@ async function storm(url, { clients, spreadMs, readers, bitrate, pids, metricsUr
   crowd.open(url, clients, { startAt: t0, spreadMs, firstFrame: true, fullRateAfterMs: 5000 });
   crowd.mark('w0', t0 + 2000);
   crowd.mark('w1', t0 + 10_000);
-  const cpuS = await cpuBetween(pids, t0 + 2000, t0 + 10_000);
+  const { cpuS, pressurePct } = await cpuBetween(pids, t0 + 2000, t0 + 10_000);
   // How the storm was shared out over the workers, at the window's end.
   const split = metricsUrl ? await perWorker(metricsUrl, ['acestream_proxy_clients', 'acestream_proxy_client_skips_total']) : {};
   await sleep(300);
@@ -157,6 +190,7 @@ async function storm(url, { clients, spreadMs, readers, bitrate, pids, metricsUr
     slowest_player_mb_per_s: Math.min(...win.perPlayer) / 2 ** 20,
     server_cpu_s_per_gb: cpuS / (win.total / 2 ** 30),
     load_generator_cpu_pct: readerCpu(report.readers, 'w0', 'w1'),
+    ...honesty(readerCpu(report.readers, 'w0', 'w1'), pressurePct),
     ...(metricsUrl
       ? {
           players_per_worker: split.acestream_proxy_clients.join('/'),
@@ -196,8 +230,10 @@ export async function kickoff({ clients, bitrate, workers, readers }) {
     ...o,
     live_edge_jumps: skips.reduce((a, b) => a + b, 0),
     window_vs_baseline: o.window_mb_per_s / b.window_mb_per_s,
+    slowest_vs_baseline: o.slowest_player_mb_per_s / b.slowest_player_mb_per_s,
     ttfb_p99_vs_baseline: o.ttfb_p99_ms / b.ttfb_p99_ms,
     ...flat('baseline_', b),
+    ...marks(o, b),
     uptime: await loadAverage(),
   };
 }
@@ -232,6 +268,8 @@ export async function joins({ joins: count, bitrate, workers, readers, auth = 'n
     // Whose CPU the joins took: the proxy's processes, and the load generator's.
     const cpuAt = () => [pids, readerPids].map((list) => list.reduce((sum, pid) => sum + (sample(pid)?.cpuS ?? 0), 0));
     const cpu0 = cpuAt();
+    const pressure0 = cpuPressureUs();
+    const pressureFrom = epoch();
     let report;
     const deadline = t0 + 30_000;
     do {
@@ -245,6 +283,11 @@ export async function joins({ joins: count, bitrate, workers, readers, auth = 'n
     const first = Math.min(...report.players.map((p) => p.openedAt));
     const last = Math.max(...answered.map((p) => p.openedAt + p.ttfbMs));
     const [proxyCpuS, readersCpuS] = cpuAt().map((cpuS, i) => cpuS - cpu0[i]);
+    const pressure1 = cpuPressureUs();
+    const windowS = (epoch() - pressureFrom) / 1000;
+    const pressurePct = pressure0 === null || pressure1 === null ? NaN : ((pressure1 - pressure0) / 1e6 / windowS) * 100;
+    // Each reader's share: the readers' CPU over the window, split evenly (they open equal shares).
+    const perReaderPct = ((readersCpuS / readers) * 100) / windowS;
     const split = metricsUrl ? await playersPerWorker(metricsUrl, answered.length + 1) : null;
     await crowd.close();
     await anchor.close();
@@ -258,11 +301,13 @@ export async function joins({ joins: count, bitrate, workers, readers, auth = 'n
       // CPU from the storm until every player was answered (and up to one report interval after).
       proxy_cpu_ms_per_join: (proxyCpuS * 1000) / answered.length,
       load_generator_cpu_ms_per_join: (readersCpuS * 1000) / answered.length,
+      ...honesty([Math.round(perReaderPct)], pressurePct),
       ...(split && { players_per_worker: split }),
     };
   };
-  const base = await startBaselineStack({ bitrate });
-  const b = await rate(base.url, [base.baseline.proc.pid]);
+  // The floor: bare node:http on as many node:cluster workers as the gateway (issue 25).
+  const base = await startBaselineStack({ bitrate, workers });
+  const b = await rate(base.url, [base.baseline.proc.pid, ...children(base.baseline.proc.pid)]);
   await base.stop();
   const tokenEnv = auth === 'token' ? { AUTH: 'token', PROXY_API_KEY: BENCH_API_KEY } : {};
   const stack = await startStack({ bitrate, workers, env: tokenEnv });
@@ -276,8 +321,10 @@ export async function joins({ joins: count, bitrate, workers, readers, auth = 'n
     joins: count,
     bitrate,
     ...o,
-    vs_baseline: o.joins_per_s / b.joins_per_s,
-    ...flat('baseline_', b),
+    joins_vs_floor: o.joins_per_s / b.joins_per_s,
+    cpu_per_join_vs_floor: o.proxy_cpu_ms_per_join / b.proxy_cpu_ms_per_join,
+    ...flat('floor_', b),
+    ...marks(o, b),
     uptime: await loadAverage(),
   };
 }
@@ -294,19 +341,26 @@ export async function cpu({ clients, seconds, bitrate, workers, readers }) {
     const to = from + seconds * 1000;
     crowd.mark('w0', from);
     crowd.mark('w1', to);
-    const cpuS = await cpuBetween(pids, from, to);
+    const { cpuS, pressurePct } = await cpuBetween(pids, from, to);
     await sleep(300);
     const report = await crowd.report();
     const win = windowBytes(report, 'w0', 'w1');
     await crowd.close();
     return {
       delivered_vs_expected: win.total / (clients * (bitrate / 8) * seconds),
+      slowest_player_mb_per_s: Math.min(...win.perPlayer) / 2 ** 20,
       cpu_s_per_gb: cpuS / (win.total / 2 ** 30),
       cpu_pct: Math.round((cpuS / seconds) * 100),
       load_generator_cpu_pct: readerCpu(report.readers, 'w0', 'w1'),
+      ...honesty(readerCpu(report.readers, 'w0', 'w1'), pressurePct),
       dropped: report.players.filter((p) => p.ended).length,
     };
   };
+  // The floor of the machine first (the C fan-out; skipped with the reason when there is no cc),
+  // then the bare Node fan-out, then the proxy: one run, the same readers and window.
+  const floorStack = await startFloorStack({ bitrate });
+  const f = floorStack.skipped ? null : await steady(floorStack.url, [floorStack.pid]);
+  if (!floorStack.skipped) await floorStack.stop();
   const base = await startBaselineStack({ bitrate });
   const b = await steady(base.url, [base.baseline.proc.pid]);
   await base.stop();
@@ -316,9 +370,12 @@ export async function cpu({ clients, seconds, bitrate, workers, readers }) {
   return {
     scenario: 'cpu',
     clients,
+    bitrate,
     ...o,
+    ...(f ? { cpu_per_gb_vs_floor: o.cpu_s_per_gb / f.cpu_s_per_gb, ...flat('floor_', f) } : { floor: floorStack.skipped }),
     cpu_per_gb_vs_baseline: o.cpu_s_per_gb / b.cpu_s_per_gb,
     ...flat('baseline_', b),
+    ...marks(o, b, f),
     uptime: await loadAverage(),
   };
 }

@@ -1,7 +1,9 @@
 // `pnpm bench`: runs the scenarios as separate processes and prints one table (+ bench/results/*.json).
 // Flags: --scenarios fanout,join,failover,many,startup,kickoff,joins,cpu,hls  --clients N --seconds S --streams N
 //        --kills N --every S --workers W --readers R (load-generator processes of the crowd scenarios)
-//        --joins N --runs N (repeat each scenario; the table shows medians, the JSON every run)
+//        --joins N --bitrate B (cpu) --runs N (repeat each scenario; the table shows medians and each
+//        figure's range over the runs, the JSON every run; runs limited by their load generator or on a
+//        starved machine are marked and left out of the medians)
 //        --auth none|token (joins: AUTH=token, every join with a user's token; compare with a none run)
 //        --quick (tiny sizes, for a smoke run)
 //        --env KEY=VALUE (repeatable: a knob for the gateway under test, e.g. --env PROXY_JOIN_BACKLOG_BUDGET_MB=8)
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     readers: { type: 'string', default: '4' },
     joins: { type: 'string' },
     auth: { type: 'string', default: 'none' },
+    bitrate: { type: 'string' },
     runs: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
@@ -82,7 +85,7 @@ const plans = {
     crowd.cpu({
       clients: num(values.clients, 500, 20),
       seconds: num(values.seconds, 10, 3),
-      bitrate: 8_000_000,
+      bitrate: num(values.bitrate, 8_000_000, 8_000_000),
       workers,
       readers,
     }),
@@ -133,16 +136,25 @@ for (const name of values.scenarios.split(',')) {
   results.push(runs.length === 1 ? runs[0] : { ...medians(runs), runs });
 }
 
-/** Per field, the median over runs (numbers), or the first run's value. */
-function medians(runs) {
+/**
+ * Per field, the median over runs (numbers) with the range of every run beside it (the worst run
+ * is one of its ends), or the first run's value. Runs limited by their load generator (issue 25)
+ * are left out of the medians when any run was not.
+ */
+function medians(allRuns) {
+  const clean = allRuns.filter((r) => !r.limited_by_load_generator && !r.machine_starved);
+  const runs = clean.length > 0 ? clean : allRuns;
   const out = {};
   for (const key of Object.keys(runs[0])) {
     const values = runs.map((r) => r[key]);
     if (values.every((v) => typeof v === 'number')) {
       const sorted = [...values].sort((a, b) => a - b);
       out[key] = sorted[Math.floor(sorted.length / 2)];
+      const every = allRuns.map((r) => r[key]).filter((v) => typeof v === 'number');
+      out[`${key}_range`] = [Math.min(...every), Math.max(...every)];
     } else out[key] = values[0];
   }
+  out.runs_in_medians = `${runs.length} of ${allRuns.length}${clean.length === 0 ? ' (every run limited by its load generator or a starved machine)' : ''}`;
   return out;
 }
 
@@ -156,8 +168,12 @@ const fmt = (v) =>
       : String(v);
 for (const r of results) {
   console.log(`\n${r.scenario}`);
-  if (r.runs) console.log(`  (median of ${r.runs.length} runs)`);
-  for (const [k, v] of Object.entries(r)) if (k !== 'scenario' && k !== 'runs') console.log(`  ${k.padEnd(36)} ${fmt(v)}`);
+  if (r.runs) console.log(`  (medians; every run's range beside them)`);
+  for (const [k, v] of Object.entries(r)) {
+    if (k === 'scenario' || k === 'runs' || k.endsWith('_range')) continue;
+    const range = r[`${k}_range`];
+    console.log(`  ${k.padEnd(36)} ${fmt(v)}${range && range[0] !== range[1] ? `   [${range.map(fmt).join(' – ')}]` : ''}`);
+  }
 }
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

@@ -28,3 +28,15 @@ export function usage(a, b) {
   if (!a || !b) return { cpuPct: NaN, rssMb: NaN };
   return { cpuPct: ((b.cpuS - a.cpuS) / ((b.at - a.at) / 1000)) * 100, rssMb: b.rss / 2 ** 20 };
 }
+
+/**
+ * The machine's CPU pressure (PSI "some": time at least one runnable task waited for a core), in
+ * µs since boot; null where the kernel has no /proc/pressure.
+ */
+export function cpuPressureUs() {
+  try {
+    return Number(/^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return null;
+  }
+}

@@ -1,5 +1,11 @@
 // Starts what a scenario needs as separate processes: test-utils' stack (Redis, engine-sim,
 // gateway) with the gateway's own defaults, or the baseline server.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startNodeProcess, startSim, startStack as startTestStack, waitFor } from '../../packages/test-utils/dist/index.js';
 import { Player } from './client.mjs';
 
@@ -57,9 +63,12 @@ export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, s
   });
 }
 
-export async function startBaselineStack({ bitrate }) {
+/** The bare Node fan-out (baseline.mjs) on its own engine-sim; `workers` > 1: node:cluster workers on one port. */
+export async function startBaselineStack({ bitrate, workers = 1 }) {
   const sim = await startSim({ BITRATE: String(bitrate) });
-  const baseline = await startNodeProcess('scripts/bench/baseline.mjs', { env: { ENGINE_PORT: String(sim.port) } });
+  const baseline = await startNodeProcess('scripts/bench/baseline.mjs', {
+    env: { ENGINE_PORT: String(sim.port), WORKERS: String(workers) },
+  });
   return track({
     sim,
     baseline,
@@ -99,3 +108,60 @@ export function percentile(values, p) {
 export const median = (values) => percentile(values, 50);
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const FLOOR_SOURCE = fileURLToPath(new URL('./floor/fanout.c', import.meta.url));
+
+/**
+ * The C fan-out (floor/fanout.c), built with the system `cc` into the temp dir (once per source
+ * version). Null, with the reason, when there is no compiler: the scenarios then print no floor.
+ */
+export function floorBinary() {
+  const source = readFileSync(FLOOR_SOURCE);
+  const binary = join(tmpdir(), `acestream-proxy-floor-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`);
+  if (existsSync(binary)) return { binary };
+  try {
+    execFileSync('cc', ['-O2', '-o', binary, FLOOR_SOURCE], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return { binary };
+  } catch (err) {
+    return { binary: null, why: `no C floor: cc failed or is missing (${String(err.message).split('\n')[0]})` };
+  }
+}
+
+/** The C fan-out floor on its own engine-sim, reading the same playback stream a gateway would. */
+export async function startFloorStack({ bitrate }) {
+  const { binary, why } = floorBinary();
+  if (!binary) return { skipped: why };
+  const sim = await startSim({ BITRATE: String(bitrate) });
+  const answer = await (await fetch(`${sim.url}/ace/getstream?id=${'f'.repeat(40)}&format=json&pid=floor`)).json();
+  const playback = new URL(answer.response.playback_url);
+  const proc = spawn(binary, [], {
+    env: {
+      PORT: '0',
+      UPSTREAM_HOST: playback.hostname,
+      UPSTREAM_PORT: playback.port,
+      UPSTREAM_PATH: playback.pathname + playback.search,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise((resolve, reject) => {
+    let text = '';
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (part) => {
+      text += part;
+      const line = text.split('\n').find((l) => l.includes('"listening"'));
+      if (line) resolve(JSON.parse(line).port);
+    });
+    proc.once('exit', (code) => reject(new Error(`the C floor exited with ${code} before listening`)));
+  });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  return track({
+    sim,
+    pid: proc.pid,
+    url: `http://127.0.0.1:${port}/stream`,
+    async stop() {
+      proc.kill('SIGTERM');
+      await exited;
+      await sim.stop();
+    },
+  });
+}
