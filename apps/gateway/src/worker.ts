@@ -22,7 +22,9 @@ export async function runWorker(config: ProxyConfig, logger: Logger): Promise<vo
   // Forked by our primary: accept from its shared socket, holding connections until the app is
   // up (see cluster/shared-socket.ts). Under pm2 (or alone) the process listens itself.
   const acceptor =
-    cluster.isWorker && process.env.ACESTREAM_PROXY_SHARED_SOCKET === '1' ? new SharedSocketAcceptor(logger) : null;
+    cluster.isWorker && process.env.ACESTREAM_PROXY_SHARED_SOCKET === '1'
+      ? new SharedSocketAcceptor(logger, { quietMs: config.acceptQuietMs, notReadyWaitMs: config.notReadyWaitMs })
+      : null;
   const ctx = await createContext(config, id, logger).catch((err: Error) => {
     logger.error('cannot start', { error: err.message });
     process.exit(1);

@@ -55,6 +55,24 @@ export const KNOBS = {
     shownDefault: 'the CPU count',
     check: integer(1, 256),
   },
+  workerRestartBackoffMs: {
+    env: 'WORKER_RESTART_BACKOFF_MS',
+    doc: 'Restart delay unit of a worker that crashed again within 30 s of its start, ms: the n-th such crash in a row waits this × 2^n (400 ms, 800 ms, … with 100), at most 30 s; a first crash restarts at once',
+    default: '100',
+    check: integer(0, 30_000, 'of milliseconds'),
+  },
+  acceptQuietMs: {
+    env: 'ACCEPT_QUIET_MS',
+    doc: 'After connections last queued on the shared socket, how long a worker keeps accepting from every copy of it before going back to a few, ms',
+    default: '5000',
+    check: integer(100, 600_000, 'of milliseconds'),
+  },
+  notReadyWaitMs: {
+    env: 'NOT_READY_WAIT_MS',
+    doc: 'How long a connection a starting worker accepted waits for it to be ready before a 503 with Retry-After, ms',
+    default: '5000',
+    check: integer(100, 60_000, 'of milliseconds'),
+  },
   redisUrl: {
     env: 'REDIS_URL',
     doc: 'Redis to coordinate through; unset = embedded mode (one process, in memory)',

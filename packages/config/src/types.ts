@@ -18,6 +18,12 @@ export interface ProxyConfig {
   readonly port: number;
   readonly host: string;
   readonly workers: number;
+  /** First wait before restarting a worker that keeps crashing, ms (WORKER_RESTART_BACKOFF_MS); doubles per crash in a row. */
+  readonly workerRestartBackoffMs: number;
+  /** How long a worker accepts from every copy of the shared socket after the last queue, ms (ACCEPT_QUIET_MS). */
+  readonly acceptQuietMs: number;
+  /** How long a connection waits for its starting worker before a 503, ms (NOT_READY_WAIT_MS). */
+  readonly notReadyWaitMs: number;
   readonly redisUrl: string | null;
   /** Seed nodes of a Redis Cluster; null unless in cluster mode. */
   readonly redisClusterNodes: readonly EngineAddress[] | null;
