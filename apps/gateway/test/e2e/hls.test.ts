@@ -171,28 +171,48 @@ describe('HLS from the shared buffer, across two workers and two hosts', () => {
   });
 });
 
-describe('HLS through engine trouble', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    const sample = await makeSampleTs(tempDir('hls-switch'), 4);
-    stack = await startStack({
+/**
+ * The engine-switch scene plays 12 s in real time on a stack of its own: it starts with the file
+ * and plays while the first scenes run (they share no process), and its test checks what it saw.
+ */
+async function engineSwitchScene(stack: Stack) {
+  const id = 'd1'.repeat(20);
+  // Four 1 s segments from the first engine, then the switch, then eight from the second.
+  await setFault(stack.sims[0]!, id, { stall_after_s: 4 });
+  const played = ffmpegPlays(`${stack.gateway.url}/ace/manifest.m3u8?id=${id}`, 12);
+  const own = await openSession(stack.gateway, id);
+  const watched = await watchPlaylist(own, played);
+  return { ...(await played), watched };
+}
+
+let troubleStack: Promise<Stack>;
+let engineSwitch: ReturnType<typeof engineSwitchScene>;
+beforeAll(() => {
+  troubleStack = makeSampleTs(tempDir('hls-switch'), 4).then((sample) =>
+    startStack({
       label: 'hls-switch',
       redis: 'none',
       sims: 2,
       simEnv: { SOURCE: 'file', SOURCE_FILE: sample },
       env: { PROXY_NO_DATA_TIMEOUT: '1', PROXY_MAX_RETRIES: '0', PROXY_HLS_TARGET_DURATION: '1' },
-    });
+    }),
+  );
+  engineSwitch = troubleStack.then(engineSwitchScene);
+  // Awaited by its test; a failure before then is that test's, not an unhandled rejection.
+  engineSwitch.catch(() => {});
+});
+afterAll(async () => {
+  await (await troubleStack.catch(() => null))?.stop();
+});
+
+describe('HLS through engine trouble', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await troubleStack;
   });
-  afterAll(() => stack?.stop());
 
   it('an engine switch shows as a discontinuity and ffmpeg keeps decoding through it', async () => {
-    const id = 'd1'.repeat(20);
-    // Four 1 s segments from the first engine, then the switch, then eight from the second.
-    await setFault(stack.sims[0]!, id, { stall_after_s: 4 });
-    const played = ffmpegPlays(`${stack.gateway.url}/ace/manifest.m3u8?id=${id}`, 12);
-    const own = await openSession(stack.gateway, id);
-    const watched = await watchPlaylist(own, played);
-    const { code, errors } = await played;
+    const { code, errors, watched } = await engineSwitch;
     expect(code).toBe(0);
     expect(errors).toBe('');
     expect(watched.problems).toEqual([]);
@@ -221,12 +241,15 @@ describe('HLS through engine trouble', () => {
 });
 
 describe('HLS sessions are players', () => {
+  // The shortest target duration there is: the session timeout (4 target durations) is 2 s.
+  const TARGET_S = 0.5;
+  const SESSION_TIMEOUT_MS = 4 * TARGET_S * 1000;
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
       label: 'hls-sessions',
       redis: 'none',
-      env: { PROXY_HLS_TARGET_DURATION: '1', PROXY_HEARTBEAT_INTERVAL: '1' },
+      env: { PROXY_HLS_TARGET_DURATION: String(TARGET_S), PROXY_HEARTBEAT_INTERVAL: '1' },
     });
   });
   afterAll(() => stack?.stop());
@@ -234,11 +257,11 @@ describe('HLS sessions are players', () => {
   it('keep the engine session while they poll, and let it stop a few target durations after they stop', async () => {
     const id = 'a5'.repeat(20);
     const media = await openSession(stack.gateway, id);
-    // Polling for longer than the session timeout (4 target durations) keeps the session and the stream.
-    const until = Date.now() + 4500;
+    // Polling for longer than the session timeout keeps the session and the stream.
+    const until = Date.now() + SESSION_TIMEOUT_MS + 500;
     while (Date.now() < until) {
       await playlist(media);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const { body } = await getJson<{ clients: Array<{ kind: string }> }>(`${stack.gateway.url}/proxy/streams/${id}`);
     expect(body.clients).toEqual([expect.objectContaining({ kind: 'hls' })]);
@@ -248,8 +271,8 @@ describe('HLS sessions are players', () => {
       what: 'the engine session to stop',
       timeoutMs: 15_000,
     });
-    // Not before the session timed out (4 s) and the grace period passed.
-    expect(Date.now() - stoppedAt).toBeGreaterThan(3500);
+    // Not before the session timed out and the grace period passed.
+    expect(Date.now() - stoppedAt).toBeGreaterThan(SESSION_TIMEOUT_MS - 500);
     expect((await fetch(`${stack.gateway.url}/proxy/streams/${id}`)).status).toBe(404);
   }, 40_000);
 });
