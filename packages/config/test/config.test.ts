@@ -117,7 +117,9 @@ describe('loadConfig', () => {
       acceptQuietMs: 250,
       workerRestartBackoffMs: 0,
     });
-    expect(() => load({ NOT_READY_WAIT_MS: '10' })).toThrow('Invalid NOT_READY_WAIT_MS="10": must be a whole number of milliseconds from 100 to 60000');
+    expect(() => load({ NOT_READY_WAIT_MS: '10' })).toThrow(
+      'Invalid NOT_READY_WAIT_MS="10": must be a whole number of milliseconds from 100 to 60000',
+    );
   });
 
   it('reads the connection deadlines and budget', () => {
