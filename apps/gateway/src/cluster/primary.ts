@@ -8,7 +8,7 @@ import { RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { Keys } from '@acestream-proxy/keys';
 import { watchConnection } from '@acestream-proxy/redis';
 import type { Logger } from '@acestream-proxy/stream';
-import { redisConnector } from '../backends/index.js';
+import { redisConnector } from '../backends/connector.js';
 import { exitOnListenError } from '../http/listen-error.js';
 import { AcceptBalancer } from './accept-balancer.js';
 import {
