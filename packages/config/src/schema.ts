@@ -163,6 +163,12 @@ export const KNOBS = {
     default: '500',
     check: integer(50, 5000, 'of milliseconds'),
   },
+  statIntervalMs: {
+    env: 'PROXY_STAT_INTERVAL_MS',
+    doc: "How often a stream's owner reads the engine's stat_url (peers, speed) into the stream's metadata, ms",
+    default: '5000',
+    check: integer(100, 600_000, 'of milliseconds'),
+  },
   ownerTtlMs: {
     env: 'PROXY_OWNER_TTL_MS',
     doc: 'Lifetime of a stream ownership, renewed every third, ms',
@@ -272,6 +278,12 @@ export const KNOBS = {
     doc: 'Bearer key sent to the orchestrator',
     default: null,
     check: pattern(/^\S+$/, 'a non-empty string without spaces'),
+  },
+  orchestratorRetryMs: {
+    env: 'ORCHESTRATOR_RETRY_MS',
+    doc: 'Wait before sending again an event the orchestrator did not take, ms; doubles with each failure in a row, at most 5 s; events are never dropped',
+    default: '500',
+    check: integer(10, 5000, 'of milliseconds'),
   },
   playlistSources: {
     env: 'PLAYLIST_SOURCES',

@@ -44,6 +44,8 @@ export interface ProxyConfig {
   readonly initialBehindSeconds: number;
   readonly clientBufferSeconds: number;
   readonly keepaliveIntervalMs: number;
+  /** How often the owner polls the engine's stat_url, ms (PROXY_STAT_INTERVAL_MS). */
+  readonly statIntervalMs: number;
   readonly ownerTtlMs: number;
   readonly initTimeout: number;
   readonly noDataTimeout: number;
@@ -71,6 +73,8 @@ export interface ProxyConfig {
   readonly redisStateUrl: string | null;
   readonly orchestratorUrl: string | null;
   readonly orchestratorApiKey: string | null;
+  /** First wait before an orchestrator event is sent again, ms (ORCHESTRATOR_RETRY_MS); doubles per failure, at most 5 s. */
+  readonly orchestratorRetryMs: number;
   /** PLAYLIST_SOURCES; null when unset. */
   readonly playlistSources: readonly string[] | null;
   readonly playlistRefreshMinutes: number;

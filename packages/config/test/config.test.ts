@@ -122,6 +122,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the orchestrator retry and the stat poll interval', () => {
+    expect(load({}).config).toMatchObject({ orchestratorRetryMs: 500, statIntervalMs: 5000 });
+    expect(load({ ORCHESTRATOR_RETRY_MS: '100', PROXY_STAT_INTERVAL_MS: '500' }).config).toMatchObject({
+      orchestratorRetryMs: 100,
+      statIntervalMs: 500,
+    });
+    expect(() => load({ ORCHESTRATOR_RETRY_MS: '60000' })).toThrow(
+      'Invalid ORCHESTRATOR_RETRY_MS="60000": must be a whole number of milliseconds from 10 to 5000',
+    );
+  });
+
   it('reads the connection deadlines and budget', () => {
     expect(load({}).config).toMatchObject({ headersTimeout: 10, bodyTimeout: 60, idleTimeout: 65, maxConnections: 'auto' });
     expect(load({ PROXY_MAX_CONNECTIONS: '0', PROXY_HEADERS_TIMEOUT: '2.5' }).config).toMatchObject({
