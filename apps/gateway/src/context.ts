@@ -90,6 +90,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       ? new OrchestratorEngineSource({ baseUrl: config.orchestratorUrl, apiKey: config.orchestratorApiKey })
       : new StaticEngineSource(config.engines),
     engineApiTimeoutMs: config.engineApiTimeout * 1000,
+    engineCheckMs: config.engineCheckIntervalMs,
     engineLoad,
     engineMaxStreams: config.engineMaxStreams,
     events,

@@ -187,6 +187,12 @@ export const KNOBS = {
     default: '5',
     check: decimal(0, { exclusive: true, unit: 'of seconds' }),
   },
+  engineCheckIntervalMs: {
+    env: 'ENGINE_CHECK_INTERVAL_MS',
+    doc: 'Time between version checks of an engine found unreachable, ms; it takes no new streams until one answers (the other workers hear of it through Redis)',
+    default: '5000',
+    check: integer(100, 600_000, 'of milliseconds'),
+  },
   engineApiTimeout: {
     env: 'PROXY_ENGINE_API_TIMEOUT',
     doc: 'Seconds an engine has to answer an API call (getstream, stat, stop, version); one that does not counts as unreachable',

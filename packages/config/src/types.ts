@@ -58,6 +58,8 @@ export interface ProxyConfig {
   readonly maxRetries: number;
   /** Wait after a fruitless attempt on an engine before the next, ms (PROXY_RECONNECT_BACKOFF_MS); doubles per one in a row. */
   readonly reconnectBackoffMs: number;
+  /** Time between version checks of an unreachable engine, ms (ENGINE_CHECK_INTERVAL_MS). */
+  readonly engineCheckIntervalMs: number;
   /** Deadline of engine API calls, seconds (PROXY_ENGINE_API_TIMEOUT). */
   readonly engineApiTimeout: number;
   /** Seconds a player's socket may stay undrained before the player is dropped. */

@@ -122,11 +122,14 @@ describe('loadConfig', () => {
     );
   });
 
-  it('reads the orchestrator retry and the stat poll interval', () => {
-    expect(load({}).config).toMatchObject({ orchestratorRetryMs: 500, statIntervalMs: 5000 });
-    expect(load({ ORCHESTRATOR_RETRY_MS: '100', PROXY_STAT_INTERVAL_MS: '500' }).config).toMatchObject({
+  it('reads the orchestrator retry, the stat poll and the engine check intervals', () => {
+    expect(load({}).config).toMatchObject({ orchestratorRetryMs: 500, statIntervalMs: 5000, engineCheckIntervalMs: 5000 });
+    expect(
+      load({ ORCHESTRATOR_RETRY_MS: '100', PROXY_STAT_INTERVAL_MS: '500', ENGINE_CHECK_INTERVAL_MS: '1000' }).config,
+    ).toMatchObject({
       orchestratorRetryMs: 100,
       statIntervalMs: 500,
+      engineCheckIntervalMs: 1000,
     });
     expect(() => load({ ORCHESTRATOR_RETRY_MS: '60000' })).toThrow(
       'Invalid ORCHESTRATOR_RETRY_MS="60000": must be a whole number of milliseconds from 10 to 5000',
