@@ -5,7 +5,13 @@ import type { ClientRegistry } from '@acestream-proxy/clients';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import { StaticEngineSource } from '@acestream-proxy/engine';
 import type { GuideService } from '@acestream-proxy/epg';
-import { type EventQueue, NoopEventQueue, OrchestratorClient, OrchestratorEngineSource } from '@acestream-proxy/orchestrator';
+import {
+  DEFAULT_RETRY,
+  type EventQueue,
+  NoopEventQueue,
+  OrchestratorClient,
+  OrchestratorEngineSource,
+} from '@acestream-proxy/orchestrator';
 import { DEFAULT_SOURCE_LIMITS, PlaylistRewriter, PlaylistService } from '@acestream-proxy/playlist';
 import type { StateHealth } from '@acestream-proxy/state';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
@@ -81,7 +87,9 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   const orchestrator = config.orchestratorUrl
     ? new OrchestratorClient({ baseUrl: config.orchestratorUrl, apiKey: config.orchestratorApiKey })
     : null;
-  const events: EventQueue = orchestrator ? backends.eventQueue(orchestrator) : new NoopEventQueue();
+  const events: EventQueue = orchestrator
+    ? backends.eventQueue(orchestrator, { baseMs: config.orchestratorRetryMs, maxMs: DEFAULT_RETRY.maxMs })
+    : new NoopEventQueue();
 
   const eventLog: EventLog = backends.eventLog;
   const flush = config.flushIntervalMs;
@@ -99,6 +107,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       ? new OrchestratorEngineSource({ baseUrl: config.orchestratorUrl, apiKey: config.orchestratorApiKey })
       : new StaticEngineSource(config.engines),
     engineApiTimeoutMs: config.engineApiTimeout * 1000,
+    engineCheckMs: config.engineCheckIntervalMs,
     engineLoad,
     engineMaxStreams: config.engineMaxStreams,
     events,
@@ -110,7 +119,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       readChunkSize: config.chunkSize,
       maxRetries: config.maxRetries,
       reconnectBackoffMs: config.reconnectBackoffMs,
-      statIntervalMs: 5000,
+      statIntervalMs: config.statIntervalMs,
       bufferTtlMs: config.bufferTtl * 1000,
     },
     fanout: {

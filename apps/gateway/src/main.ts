@@ -3,8 +3,7 @@
 import cluster from 'node:cluster';
 import { createLogger, loadConfigOrExit } from '@acestream-proxy/config';
 import { accountProblems } from './accounts/index.js';
-import { runPrimary } from './cluster/primary.js';
-import { runWorker, workerId } from './worker.js';
+import { workerId } from './worker-id.js';
 
 const { config, warnings } = loadConfigOrExit();
 // pm2 cluster mode runs each process as a plain worker (NODE_APP_INSTANCE set); embedded mode
@@ -23,9 +22,13 @@ if (refused.length > 0) {
   process.exit(1);
 }
 
+// Each role imports only its own code: the primary's start (before it forks the workers) took
+// ~0.5 s of loading the workers' HTTP side, which it never runs.
 if (clustered) {
+  const { runPrimary } = await import('./cluster/primary.js');
   await runPrimary(config, logger);
 } else {
+  const { runWorker } = await import('./worker.js');
   if (cluster.isPrimary && config.redisMode === 'embedded' && config.workers > 1) {
     logger.info('embedded mode (no REDIS_URL) runs one process; set REDIS_URL to use several workers');
   }

@@ -2,27 +2,25 @@
 // acceptor or its own listener, and a graceful stop on signals.
 
 import cluster from 'node:cluster';
-import { hostname } from 'node:os';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import type { Logger } from '@acestream-proxy/stream';
 import { SharedSocketAcceptor } from './cluster/acceptor.js';
 import { createContext } from './context.js';
 import { listen } from './http/listener.js';
 import { createHttpServer } from './http/server.js';
+import { workerId } from './worker-id.js';
 
 /** How long a stopping worker waits for engines and Redis before it exits anyway. */
 const WORKER_STOP_DEADLINE_MS = 7_000;
-
-export function workerId(): string {
-  return `${hostname()}:${process.pid}`;
-}
 
 export async function runWorker(config: ProxyConfig, logger: Logger): Promise<void> {
   const id = workerId();
   // Forked by our primary: accept from its shared socket, holding connections until the app is
   // up (see cluster/shared-socket.ts). Under pm2 (or alone) the process listens itself.
   const acceptor =
-    cluster.isWorker && process.env.ACESTREAM_PROXY_SHARED_SOCKET === '1' ? new SharedSocketAcceptor(logger) : null;
+    cluster.isWorker && process.env.ACESTREAM_PROXY_SHARED_SOCKET === '1'
+      ? new SharedSocketAcceptor(logger, { quietMs: config.acceptQuietMs, notReadyWaitMs: config.notReadyWaitMs })
+      : null;
   const ctx = await createContext(config, id, logger).catch((err: Error) => {
     logger.error('cannot start', { error: err.message });
     process.exit(1);

@@ -55,6 +55,24 @@ export const KNOBS = {
     shownDefault: 'the CPU count',
     check: integer(1, 256),
   },
+  workerRestartBackoffMs: {
+    env: 'WORKER_RESTART_BACKOFF_MS',
+    doc: 'Restart delay unit of a worker that crashed again within 30 s of its start, ms: the n-th such crash in a row waits this × 2^n (400 ms, 800 ms, … with 100), at most 30 s; a first crash restarts at once',
+    default: '100',
+    check: integer(0, 30_000, 'of milliseconds'),
+  },
+  acceptQuietMs: {
+    env: 'ACCEPT_QUIET_MS',
+    doc: 'After connections last queued on the shared socket, how long a worker keeps accepting from every copy of it before going back to a few, ms',
+    default: '5000',
+    check: integer(100, 600_000, 'of milliseconds'),
+  },
+  notReadyWaitMs: {
+    env: 'NOT_READY_WAIT_MS',
+    doc: 'How long a connection a starting worker accepted waits for it to be ready before a 503 with Retry-After, ms',
+    default: '5000',
+    check: integer(100, 60_000, 'of milliseconds'),
+  },
   redisUrl: {
     env: 'REDIS_URL',
     doc: 'Redis to coordinate through; unset = embedded mode (one process, in memory)',
@@ -145,6 +163,12 @@ export const KNOBS = {
     default: '500',
     check: integer(50, 5000, 'of milliseconds'),
   },
+  statIntervalMs: {
+    env: 'PROXY_STAT_INTERVAL_MS',
+    doc: "How often a stream's owner reads the engine's stat_url (peers, speed) into the stream's metadata, ms",
+    default: '5000',
+    check: integer(100, 600_000, 'of milliseconds'),
+  },
   ownerTtlMs: {
     env: 'PROXY_OWNER_TTL_MS',
     doc: 'Lifetime of a stream ownership, renewed every third, ms',
@@ -168,6 +192,12 @@ export const KNOBS = {
     doc: 'Seconds of engine silence mid-stream before reconnecting',
     default: '5',
     check: decimal(0, { exclusive: true, unit: 'of seconds' }),
+  },
+  engineCheckIntervalMs: {
+    env: 'ENGINE_CHECK_INTERVAL_MS',
+    doc: 'Time between version checks of an engine found unreachable, ms; it takes no new streams until one answers (the other workers hear of it through Redis)',
+    default: '5000',
+    check: integer(100, 600_000, 'of milliseconds'),
   },
   engineApiTimeout: {
     env: 'PROXY_ENGINE_API_TIMEOUT',
@@ -260,6 +290,12 @@ export const KNOBS = {
     doc: 'Bearer key sent to the orchestrator',
     default: null,
     check: pattern(/^\S+$/, 'a non-empty string without spaces'),
+  },
+  orchestratorRetryMs: {
+    env: 'ORCHESTRATOR_RETRY_MS',
+    doc: 'Wait before sending again an event the orchestrator did not take, ms; doubles with each failure in a row, at most 5 s; events are never dropped',
+    default: '500',
+    check: integer(10, 5000, 'of milliseconds'),
   },
   playlistSources: {
     env: 'PLAYLIST_SOURCES',

@@ -18,6 +18,12 @@ export interface ProxyConfig {
   readonly port: number;
   readonly host: string;
   readonly workers: number;
+  /** First wait before restarting a worker that keeps crashing, ms (WORKER_RESTART_BACKOFF_MS); doubles per crash in a row. */
+  readonly workerRestartBackoffMs: number;
+  /** How long a worker accepts from every copy of the shared socket after the last queue, ms (ACCEPT_QUIET_MS). */
+  readonly acceptQuietMs: number;
+  /** How long a connection waits for its starting worker before a 503, ms (NOT_READY_WAIT_MS). */
+  readonly notReadyWaitMs: number;
   readonly redisUrl: string | null;
   /** Seed nodes of a Redis Cluster; null unless in cluster mode. */
   readonly redisClusterNodes: readonly EngineAddress[] | null;
@@ -38,6 +44,8 @@ export interface ProxyConfig {
   readonly initialBehindSeconds: number;
   readonly clientBufferSeconds: number;
   readonly keepaliveIntervalMs: number;
+  /** How often the owner polls the engine's stat_url, ms (PROXY_STAT_INTERVAL_MS). */
+  readonly statIntervalMs: number;
   readonly ownerTtlMs: number;
   /** Seconds players are held through a Redis outage before they are handed back (PROXY_REDIS_OUTAGE_HOLD). */
   readonly redisOutageHold: number;
@@ -52,6 +60,8 @@ export interface ProxyConfig {
   readonly maxRetries: number;
   /** Wait after a fruitless attempt on an engine before the next, ms (PROXY_RECONNECT_BACKOFF_MS); doubles per one in a row. */
   readonly reconnectBackoffMs: number;
+  /** Time between version checks of an unreachable engine, ms (ENGINE_CHECK_INTERVAL_MS). */
+  readonly engineCheckIntervalMs: number;
   /** Deadline of engine API calls, seconds (PROXY_ENGINE_API_TIMEOUT). */
   readonly engineApiTimeout: number;
   /** Seconds a player's socket may stay undrained before the player is dropped. */
@@ -67,6 +77,8 @@ export interface ProxyConfig {
   readonly redisStateUrl: string | null;
   readonly orchestratorUrl: string | null;
   readonly orchestratorApiKey: string | null;
+  /** First wait before an orchestrator event is sent again, ms (ORCHESTRATOR_RETRY_MS); doubles per failure, at most 5 s. */
+  readonly orchestratorRetryMs: number;
   /** PLAYLIST_SOURCES; null when unset. */
   readonly playlistSources: readonly string[] | null;
   readonly playlistRefreshMinutes: number;

@@ -110,6 +110,32 @@ describe('loadConfig', () => {
     expect(load({ PROXY_API_KEY: 'a'.repeat(16) }).config.apiKey).toBe('a'.repeat(16));
   });
 
+  it('reads the cluster timings, and refuses one out of range naming it', () => {
+    expect(load({}).config).toMatchObject({ workerRestartBackoffMs: 100, acceptQuietMs: 5000, notReadyWaitMs: 5000 });
+    expect(load({ NOT_READY_WAIT_MS: '1000', ACCEPT_QUIET_MS: '250', WORKER_RESTART_BACKOFF_MS: '0' }).config).toMatchObject({
+      notReadyWaitMs: 1000,
+      acceptQuietMs: 250,
+      workerRestartBackoffMs: 0,
+    });
+    expect(() => load({ NOT_READY_WAIT_MS: '10' })).toThrow(
+      'Invalid NOT_READY_WAIT_MS="10": must be a whole number of milliseconds from 100 to 60000',
+    );
+  });
+
+  it('reads the orchestrator retry, the stat poll and the engine check intervals', () => {
+    expect(load({}).config).toMatchObject({ orchestratorRetryMs: 500, statIntervalMs: 5000, engineCheckIntervalMs: 5000 });
+    expect(
+      load({ ORCHESTRATOR_RETRY_MS: '100', PROXY_STAT_INTERVAL_MS: '500', ENGINE_CHECK_INTERVAL_MS: '1000' }).config,
+    ).toMatchObject({
+      orchestratorRetryMs: 100,
+      statIntervalMs: 500,
+      engineCheckIntervalMs: 1000,
+    });
+    expect(() => load({ ORCHESTRATOR_RETRY_MS: '60000' })).toThrow(
+      'Invalid ORCHESTRATOR_RETRY_MS="60000": must be a whole number of milliseconds from 10 to 5000',
+    );
+  });
+
   it('reads the connection deadlines and budget', () => {
     expect(load({}).config).toMatchObject({ headersTimeout: 10, bodyTimeout: 60, idleTimeout: 65, maxConnections: 'auto' });
     expect(load({ PROXY_MAX_CONNECTIONS: '0', PROXY_HEADERS_TIMEOUT: '2.5' }).config).toMatchObject({

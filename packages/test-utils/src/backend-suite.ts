@@ -15,7 +15,7 @@ import {
 } from '@acestream-proxy/redis';
 import type { afterAll as AfterAll, beforeAll as BeforeAll, describe as Describe } from '@jest/globals';
 import { TEST_REDIS_URL } from './redis.js';
-import { startRedisCluster, type TestCluster } from './redis-cluster.js';
+import { type ClusterAddress, sharedCluster, startRedisCluster, type TestCluster } from './redis-cluster.js';
 
 export type BackendKind = 'memory' | 'redis' | 'cluster';
 
@@ -32,8 +32,11 @@ export interface Backend {
   readonly keys: Keys;
   /** The mode's production connector (throws in memory, which has none). */
   readonly connector: RedisConnector;
-  /** The test cluster (throws unless `kind` is `cluster`). */
-  readonly cluster: TestCluster;
+  /**
+   * Where the test cluster is (throws unless `kind` is `cluster`): the run's shared one when
+   * there is one, so a suite must not kill or move its nodes (start a cluster of its own for that).
+   */
+  readonly cluster: ClusterAddress;
   /** A ready connection for `role` (default `worker`) from the connector, closed after the suite. */
   connect(role?: RedisRole): Promise<Redis>;
   /** Pub/Sub on a subscriber connection of its own, closed after the suite. */
@@ -55,20 +58,21 @@ function jest() {
 }
 
 /**
- * One cluster per test file (Jest gives each file its own module registry): started by the first
- * suite that needs it, stopped after the file by a hook declared with the first such suite.
+ * The run's shared cluster (see startSharedCluster), else one per test file (Jest gives each file
+ * its own module registry): started by the first suite that needs it, stopped after the file by a
+ * hook declared with the first such suite.
  */
-let cluster: Promise<TestCluster> | null = null;
+let cluster: Promise<ClusterAddress & { stop?: TestCluster['stop'] }> | null = null;
 let clusterStopDeclared = false;
-function fileCluster(): Promise<TestCluster> {
-  cluster ??= startRedisCluster();
+function fileCluster(): Promise<ClusterAddress & { stop?: TestCluster['stop'] }> {
+  cluster ??= sharedCluster().then((shared) => shared ?? startRedisCluster());
   return cluster;
 }
 function declareClusterStop(afterAll: typeof AfterAll): void {
   if (clusterStopDeclared) return;
   clusterStopDeclared = true;
   afterAll(async () => {
-    await (await cluster?.catch(() => null))?.stop();
+    await (await cluster?.catch(() => null))?.stop?.();
   });
 }
 
@@ -93,7 +97,7 @@ export function backendSuite(name: string, tests: (backend: Backend) => void, op
 }
 
 class SuiteBackend implements Backend {
-  private testCluster: TestCluster | null = null;
+  private testCluster: ClusterAddress | null = null;
   private redisConnector: RedisConnector | null = null;
   private readonly connections: Redis[] = [];
   readonly keys: Keys;
@@ -110,7 +114,7 @@ class SuiteBackend implements Backend {
     return this.redisConnector;
   }
 
-  get cluster(): TestCluster {
+  get cluster(): ClusterAddress {
     if (!this.testCluster) throw new Error(`the ${this.kind} backend has no cluster`);
     return this.testCluster;
   }

@@ -28,7 +28,17 @@ export {
   startNodeProcess,
 } from './process.js';
 export { TEST_REDIS_URL, type TestRedis, testRedis } from './redis.js';
-export { type ClusterNode, type ClusterOptions, keySlot, startRedisCluster, type TestCluster } from './redis-cluster.js';
+export {
+  type ClusterAddress,
+  type ClusterNode,
+  type ClusterOptions,
+  keySlot,
+  type SharedCluster,
+  sharedCluster,
+  startRedisCluster,
+  startSharedCluster,
+  type TestCluster,
+} from './redis-cluster.js';
 export { freePort, type PrivateRedis, startPrivateRedis } from './redis-server.js';
 export {
   ENGINE_SIM,

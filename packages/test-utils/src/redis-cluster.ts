@@ -24,12 +24,8 @@ export interface ClusterNode {
   redis: Redis;
 }
 
-export interface TestCluster {
+export interface TestCluster extends ClusterAddress {
   nodes: ClusterNode[];
-  /** `host:port,host:port,...` of every node: the value of REDIS_CLUSTER_NODES. */
-  seeds: string;
-  /** The same as addresses, for connectCluster. */
-  addresses: Array<{ host: string; port: number }>;
   /** A cluster-aware connection for assertions. */
   redis: Cluster;
   /** The node serving `slot` as master now (asks the nodes, not a cache). */
@@ -80,16 +76,21 @@ function infoField(info: string, field: string): string | undefined {
   return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
 
-export async function startRedisCluster(options: ClusterOptions = {}): Promise<TestCluster> {
-  const { masters: masterCount = 3, replicasPerMaster = 1, nodeTimeoutMs = 2000 } = options;
+/** cluster-node-timeout, ms, unless a test asks for another. */
+const NODE_TIMEOUT_MS = 2000;
+
+/** Redis servers in cluster mode, not joined yet, on free ports, in a temp dir of their own. */
+interface Spawned {
+  nodes: ClusterNode[];
+  /** SIGKILLs every node still running and deletes the temp dir. */
+  stop(): Promise<void>;
+}
+
+async function spawnNodes(count: number, nodeTimeoutMs: number): Promise<Spawned> {
   const dir = await mkdtemp(join(tmpdir(), 'redis-cluster-'));
   const taken = new Set<number>();
   const nodes: ClusterNode[] = [];
-  const count = masterCount * (1 + replicasPerMaster);
-  let cluster: Cluster | null = null;
-
   const stop = async () => {
-    cluster?.disconnect();
     await Promise.all(
       nodes.map(async (node) => {
         // A second disconnect of an ended connection leaves a 2 s timer behind.
@@ -102,7 +103,6 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
     );
     await rm(dir, { recursive: true, force: true });
   };
-
   try {
     for (let i = 0; i < count; i++) {
       const port = await freeClusterPort(taken);
@@ -134,52 +134,150 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
         ],
         { stdio: 'ignore' },
       );
-      const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
-      redis.on('error', () => {});
-      nodes.push({ port, proc, redis });
+      nodes.push({ port, proc, redis: nodeConnection(port) });
     }
-    await Promise.all(
-      nodes.map((node) =>
-        waitFor(
-          async () => {
-            if (node.redis.status !== 'ready') await node.redis.connect().catch(() => {});
-            return node.redis.status === 'ready';
-          },
-          { what: `cluster node on port ${node.port}`, timeoutMs: 10_000 },
-        ),
-      ),
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, stop };
+}
+
+/** A direct connection to one node (not cluster-aware), connected on first use. */
+function nodeConnection(port: number): Redis {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+  redis.on('error', () => {});
+  return redis;
+}
+
+/** Waits for every node to answer, joins them into a cluster (redis-cli --cluster create) and waits until it is healthy. */
+async function joinNodes(connections: Redis[], ports: number[], masterCount: number, replicasPerMaster: number): Promise<void> {
+  await Promise.all(connections.map((redis, i) => waitConnected(redis, ports[i]!)));
+  await run('redis-cli', [
+    '--cluster',
+    'create',
+    ...ports.map((port) => `127.0.0.1:${port}`),
+    '--cluster-replicas',
+    String(replicasPerMaster),
+    '--cluster-yes',
+  ]);
+  await waitHealthy(connections, masterCount);
+}
+
+function waitConnected(redis: Redis, port: number): Promise<boolean> {
+  return waitFor(
+    async () => {
+      if (redis.status !== 'ready') await redis.connect().catch(() => {});
+      return redis.status === 'ready';
+    },
+    { what: `cluster node on port ${port}`, timeoutMs: 10_000 },
+  );
+}
+
+/** Until every node of `connections` reports cluster_state:ok with linked replicas, and `masterCount` of them are masters. */
+async function waitHealthy(connections: Redis[], masterCount: number, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const states = await Promise.all(
+        connections.map(async (redis) => {
+          const info = await redis.cluster('INFO').catch(() => '');
+          const replication = await redis.info('replication').catch(() => '');
+          const ok = infoField(String(info), 'cluster_state') === 'ok';
+          const role = infoField(replication, 'role');
+          const linked = role !== 'slave' || infoField(replication, 'master_link_status') === 'up';
+          return { ok: ok && linked, role };
+        }),
+      );
+      return states.every((s) => s.ok) && states.filter((s) => s.role === 'master').length === masterCount;
+    },
+    { what: 'every cluster node reporting cluster_state:ok with linked replicas', timeoutMs, intervalMs: 100 },
+  );
+}
+
+/** Where a cluster is: REDIS_CLUSTER_NODES and the same as addresses. */
+export interface ClusterAddress {
+  /** `host:port,host:port,...` of every node: the value of REDIS_CLUSTER_NODES. */
+  seeds: string;
+  addresses: Array<{ host: string; port: number }>;
+}
+
+const SHARED_CLUSTER_ENV = 'TEST_REDIS_CLUSTER_SEEDS';
+const SHARED_MASTERS = 3;
+
+export interface SharedCluster extends ClusterAddress {
+  /** Settles once the cluster is healthy (it is joined in the background). */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One cluster for a whole Jest run (jest.config.js's globalSetup), named to every test file by
+ * TEST_REDIS_CLUSTER_SEEDS: the nodes are spawned at once and joined in the background, so a run
+ * whose files need no cluster does not wait for it. A Redis master turns writable only ~2 s after
+ * it starts, so each file starting its own cost it ~2 s. Files share it under prefixes of their
+ * own; a test that kills or moves nodes starts a cluster of its own (startRedisCluster).
+ */
+export async function startSharedCluster(): Promise<SharedCluster> {
+  const { nodes, stop } = await spawnNodes(SHARED_MASTERS * 2, NODE_TIMEOUT_MS);
+  const ports = nodes.map((n) => n.port);
+  const ready = joinNodes(
+    nodes.map((n) => n.redis),
+    ports,
+    SHARED_MASTERS,
+    1,
+  ).finally(() => {
+    for (const node of nodes) node.redis.disconnect();
+  });
+  // The files that need it see a failure as a timeout naming the cluster; the run says why here.
+  ready.catch((err: Error) => process.stderr.write(`the shared test Redis Cluster did not form: ${err.message}\n`));
+  const address = clusterAddress(ports);
+  process.env[SHARED_CLUSTER_ENV] = address.seeds;
+  // After the join (~2 s from the spawn, long past in a run of any length): stopped halfway, it would poll on.
+  return { ...address, ready, stop: () => ready.then(stop, stop) };
+}
+
+/** The run's shared cluster once healthy, or null when the run has none (a Jest config without the globalSetup, the bench). */
+export async function sharedCluster(): Promise<ClusterAddress | null> {
+  const seeds = process.env[SHARED_CLUSTER_ENV];
+  if (!seeds) return null;
+  const ports = seeds.split(',').map((seed) => Number(seed.split(':')[1]));
+  const connections = ports.map(nodeConnection);
+  try {
+    await Promise.all(connections.map((redis, i) => waitConnected(redis, ports[i]!)));
+    await waitHealthy(connections, SHARED_MASTERS, 30_000);
+  } finally {
+    for (const redis of connections) redis.disconnect();
+  }
+  return clusterAddress(ports);
+}
+
+function clusterAddress(ports: number[]): ClusterAddress {
+  return {
+    seeds: ports.map((port) => `127.0.0.1:${port}`).join(','),
+    addresses: ports.map((port) => ({ host: '127.0.0.1', port })),
+  };
+}
+
+export async function startRedisCluster(options: ClusterOptions = {}): Promise<TestCluster> {
+  const { masters: masterCount = 3, replicasPerMaster = 1, nodeTimeoutMs = NODE_TIMEOUT_MS } = options;
+  const spawned = await spawnNodes(masterCount * (1 + replicasPerMaster), nodeTimeoutMs);
+  const { nodes } = spawned;
+  let cluster: Cluster | null = null;
+  const stop = async () => {
+    cluster?.disconnect();
+    await spawned.stop();
+  };
+
+  try {
+    await joinNodes(
+      nodes.map((n) => n.redis),
+      nodes.map((n) => n.port),
+      masterCount,
+      replicasPerMaster,
     );
-    await run('redis-cli', [
-      '--cluster',
-      'create',
-      ...nodes.map((n) => `127.0.0.1:${n.port}`),
-      '--cluster-replicas',
-      String(replicasPerMaster),
-      '--cluster-yes',
-    ]);
 
     const live = () => nodes.filter((n) => n.proc.exitCode === null && n.proc.signalCode === null);
     const roleOf = async (node: ClusterNode) => infoField(await node.redis.info('replication'), 'role');
-
-    const waitHealthy = async (timeoutMs = 20_000) => {
-      await waitFor(
-        async () => {
-          const states = await Promise.all(
-            live().map(async (node) => {
-              const info = await node.redis.cluster('INFO').catch(() => '');
-              const replication = await node.redis.info('replication').catch(() => '');
-              const ok = infoField(String(info), 'cluster_state') === 'ok';
-              const role = infoField(replication, 'role');
-              const linked = role !== 'slave' || infoField(replication, 'master_link_status') === 'up';
-              return { ok: ok && linked, role };
-            }),
-          );
-          return states.every((s) => s.ok) && states.filter((s) => s.role === 'master').length === masterCount;
-        },
-        { what: 'every cluster node reporting cluster_state:ok with linked replicas', timeoutMs, intervalMs: 100 },
-      );
-    };
-    await waitHealthy();
 
     cluster = new Cluster(
       nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
@@ -208,8 +306,7 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
 
     return {
       nodes,
-      seeds: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
-      addresses: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+      ...clusterAddress(nodes.map((n) => n.port)),
       redis: cluster,
       masterOf,
       masters,
@@ -220,7 +317,12 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
         }
         throw new Error(`no replica of the master on port ${master.port}`);
       },
-      waitHealthy,
+      waitHealthy: (timeoutMs?: number) =>
+        waitHealthy(
+          live().map((n) => n.redis),
+          masterCount,
+          timeoutMs,
+        ),
       async migrateSlot(slot, to) {
         const from = await masterOf(slot);
         if (from === to) return;

@@ -93,14 +93,17 @@ export interface SimSessions {
 }
 
 /**
- * Defaults that keep tests quick: short grace, a short join backlog, one worker. The per address
- * limits are off: tests connect all their players from 127.0.0.1 and start many channels a
- * minute; the tests about the limits (client-limits.test.ts) turn them on.
+ * Defaults that keep tests quick: short grace, a short join backlog, one worker, a crashed worker
+ * restarted within tens of ms however many crashed before it (tests kill workers again and again;
+ * the default waits 0.4, 0.8, 1.6 s…). The per address limits are off: tests connect all their
+ * players from 127.0.0.1 and start many channels a minute; the tests about the limits
+ * (client-limits.test.ts) turn them on.
  */
 export const GATEWAY_TEST_ENV: Env = {
   PROXY_GRACE_PERIOD: '0.5',
   PROXY_INITIAL_BEHIND_SECONDS: '1',
   WORKERS: '1',
+  WORKER_RESTART_BACKOFF_MS: '5',
   PROXY_MAX_CONNECTIONS_PER_ADDRESS: '0',
   PROXY_MAX_NEW_SESSIONS_PER_MINUTE: '0',
 };

@@ -2,25 +2,15 @@
 // REDIS_CLUSTER_NODES (DESIGN §12).
 
 import type { ProxyConfig } from '@acestream-proxy/config';
-import { type ConnectionLog, type RedisConnector, redisCluster, singleRedis } from '@acestream-proxy/redis';
+import { type ConnectionLog, singleRedis } from '@acestream-proxy/redis';
 import { keptSegments } from '../hls.js';
+import { redisConnector } from './connector.js';
 import { memoryBackends } from './memory.js';
 import { redisBackends } from './redis.js';
 import type { Backends } from './types.js';
 
+export { redisConnector } from './connector.js';
 export type { BackendMode, Backends } from './types.js';
-
-/** The connector of the configured Redis mode; null in embedded mode. */
-export function redisConnector(config: ProxyConfig): RedisConnector | null {
-  switch (config.redisMode) {
-    case 'cluster':
-      return redisCluster(config.redisClusterNodes ?? []);
-    case 'single':
-      return singleRedis(config.redisUrl ?? '');
-    case 'embedded':
-      return null;
-  }
-}
 
 export function createBackends(config: ProxyConfig, workerId: string, log: ConnectionLog): Promise<Backends> {
   const settings = {

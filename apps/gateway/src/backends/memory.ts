@@ -36,7 +36,7 @@ export function memoryBackends(prefix: string, settings: BackendSettings): Backe
     bus: new MemoryEventBus(),
     presence: new MemoryWorkerPresence(),
     engineLoad: new MemoryEngineLoad(),
-    eventQueue: (client) => new MemoryEventQueue(client),
+    eventQueue: (client, retry) => new MemoryEventQueue(client, retry),
     metrics: (local) => new LocalMetrics(local),
     eventLog: new MemoryEventLog(settings.workerId),
     playlistStore: new MemoryPlaylistStore(),

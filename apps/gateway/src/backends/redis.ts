@@ -86,8 +86,13 @@ export async function redisBackends(
       publish: (channel, message) => subscriptions.publish(worker, channel, message),
     }),
     engineLoad: new RedisEngineLoad(worker, keys),
-    eventQueue: (client) =>
-      new BullmqEventQueue({ connection: () => connector.bullmq(`${workerId}:queue`), prefix: keys.queuePrefix(), client }),
+    eventQueue: (client, retry) =>
+      new BullmqEventQueue({
+        connection: () => connector.bullmq(`${workerId}:queue`),
+        prefix: keys.queuePrefix(),
+        client,
+        retry,
+      }),
     metrics: (local, host) =>
       new RedisMetrics({
         redis: request,

@@ -8,7 +8,7 @@ import type { EngineLoad } from '@acestream-proxy/engine';
 import type { GuideStore } from '@acestream-proxy/epg';
 import type { SegmentStore } from '@acestream-proxy/hls';
 import type { Keys } from '@acestream-proxy/keys';
-import type { EventQueue, OrchestratorClient } from '@acestream-proxy/orchestrator';
+import type { EventQueue, OrchestratorClient, RetryOptions } from '@acestream-proxy/orchestrator';
 import type { PlaylistStore } from '@acestream-proxy/playlist';
 import type { RedisConnector } from '@acestream-proxy/redis';
 import type { SentinelStore, WriteOnce } from '@acestream-proxy/state';
@@ -39,7 +39,8 @@ export interface Backends {
   presence: WorkerPresence;
   engineLoad: EngineLoad;
   /** Delivers orchestrator events: through BullMQ on Redis, retried in process when embedded. */
-  eventQueue(client: OrchestratorClient): EventQueue;
+  /** Events to the orchestrator, sent again after `retry` while it does not take them. */
+  eventQueue(client: OrchestratorClient, retry: RetryOptions): EventQueue;
   /** /metrics: this worker's figures, shared with the workers of its host (`host`) on Redis. */
   metrics(local: WorkerMetrics, host: string | null): MetricsSource;
   /** The status page's event log: the whole fleet's on Redis. */

@@ -31,12 +31,6 @@ const REPORT_EVERY_MS = 20;
  */
 const IDLE_ACCEPTORS = 4;
 
-/** A worker goes back to IDLE_ACCEPTORS after this long without a turn that took IDLE_ACCEPTORS or more. */
-const QUIET_MS = 5000;
-
-/** How long a connection accepted before the worker is ready waits for it before a 503. */
-const NOT_READY_WAIT_MS = 5000;
-
 const NOT_READY = rawErrorResponse(new WorkerNotReadyError());
 
 export class SharedSocketAcceptor {
@@ -45,7 +39,7 @@ export class SharedSocketAcceptor {
   /** Copies held, not listened on: after a pause, the worker starts accepting again on these at once. */
   private readonly spares: SocketHandle[] = [];
   private accepting = false;
-  /** Listening on every copy (a queue was seen within QUIET_MS), else on IDLE_ACCEPTORS. */
+  /** Listening on every copy (a queue was seen within quietMs), else on IDLE_ACCEPTORS. */
   private pouring = false;
   private acceptedThisTurn = 0;
   private lastQueueAt = 0;
@@ -58,8 +52,16 @@ export class SharedSocketAcceptor {
   private reportQueued = false;
   private stopped = false;
 
-  /** Starts listening for the primary's messages: call before anything slow (Redis, engines). */
-  constructor(private readonly logger: Logger) {
+  /**
+   * Starts listening for the primary's messages: call before anything slow (Redis, engines).
+   * After `quietMs` without a turn that took IDLE_ACCEPTORS or more, the worker goes back to
+   * IDLE_ACCEPTORS (ACCEPT_QUIET_MS); a connection accepted before the worker is ready waits
+   * `notReadyWaitMs` for it before a 503 (NOT_READY_WAIT_MS).
+   */
+  constructor(
+    private readonly logger: Logger,
+    private readonly timing: { quietMs: number; notReadyWaitMs: number },
+  ) {
     process.on('message', (message: { type?: string }, handle?: unknown) => {
       if (message?.type === LISTEN && handle) this.keep(handle as SocketHandle);
       else if (message?.type === ACCEPT) this.resume();
@@ -146,12 +148,12 @@ export class SharedSocketAcceptor {
     this.pouring = true;
     this.listenOnSpares();
     this.logger.info('connections are queuing: accepting from every copy of the socket', { copies: this.acceptors.length });
-    this.quietCheck = setInterval(() => this.quietDown(), QUIET_MS / 5);
+    this.quietCheck = setInterval(() => this.quietDown(), this.timing.quietMs / 5);
     this.quietCheck.unref();
   }
 
   private quietDown(): void {
-    if (performance.now() - this.lastQueueAt < QUIET_MS) return;
+    if (performance.now() - this.lastQueueAt < this.timing.quietMs) return;
     this.pouring = false;
     if (this.quietCheck) clearInterval(this.quietCheck);
     this.quietCheck = null;
@@ -199,9 +201,9 @@ export class SharedSocketAcceptor {
   private hold(socket: net.Socket): void {
     const deadline = setTimeout(() => {
       if (!this.held.delete(socket)) return;
-      this.logger.warn('worker not ready: answered 503', { waited_ms: NOT_READY_WAIT_MS });
+      this.logger.warn('worker not ready: answered 503', { waited_ms: this.timing.notReadyWaitMs });
       this.refuse(socket);
-    }, NOT_READY_WAIT_MS);
+    }, this.timing.notReadyWaitMs);
     deadline.unref();
     this.held.set(socket, deadline);
   }

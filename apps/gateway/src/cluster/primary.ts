@@ -8,7 +8,7 @@ import { RedisWorkerPresence } from '@acestream-proxy/coordination';
 import { Keys } from '@acestream-proxy/keys';
 import { watchConnection } from '@acestream-proxy/redis';
 import type { Logger } from '@acestream-proxy/stream';
-import { redisConnector } from '../backends/index.js';
+import { redisConnector } from '../backends/connector.js';
 import { exitOnListenError } from '../http/listen-error.js';
 import { AcceptBalancer } from './accept-balancer.js';
 import {
@@ -114,7 +114,7 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<v
     // Others take its streams over now instead of waiting for its heartbeat to expire.
     presence.announceDeath(deadId).catch((err: Error) => logger.warn('could not announce worker death', { error: err.message }));
     crashes = lived > STABLE_AFTER_MS ? 0 : crashes + 1;
-    const delay = crashes <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** crashes);
+    const delay = crashes <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, config.workerRestartBackoffMs * 2 ** crashes);
     logger.info('restarting worker', { delay_ms: delay });
     setTimeout(() => {
       if (!stopping) fork();

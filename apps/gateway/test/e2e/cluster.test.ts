@@ -43,11 +43,12 @@ describe('a two-worker gateway', () => {
   let gateway: StartedProcess;
 
   beforeAll(async () => {
-    // Info: the accept test reads the worker's log lines about how many socket copies it listens on.
+    // Info: the accept test reads the worker's log lines about how many socket copies it listens
+    // on, and sees them go back to a few after 1 s without a queue (ACCEPT_QUIET_MS; 5 s by default).
     t = await startStack({
       label: 'cluster',
       workers: 2,
-      env: { PROXY_OWNER_TTL_MS: '1500', PROXY_GRACE_PERIOD: '1', LOG_LEVEL: 'info' },
+      env: { PROXY_OWNER_TTL_MS: '1500', PROXY_GRACE_PERIOD: '1', LOG_LEVEL: 'info', ACCEPT_QUIET_MS: '1000' },
     });
     ({ sim, gateway } = t);
   });

@@ -29,7 +29,8 @@ describe('two engines behind a two-worker gateway', () => {
       label: 'engines',
       sims: 2,
       workers: 2,
-      env: { ENGINE_MAX_STREAMS: '1', PROXY_NO_DATA_TIMEOUT: '1', PROXY_MAX_RETRIES: '1' },
+      // The engine's stats polled every 0.5 s instead of 5 s (the peers test waits for them).
+      env: { ENGINE_MAX_STREAMS: '1', PROXY_NO_DATA_TIMEOUT: '1', PROXY_MAX_RETRIES: '1', PROXY_STAT_INTERVAL_MS: '500' },
     });
     [one, two] = t.sims as [StartedProcess, StartedProcess];
     gateway = t.gateway;
@@ -57,7 +58,7 @@ describe('two engines behind a two-worker gateway', () => {
     const pc = await capture(`${gateway.url}/ace/getstream?id=${c}`);
     expect(pc.status).toBe(200);
     await pc.waitForBytes(50_000);
-    // The owner polls the engine's stat_url (every 5 s) into the metadata.
+    // The owner polls the engine's stat_url (every PROXY_STAT_INTERVAL_MS) into the metadata.
     await waitFor(async () => (await t.redis.hget(`${t.prefix}:stream:${c}:metadata`, 'peers')) === '12', {
       what: 'peers from the engine stats',
       timeoutMs: 8000,
@@ -123,8 +124,13 @@ describe('an unreachable engine in ENGINES', () => {
   beforeAll(async () => {
     dead = await startDeadEngine();
     sim = await startSim();
-    // The dead engine comes first: on equal load it would be tried first.
-    gateway = await startGateway(null, { ENGINES: `127.0.0.1:${dead.port},127.0.0.1:${sim.port}`, ENGINE_MAX_STREAMS: '5' });
+    // The dead engine comes first: on equal load it would be tried first. Its version is checked
+    // every 0.5 s instead of 5 s.
+    gateway = await startGateway(null, {
+      ENGINES: `127.0.0.1:${dead.port},127.0.0.1:${sim.port}`,
+      ENGINE_MAX_STREAMS: '5',
+      ENGINE_CHECK_INTERVAL_MS: '500',
+    });
   });
   afterAll(async () => {
     await stopAll(gateway, sim);

@@ -16,12 +16,13 @@ describe('an engine that hangs mid-stream', () => {
 
   beforeAll(async () => {
     // Default PROXY_ENGINE_API_TIMEOUT (5 s) and PROXY_INIT_TIMEOUT (30 s): the point is that
-    // the second no longer governs API calls.
+    // the second no longer governs API calls. The frozen engine's version is checked every 1 s
+    // (not 5 s): the thawed engine is seen sooner.
     stack = await startStack({
       label: 'hung-engine',
       sims: 2,
       workers: 2,
-      env: { PROXY_NO_DATA_TIMEOUT: String(NO_DATA_TIMEOUT_S), ENGINE_MAX_STREAMS: '5' },
+      env: { PROXY_NO_DATA_TIMEOUT: String(NO_DATA_TIMEOUT_S), ENGINE_MAX_STREAMS: '5', ENGINE_CHECK_INTERVAL_MS: '1000' },
     });
   });
   afterAll(async () => {

@@ -73,6 +73,8 @@ describe('three players on one channel share one engine session', () => {
     await waitFor(async () => (await t.redis.exists(`${t.prefix}:stream:${ID}:metadata`)) === 0, {
       what: 'stream metadata to be deleted after the grace period',
     });
+    // The claim and its epoch go last, after the metadata (owner-role teardown): waited for, not raced.
+    await waitFor(async () => (await streamKeys()).length === 0, { what: 'every key of the stream to be deleted' });
     const after = await simSessions(sim);
     expect(after.active).toBe(0);
     expect(after.stop_reasons.command).toBe(1);
@@ -237,7 +239,8 @@ describe('Redis outages', () => {
   let redis: PrivateRedis;
 
   beforeAll(async () => {
-    stack = await startStack({ redis: 'private' });
+    // A connection held for a worker that cannot get ready is answered 503 after 1 s instead of 5 s.
+    stack = await startStack({ redis: 'private', env: { NOT_READY_WAIT_MS: '1000' } });
     gateway = stack.gateway;
     redis = stack.privateRedis!;
   });

@@ -10,10 +10,10 @@ describe('a player that stops reading', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    // 8 Mbit/s fills the paused player's socket buffers in seconds.
+    // 24 Mbit/s fills the paused player's socket buffers in a second or two (8 Mbit/s took ~5 s).
     stack = await startStack({
       label: 'stuck-player',
-      simEnv: { BITRATE: '8000000' },
+      simEnv: { BITRATE: '24000000' },
       env: { PROXY_CLIENT_STALL_TIMEOUT: String(STALL_S), LOG_LEVEL: 'warn' },
     });
   });

@@ -100,7 +100,8 @@ export class EnginePicker {
   markDown(engine: EngineClient, abandoned: EngineSession | null = null): void {
     const eid = engineId(engine.address);
     const { engineLoad, logger } = this.options;
-    const shareMs = 3 * this.retryMs;
+    // Past the next check's answer, which comes up to an API deadline after the check starts.
+    const shareMs = 3 * this.retryMs + this.options.engineApiTimeoutMs;
     const shareFailed = logFailure(logger, 'could not share that an engine is down', { engine: eid });
     void engineLoad.markDown(eid, shareMs).catch(shareFailed);
     this.health.markDown(eid, async () => {

@@ -37,6 +37,8 @@ export interface OwnerRoleOptions {
   engines: EngineSource;
   /** Deadline for engine API calls (PROXY_ENGINE_API_TIMEOUT), ms. */
   engineApiTimeoutMs: number;
+  /** Time between version checks of an unreachable engine (ENGINE_CHECK_INTERVAL_MS), ms; default 5 s. */
+  engineCheckMs?: number;
   /** Streams per engine across the cluster (ENGINE_MAX_STREAMS is checked against it). */
   engineLoad: EngineLoad;
   engineMaxStreams: number;
@@ -85,7 +87,7 @@ export class OwnerRole {
 
   constructor(private readonly options: OwnerRoleOptions) {
     this.grace = new GraceTimers(options.gracePeriodSeconds * 1000);
-    this.picker = new EnginePicker({ ...options, initTimeoutMs: options.stream.initTimeoutMs });
+    this.picker = new EnginePicker({ ...options, initTimeoutMs: options.stream.initTimeoutMs, retryMs: options.engineCheckMs });
     this.announcer = new SessionAnnouncer(options.events, options.metadata, options.workerId, options.logger);
   }
 
