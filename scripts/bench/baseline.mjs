@@ -7,6 +7,10 @@ import http from 'node:http';
 
 const workers = Number(process.env.WORKERS ?? 1);
 if (workers > 1 && cluster.isPrimary) {
+  // Workers accept from the one shared socket themselves, with their 4096 backlog (as the
+  // gateway's workers do): node's round-robin hands each connection over from a primary whose
+  // listen has the default backlog, and a storm then waits out SYN retries.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   for (let i = 0; i < workers; i++) cluster.fork();
   process.once('SIGTERM', () => {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
@@ -19,18 +23,34 @@ if (workers > 1 && cluster.isPrimary) {
 async function serve() {
   const enginePort = Number(process.env.ENGINE_PORT);
   const clients = new Set();
+  /** The latest read from the engine: a joiner gets it at once, as the proxy's joiners get their backlog. */
+  let last = null;
   // One engine session per worker: the simulated engine serves one reader per content's session.
   const content = (cluster.worker?.id ?? 0).toString(16).padStart(40, 'b');
   const api = await get(`http://127.0.0.1:${enginePort}/ace/getstream?id=${content}&format=json&pid=baseline`);
   let text = '';
   for await (const part of api) text += part;
   const upstream = await get(JSON.parse(text).response.playback_url);
-  upstream.on('data', (buf) => {
+  // TICK_MS: the engine's reads are gathered and sent once per tick, one shared buffer per player
+  // (as the proxy sends a chunk per flush interval); unset, each read is sent as it comes.
+  const tickMs = Number(process.env.TICK_MS ?? 0);
+  const send = (buf) => {
+    last = buf;
     for (const c of clients) c.write(buf);
-  });
+  };
+  const pending = [];
+  upstream.on('data', (buf) => (tickMs > 0 ? pending.push(buf) : send(buf)));
+  if (tickMs > 0) {
+    setInterval(() => {
+      if (pending.length > 0) send(Buffer.concat(pending.splice(0)));
+    }, tickMs);
+  }
 
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'video/mp2t' });
+    // The first byte goes out now, not with the engine's next read (a slow channel reads seldom).
+    if (last) res.write(last);
+    else res.flushHeaders();
     clients.add(res);
     res.on('close', () => clients.delete(res));
   });

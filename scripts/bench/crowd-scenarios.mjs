@@ -305,8 +305,9 @@ export async function joins({ joins: count, bitrate, workers, readers, auth = 'n
       ...(split && { players_per_worker: split }),
     };
   };
-  // The floor: bare node:http on as many node:cluster workers as the gateway (issue 25).
-  const base = await startBaselineStack({ bitrate, workers });
+  // The floor: bare node:http on as many node:cluster workers as the gateway, sending once per
+  // the gateway's default flush interval (issue 25).
+  const base = await startBaselineStack({ bitrate, workers, tickMs: 100 });
   const b = await rate(base.url, [base.baseline.proc.pid, ...children(base.baseline.proc.pid)]);
   await base.stop();
   const tokenEnv = auth === 'token' ? { AUTH: 'token', PROXY_API_KEY: BENCH_API_KEY } : {};
