@@ -1,7 +1,8 @@
 // The machine's floor for a live fan-out (issue 25): one thread, one epoll loop, no framework.
 // It reads the engine's playback stream (the same input the proxy reads: UPSTREAM_HOST,
-// UPSTREAM_PORT, UPSTREAM_PATH) and sends each read, one shared buffer, to every player with one
-// send() per player. A player whose socket cannot take a whole read skips it (counted), which is
+// UPSTREAM_PORT, UPSTREAM_PATH), gathers what arrives during a tick (TICK_MS, default 100: the
+// proxy's flush interval) and sends it, one shared buffer, to every player with one send() per
+// player per tick. A player whose socket cannot take the whole buffer skips it (counted), which is
 // what a bare fan-out does; players get the body until close, as from the proxy.
 //
 // Build: cc -O2 -o fanout fanout.c   Run: PORT=0 UPSTREAM_HOST=127.0.0.1 UPSTREAM_PORT=.. UPSTREAM_PATH=/.. ./fanout
@@ -17,9 +18,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-enum { MAX_PLAYERS = 32768, READ_BYTES = 64 * 1024, EVENTS = 512 };
+enum { MAX_PLAYERS = 32768, READ_BYTES = 64 * 1024, TICK_BYTES = 8 * 1024 * 1024, EVENTS = 512 };
 
 /* Players in one dense array (the fan-out loop walks it); `slot` maps an fd to its index. */
 static int players[MAX_PLAYERS];
@@ -39,6 +41,12 @@ static void on_term(int sig) {
   (void)sig;
   fprintf(stderr, "{\"event\":\"stopped\",\"skipped\":%ld}\n", skipped);
   _exit(0);
+}
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
 static int env_int(const char *name, int fallback) {
@@ -114,25 +122,38 @@ int main(void) {
   printf("{\"event\":\"listening\",\"port\":%d}\n", ntohs(addr.sin_port));
   fflush(stdout);
 
-  static unsigned char data[READ_BYTES];
+  /* What the engine sent during this tick; sent to every player when the tick ends. */
+  static unsigned char tick_data[TICK_BYTES];
+  size_t tick_len = 0;
+  int tick_ms = env_int("TICK_MS", 100);
+  double next_tick = now_ms() + tick_ms;
   char scratch[4096];
   struct epoll_event events[EVENTS];
   for (;;) {
-    int n = epoll_wait(epoll_fd, events, EVENTS, -1);
+    int wait = (int)(next_tick - now_ms());
+    int n = epoll_wait(epoll_fd, events, EVENTS, wait < 0 ? 0 : wait);
+    if (now_ms() >= next_tick) {
+      next_tick += tick_ms;
+      if (tick_len > 0) {
+        for (int i = 0; i < player_count; i++) {
+          if (send(players[i], tick_data, tick_len, MSG_NOSIGNAL | MSG_DONTWAIT) < (ssize_t)tick_len) skipped++;
+        }
+        tick_len = 0;
+      }
+    }
     for (int e = 0; e < n; e++) {
       int fd = events[e].data.fd;
       if (fd == listener) {
         int c;
         while ((c = accept4(listener, NULL, NULL, SOCK_NONBLOCK)) >= 0) add_player(epoll_fd, c);
       } else if (fd == upstream) {
-        ssize_t got = recv(upstream, data, sizeof data, 0);
+        size_t room = sizeof tick_data - tick_len;
+        ssize_t got = recv(upstream, tick_data + tick_len, room < READ_BYTES ? room : READ_BYTES, 0);
         if (got <= 0) {
-          fprintf(stderr, "upstream ended\n");
+          fprintf(stderr, "upstream ended or a tick overflowed\n");
           return 1;
         }
-        for (int i = 0; i < player_count; i++) {
-          if (send(players[i], data, got, MSG_NOSIGNAL | MSG_DONTWAIT) < got) skipped++;
-        }
+        tick_len += (size_t)got;
       } else {
         ssize_t got = recv(fd, scratch, sizeof scratch, 0);
         if (got == 0 || (got < 0 && errno != EAGAIN) || (events[e].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
