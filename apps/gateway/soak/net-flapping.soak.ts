@@ -1,8 +1,15 @@
 // The flapping link (`pnpm test:soak`): for 30 minutes one gateway host's link to Redis is cut and healed at random.
 
-import { type LabStack, labStack, netLabUnavailable, teardownLabs, waitFor } from '@acestream-proxy/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FollowingPlayer, longestOverlap, sessionHistory, sessionRuns, sessionsInBuffer } from '../test/e2e/net-helpers.js';
+import { type LabStack, labStack, netLabUnavailable, waitFor } from '@acestream-proxy/test-utils';
+import { describe, expect, it } from '@jest/globals';
+import {
+  FollowingPlayer,
+  labPerSuite,
+  longestOverlap,
+  sessionHistory,
+  sessionRuns,
+  sessionsInBuffer,
+} from '../test/e2e/net-helpers.js';
 
 const MINUTES = Number(process.env.FLAP_MINUTES ?? 30);
 const unavailable = netLabUnavailable();
@@ -19,15 +26,10 @@ suite(`a link that flaps for ${MINUTES} minutes${unavailable ? ` (skipped: ${una
   let stack: LabStack;
   const players: FollowingPlayer[] = [];
 
-  beforeAll(async () => {
-    stack = await labStack({ gateways: 2, sims: 2 });
-  });
-  afterAll(async () => {
-    for (const p of players) p.close();
-    await stack?.stop();
-    await teardownLabs();
-    if (stack) expect(await stack.lab.leftovers()).toEqual([]);
-  });
+  labPerSuite(
+    async () => (stack = await labStack({ gateways: 2, sims: 2 })),
+    () => players,
+  );
 
   it('gw1 cut from Redis for 1-25 s, healed for 5-60 s, again and again: players always resume, never two owners, sessions overlap at most the TTL', async () => {
     for (let i = 0; i < 6; i++) {

@@ -1,9 +1,9 @@
 // A Redis Cluster under a partition (network namespaces): one master's host cut from every other host, its replica promoted, its streams' players resume.
 
 import { createHash } from 'node:crypto';
-import { keySlot, type LabStack, labStack, netLabUnavailable, teardownLabs, waitFor } from '@acestream-proxy/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FollowingPlayer } from './net-helpers.js';
+import { keySlot, type LabStack, labStack, netLabUnavailable, waitFor } from '@acestream-proxy/test-utils';
+import { describe, expect, it } from '@jest/globals';
+import { FollowingPlayer, labPerSuite } from './net-helpers.js';
 
 const unavailable = netLabUnavailable();
 const suite = unavailable ? describe.skip : describe;
@@ -15,25 +15,19 @@ suite(`a Redis Cluster master cut from the rest${unavailable ? ` (skipped: ${una
   let stack: LabStack;
   const players: FollowingPlayer[] = [];
 
-  // Seven to thirteen hosts, their processes and HAProxy start in ~5 s; a loaded machine may take far longer.
-  beforeAll(async () => {
-    // A 1 s cluster-node-timeout: Redis promotes the replica ~2-3 s after the cut, and the
-    // proxy's own part (new slot map, appends and reads on the new master) follows within 1 s.
-    stack = await labStack({
-      gateways: 2,
-      sims: 1,
-      cluster: true,
-      clusterNodeTimeoutMs: 1000,
-      env: { ENGINE_MAX_STREAMS: String(CHANNELS) },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    for (const p of players) p.close();
-    await stack?.stop();
-    // A start that timed out left its lab without a stack to stop it.
-    await teardownLabs();
-    if (stack) expect(await stack.lab.leftovers()).toEqual([]);
-  });
+  // A 1 s cluster-node-timeout: Redis promotes the replica ~2-3 s after the cut, and the
+  // proxy's own part (new slot map, appends and reads on the new master) follows within 1 s.
+  labPerSuite(
+    async () =>
+      (stack = await labStack({
+        gateways: 2,
+        sims: 1,
+        cluster: true,
+        clusterNodeTimeoutMs: 1000,
+        env: { ENGINE_MAX_STREAMS: String(CHANNELS) },
+      })),
+    () => players,
+  );
 
   it('its replica is promoted and the players of its streams resume within 5 s on the healthy side; the others never stop', async () => {
     const cluster = stack.cluster!;

@@ -1,8 +1,8 @@
 // Partial cuts (network namespaces): a host's Pub/Sub connection killed, a host cut from its engine, one-way cuts to Redis.
 
-import { getJson, type LabStack, labStack, netLabUnavailable, teardownLabs, waitFor } from '@acestream-proxy/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { FollowingPlayer, ownerGateway } from './net-helpers.js';
+import { getJson, type LabStack, labStack, netLabUnavailable, waitFor } from '@acestream-proxy/test-utils';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { FollowingPlayer, labPerSuite, ownerGateway } from './net-helpers.js';
 
 const unavailable = netLabUnavailable();
 const suite = unavailable ? describe.skip : describe;
@@ -29,25 +29,19 @@ suite(`partial cuts between gateway hosts, Redis and engines${unavailable ? ` (s
   let stack: LabStack;
   let players: FollowingPlayer[] = [];
 
-  // Seven to thirteen hosts, their processes and HAProxy start in ~5 s; a loaded machine may take far longer.
-  beforeAll(async () => {
-    stack = await labStack({
-      gateways: 2,
-      sims: 2,
-      simEnv: { BITRATE: String(BITRATE) },
-      env: { PROXY_REDIS_OUTAGE_HOLD: String(HOLD_S), PROXY_NO_DATA_TIMEOUT: '2', PROXY_ENGINE_API_TIMEOUT: '1' },
-    });
-  }, 120_000);
+  labPerSuite(
+    async () =>
+      (stack = await labStack({
+        gateways: 2,
+        sims: 2,
+        simEnv: { BITRATE: String(BITRATE) },
+        env: { PROXY_REDIS_OUTAGE_HOLD: String(HOLD_S), PROXY_NO_DATA_TIMEOUT: '2', PROXY_ENGINE_API_TIMEOUT: '1' },
+      })),
+  );
   afterEach(async () => {
     for (const p of players) p.close();
     players = [];
     await stack.lab.heal();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    // A start that timed out left its lab without a stack to stop it.
-    await teardownLabs();
-    if (stack) expect(await stack.lab.leftovers()).toEqual([]);
   });
 
   /** Four players of `id` through HAProxy (two on each host), all receiving. */

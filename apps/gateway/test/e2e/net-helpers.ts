@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { type Probe, ProbeScanner, type SessionRecord } from '@acestream-proxy/engine-sim';
-import { getJson, type LabStack, type PrivateRedis, type StartedProcess } from '@acestream-proxy/test-utils';
+import { getJson, type LabStack, type PrivateRedis, type StartedProcess, teardownLabs } from '@acestream-proxy/test-utils';
+import { afterAll, beforeAll, expect } from '@jest/globals';
 
 type Redis = PrivateRedis['redis'];
 
@@ -165,4 +166,24 @@ export async function ownerGateway(stack: LabStack, redis: Redis, id: string): P
   const pid = Number(owner.split(':').at(-1));
   const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
   return stack.gateways.findIndex((g) => g.proc.pid === ppid || g.proc.pid === pid);
+}
+
+/**
+ * The lab stack of one describe block: `start` runs before its tests (it sets the test's own
+ * `stack`; seven to thirteen hosts with their processes and HAProxy start in ~5 s, a loaded
+ * machine may take far longer), and after them `players()` are closed, the stack stopped, the
+ * lab torn down even when the start timed out (beforeAll's timeout left it no stack to stop), and
+ * nothing of it left behind: asserted.
+ */
+export function labPerSuite(start: () => Promise<LabStack>, players: () => Iterable<{ close(): void }> = () => []): void {
+  let stack: LabStack | undefined;
+  beforeAll(async () => {
+    stack = await start();
+  }, 120_000);
+  afterAll(async () => {
+    for (const player of players()) player.close();
+    await stack?.stop();
+    await teardownLabs();
+    if (stack) expect(await stack.lab.leftovers()).toEqual([]);
+  });
 }

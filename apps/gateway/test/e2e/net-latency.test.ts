@@ -1,15 +1,8 @@
 // Latency and loss between the gateway hosts and Redis (network namespaces): players of an 8 Mbit/s channel get the same bytes, late by little more than the RTT.
 
-import {
-  getJson,
-  type LabStack,
-  labStack,
-  netLabUnavailable,
-  type StartedProcess,
-  teardownLabs,
-  waitFor,
-} from '@acestream-proxy/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getJson, type LabStack, labStack, netLabUnavailable, type StartedProcess, waitFor } from '@acestream-proxy/test-utils';
+import { describe, expect, it } from '@jest/globals';
+import { labPerSuite } from './net-helpers.js';
 
 const unavailable = netLabUnavailable();
 const suite = unavailable ? describe.skip : describe;
@@ -46,17 +39,11 @@ suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ?
   let stack: LabStack;
   let swarm: StartedProcess;
 
-  // Seven to thirteen hosts, their processes and HAProxy start in ~5 s; a loaded machine may take far longer.
-  beforeAll(async () => {
+  labPerSuite(async () => {
     stack = await labStack({ gateways: 2, sims: 1, simEnv: { BITRATE: String(BITRATE) }, redisDelay: { ms: 0 } });
     swarm = await stack.playerHost.spawnNode('apps/gateway/test/e2e/player-swarm.mjs');
     stack.playerHost.own(() => swarm.stop('SIGKILL'));
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    // A start that timed out left its lab without a stack to stop it.
-    await teardownLabs();
-    if (stack) expect(await stack.lab.leftovers()).toEqual([]);
+    return stack;
   });
 
   it('each fault keeps ≥ 0.95 of the bytes of the run without it, engine→player p99 ≤ 250 ms + 3 × RTT, and no player jumps', async () => {

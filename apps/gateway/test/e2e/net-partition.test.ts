@@ -1,8 +1,16 @@
 // A gateway host cut off from Redis (network namespaces): its health fails, its owner fences itself by its own clock, its players move to the other host.
 
-import { getJson, type LabStack, labStack, netLabUnavailable, teardownLabs, waitFor } from '@acestream-proxy/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FollowingPlayer, longestOverlap, ownerGateway, sessionHistory, sessionRuns, sessionsInBuffer } from './net-helpers.js';
+import { getJson, type LabStack, labStack, netLabUnavailable, waitFor } from '@acestream-proxy/test-utils';
+import { describe, expect, it } from '@jest/globals';
+import {
+  FollowingPlayer,
+  labPerSuite,
+  longestOverlap,
+  ownerGateway,
+  sessionHistory,
+  sessionRuns,
+  sessionsInBuffer,
+} from './net-helpers.js';
 
 const unavailable = netLabUnavailable();
 const suite = unavailable ? describe.skip : describe;
@@ -17,17 +25,10 @@ suite(`a gateway host cut off from Redis, two hosts behind HAProxy${unavailable 
   let stack: LabStack;
   const players: FollowingPlayer[] = [];
 
-  // Seven to thirteen hosts, their processes and HAProxy start in ~5 s; a loaded machine may take far longer.
-  beforeAll(async () => {
-    stack = await labStack({ gateways: 2, sims: 2, env: { PROXY_REDIS_OUTAGE_HOLD: String(HOLD_S) } });
-  }, 120_000);
-  afterAll(async () => {
-    for (const p of players) p.close();
-    await stack?.stop();
-    // A start that timed out left its lab without a stack to stop it.
-    await teardownLabs();
-    if (stack) expect(await stack.lab.leftovers()).toEqual([]);
-  });
+  labPerSuite(
+    async () => (stack = await labStack({ gateways: 2, sims: 2, env: { PROXY_REDIS_OUTAGE_HOLD: String(HOLD_S) } })),
+    () => players,
+  );
 
   it('health fails within 2 s, the other host takes over within TTL + 1 s, the cut owner stops by itself within the TTL, players resume there; healed, it rejoins', async () => {
     const redis = stack.redis.redis;
