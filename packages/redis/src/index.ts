@@ -12,7 +12,7 @@ export {
 } from './connect.js';
 export { type RedisConnector, redisCluster, singleRedis } from './connector.js';
 export { type Lease, type LeaseKeys, LeaseSets, type Unheld, unheld } from './lease-set.js';
-export { type LivenessOptions, RedisLink, type StopLiveness, watchLiveness } from './liveness.js';
+export { type LivenessOptions, RedisLink } from './liveness.js';
 export { scanKeys } from './scan.js';
 export { defineScripts } from './scripts.js';
 export { type ChannelListener, ShardedSubscriptions, Subscriptions } from './subscriptions.js';

@@ -91,7 +91,6 @@ export class RedisLink {
   private readonly stops: StopLiveness[];
   private readonly listeners = new Set<(up: boolean) => void>();
   /** performance.now() when the link went down, null while it is up. */
-  private downSince: number | null = null;
 
   constructor(connections: readonly Redis[], options: Omit<LivenessOptions, 'onChange'>) {
     this.stops = connections.map((redis, i) =>
@@ -111,11 +110,6 @@ export class RedisLink {
     return this.down.size === 0;
   }
 
-  /** Milliseconds the link has been down (0 while it is up). */
-  get downForMs(): number {
-    return this.downSince === null ? 0 : performance.now() - this.downSince;
-  }
-
   /** Calls `listener(up)` on every change; returns a function that stops it. */
   onChange(listener: (up: boolean) => void): () => void {
     this.listeners.add(listener);
@@ -128,7 +122,6 @@ export class RedisLink {
   }
 
   private changed(): void {
-    this.downSince = this.up ? null : performance.now();
     for (const listener of this.listeners) listener(this.up);
   }
 }

@@ -71,9 +71,14 @@ export class DurableState {
 
   /** One look now (the timer calls it; tests may too). */
   check(): Promise<void> {
-    this.checking ??= this.look().finally(() => {
-      this.checking = null;
-    });
+    this.checking ??= this.look()
+      .catch((err: Error) => {
+        // Redis went away between the read and the new sentinel: the next check tries again.
+        this.options.logger.warn('durable state check failed', { error: err.message });
+      })
+      .finally(() => {
+        this.checking = null;
+      });
     return this.checking;
   }
 

@@ -169,6 +169,9 @@ export class StreamManager {
     if (this.closed) return;
     if (this.holdTimer) clearTimeout(this.holdTimer);
     this.holdTimer = null;
+    // Players whose moment in the hand-back spread has not come yet stay: Redis answers again.
+    for (const timer of this.handBackTimers) clearTimeout(timer);
+    this.handBackTimers.clear();
     this.options.logger.info('redis reachable again');
     this.owner.settle(this.options.heartbeatIntervalMs);
     this.heartbeat().catch(logFailure(this.options.logger, 'could not put the client records back'));

@@ -74,7 +74,12 @@ export async function startPrivateRedis(
       return redis.status === 'ready';
     },
     { what: `redis-server on port ${port}`, timeoutMs: 5000 },
-  );
+  ).catch(async (err: Error) => {
+    redis.disconnect();
+    proc.kill('SIGKILL');
+    await portal?.close();
+    throw err;
+  });
   const server: PrivateRedis = {
     url: `redis://${host?.address ?? '127.0.0.1'}:${port}`,
     port,

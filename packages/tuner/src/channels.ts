@@ -23,8 +23,11 @@ const HD = /\b(?:F?HD|UHD|4K|1080[pi]?|720p?)\b/i;
  */
 export async function tunerChannels(playlist: Playlist, store: GuideNumberStore, now = Date.now()): Promise<TunerChannel[]> {
   const found: Array<Omit<TunerChannel, 'guideNumber'> & { wanted: string | null }> = [];
+  const seen = new Set<string>();
   for (const entry of playlist.entries) {
-    if (!entry.id) continue;
+    // A channel listed twice (in two groups) is one tuner channel, under its first name.
+    if (!entry.id || seen.has(entry.id)) continue;
+    seen.add(entry.id);
     const info = entry.extinf ? parseExtinf(entry.extinf) : null;
     const attributes = info?.attributes ?? {};
     const name = info?.title || attributes['tvg-name'] || entry.id;

@@ -43,7 +43,9 @@ export class TunerService {
 
   /** The channels of `playlist` (refreshed at `version`), numbered; re-assigned only when the copy changes. */
   async lineup(playlist: Playlist, version: number): Promise<TunerChannel[]> {
-    while (this.cached?.version !== version) {
+    // An older copy (a caller that read the playlist before a refresh) never re-assigns: it would
+    // retire the newer copy's channels, which then come back with other numbers.
+    while (this.cached === null || this.cached === undefined || this.cached.version < version) {
       this.building ??= tunerChannels(playlist, this.options.store)
         .then((channels) => {
           this.cached = { version, channels, byNumber: new Map(channels.map((c) => [c.guideNumber, c])) };

@@ -19,11 +19,20 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
 
 type Ctx = Pick<GatewayContext, 'config' | 'clientAddress' | 'authFailures' | 'logger' | 'operatorSessions'>;
 
+/** The configured keys' digests, made once per configuration (they never change while it runs). */
+const keyDigests = new WeakMap<Ctx['config'], { admin: Buffer | null; read: Buffer | null }>();
+
 /** The role a given key grants, or null; both keys are always compared, in constant time. */
 function keyRole(ctx: Ctx, given: string): OperatorRole | null {
+  let keys = keyDigests.get(ctx.config);
+  if (!keys) {
+    const { apiKey, readKey } = ctx.config;
+    keys = { admin: apiKey === null ? null : digest(apiKey), read: readKey === null ? null : digest(readKey) };
+    keyDigests.set(ctx.config, keys);
+  }
   const g = digest(given);
-  const admin = ctx.config.apiKey !== null && timingSafeEqual(g, digest(ctx.config.apiKey));
-  const read = ctx.config.readKey !== null && timingSafeEqual(g, digest(ctx.config.readKey));
+  const admin = keys.admin !== null && timingSafeEqual(g, keys.admin);
+  const read = keys.read !== null && timingSafeEqual(g, keys.read);
   return admin ? 'admin' : read ? 'read' : null;
 }
 
@@ -79,8 +88,11 @@ export function requireAdmin(ctx: Ctx): RequestHandler {
   return async (req, _res, next) => {
     if (ctx.config.apiKey === null) return next(new ApiKeyError('api_key_not_configured'));
     try {
+      const role = await operatorRole(ctx, req);
+      // A login that has expired is no guess at a key: refused, not counted against the address.
+      if (role === null && sessionId(req) !== null) return next(new ApiKeyError('unauthorized'));
       // No key and no login counts as a wrong key, as it always has.
-      const role = (await operatorRole(ctx, req)) ?? (await checkKey(ctx, req, ''));
+      if (role === null) await checkKey(ctx, req, '');
       next(role === 'admin' ? undefined : new ApiKeyError('read_only'));
     } catch (err) {
       next(err);

@@ -3,6 +3,7 @@
 
 import type { RequestHandler } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
+import { isPlayerPath } from './player-routes.js';
 
 const OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
@@ -31,13 +32,13 @@ const OPTIONS: HelmetOptions = {
 };
 
 /**
- * Media, playlists and the guide are fetched by players and web players on other origins (HLS answers
- * `Access-Control-Allow-Origin: *`), so they may be loaded cross-origin; the page and the API may not.
+ * Player routes (media, playlists, the guide, the tuner: http/player-routes.ts) are fetched by
+ * players and web players on other origins (HLS answers `Access-Control-Allow-Origin: *`), so they
+ * may be loaded cross-origin; the page and the API may not.
  */
-const PLAYER_PATHS = /^\/(ace\/|playlist|epg\.xml)/;
 
 export function browserHeaders(): RequestHandler {
   const page = helmet({ ...OPTIONS, crossOriginResourcePolicy: { policy: 'same-origin' } });
   const media = helmet({ ...OPTIONS, crossOriginResourcePolicy: { policy: 'cross-origin' } });
-  return (req, res, next) => (PLAYER_PATHS.test(req.path) ? media : page)(req, res, next);
+  return (req, res, next) => (isPlayerPath(req.path) ? media : page)(req, res, next);
 }

@@ -146,6 +146,7 @@ describe('durable state', () => {
       headers: { 'X-API-Key': API_KEY, 'Content-Type': 'application/json' },
       body: JSON.stringify({ name: 'carol' }),
     });
+    expect(created.status).toBe(201);
     const { token } = (await created.json()) as { token: string };
     await plays(stack.gateway.url, token, A);
     expect(await lineup(stack.gateway.url, token)).toHaveLength(2);

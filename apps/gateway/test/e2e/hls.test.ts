@@ -240,6 +240,8 @@ beforeAll(() => {
   engineSwitch.catch(() => {});
 });
 afterAll(async () => {
+  // The scenes run on their own (their tests only read what they recorded): they end first.
+  await Promise.allSettled([engineSwitch, sessionsLapse]);
   await Promise.all([troubleStack, sessionsStack].map(async (stack) => (await stack.catch(() => null))?.stop()));
 });
 

@@ -41,7 +41,7 @@ suite(`partial cuts between gateway hosts, Redis and engines${unavailable ? ` (s
   afterEach(async () => {
     for (const p of players) p.close();
     players = [];
-    await stack.lab.heal();
+    await stack?.lab.heal();
   });
 
   /** Four players of `id` through HAProxy (two on each host), all receiving. */
@@ -154,7 +154,7 @@ suite(`partial cuts between gateway hosts, Redis and engines${unavailable ? ` (s
         `net cuts, one-way cut ${direction}: unhealthy after ${unhealthyMs} ms, players resumed after ${resumedMs.join('/')} ms\n`,
       );
       expect(unhealthyMs).toBeLessThanOrEqual(2000);
-      await stack.lab.heal();
+      await stack?.lab.heal();
       await waitFor(async () => (await health(owner)) === 200, {
         what: 'the healed host healthy again',
         timeoutMs: 15_000,

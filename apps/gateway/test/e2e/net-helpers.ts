@@ -67,8 +67,12 @@ export class FollowingPlayer {
     if (this.stopped) return;
     const connection = this.connections++;
     const scanner = new ProbeScanner();
+    // One reconnect per connection: a reset 200 fires both the response's close and the
+    // request's error, and each would otherwise start a connection of its own.
+    let retried = false;
     const again = () => {
-      if (this.stopped) return;
+      if (this.stopped || retried) return;
+      retried = true;
       setTimeout(() => this.connect(), RECONNECT_MS);
     };
     const req = http.get(this.url, { agent: false }, (res) => {

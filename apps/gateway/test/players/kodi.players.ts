@@ -151,10 +151,16 @@ describe('Kodi (IPTV Simple Client) on the proxy', () => {
   }, 120_000);
 
   afterAll(async () => {
-    if (kodi?.pid) {
+    if (kodi?.pid && kodi.exitCode === null && kodi.signalCode === null) {
       await rpc('Application.Quit').catch(() => {});
       const exited = new Promise((resolve) => kodi?.once('exit', resolve));
-      const timer = setTimeout(() => process.kill(-kodi!.pid!, 'SIGKILL'), 10_000);
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-kodi!.pid!, 'SIGKILL');
+        } catch {
+          // Gone between the check and now.
+        }
+      }, 10_000);
       await exited;
       clearTimeout(timer);
     }

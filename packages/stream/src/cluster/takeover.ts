@@ -68,7 +68,8 @@ export class TakeoverWatch {
    * would claim it back for it, so it claims at the first check that finds it unowned.
    */
   leaseExpired(id: StreamId): void {
-    this.lostWithRedis.set(id, 1);
+    // Only a stream with players here is checked (and forgotten when they go): no entry otherwise.
+    if (this.options.served.serves(id)) this.lostWithRedis.set(id, 1);
   }
 
   /**
@@ -78,8 +79,14 @@ export class TakeoverWatch {
    */
   check(id: StreamId, deadWorker?: string): Promise<void> {
     const pending = this.checking.get(id);
-    if (pending) return pending;
-    const check = this.checkOnce(id, deadWorker).finally(() => this.checking.delete(id));
+    // A check already running answers a periodic one; a death announcement gets its own check
+    // right after it (the running one may have found the dead owner still alive).
+    if (pending && deadWorker === undefined) return pending;
+    const check = (pending ?? Promise.resolve())
+      .then(() => this.checkOnce(id, deadWorker))
+      .finally(() => {
+        if (this.checking.get(id) === check) this.checking.delete(id);
+      });
     this.checking.set(id, check);
     return check;
   }
