@@ -11,6 +11,14 @@ const suite = unavailable ? describe.skip : describe;
 const PLAYERS = Number(process.env.NET_PLAYERS ?? 20);
 /** How long each run is measured, once every player receives. */
 const WINDOW_MS = Number(process.env.NET_WINDOW_S ?? 8) * 1000;
+/**
+ * A lossy run is measured as three windows of 10 s, its p99 the median of theirs (the issue's
+ * figures are medians of 3). Every player's probes of one chunk share its path through Redis, so
+ * one packet lost there (a TCP retransmission of ≥ 200 ms) delays a whole chunk's samples: the p99
+ * of one 8 s window said whether one chunk of 80 was hit (1 CI run in 4), not whether 1% were.
+ */
+const LOSSY_WINDOWS = 3;
+const LOSSY_WINDOW_MS = 10_000;
 const BITRATE = 8_000_000;
 
 interface SwarmStats {
@@ -62,9 +70,22 @@ suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ?
         });
         // Past the joins' backlog (sent at once), into the steady state.
         await new Promise((resolve) => setTimeout(resolve, 1000));
-        await fetch(`${swarm.url}/mark`, { method: 'POST' });
-        await new Promise((resolve) => setTimeout(resolve, WINDOW_MS)); // the measuring window
-        const measured = await stats();
+        // The measuring windows: one, or for a lossy run three, the p99 their median.
+        const windows: SwarmStats[] = [];
+        for (let w = 0; w < (run.loss > 0 ? LOSSY_WINDOWS : 1); w++) {
+          await fetch(`${swarm.url}/mark`, { method: 'POST' });
+          await new Promise((resolve) => setTimeout(resolve, run.loss > 0 ? LOSSY_WINDOW_MS : WINDOW_MS));
+          windows.push(await stats());
+        }
+        const p99s = windows.map((m) => m.p99).sort((a, b) => a - b);
+        const last = windows[windows.length - 1]!;
+        const measured: SwarmStats = {
+          ...last,
+          ms: windows.reduce((sum, m) => sum + m.ms, 0),
+          bytes: windows.reduce((sum, m) => sum + m.bytes, 0),
+          breaks: windows.reduce((sum, m) => sum + m.breaks, 0),
+          p99: p99s[Math.floor(p99s.length / 2)]!,
+        };
         results.push({
           name: run.name,
           rttMs: 2 * run.ms,
@@ -93,5 +114,5 @@ suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ?
       expect(r.rate / control.rate).toBeGreaterThanOrEqual(0.95);
       expect(r.stats.p99).toBeLessThanOrEqual(250 + 3 * r.rttMs);
     }
-  });
+  }, 120_000);
 });
