@@ -34,8 +34,17 @@ async function serve() {
   // TICK_MS: the engine's reads are gathered and sent once per tick, one shared buffer per player
   // (as the proxy sends a chunk per flush interval); unset, each read is sent as it comes.
   const tickMs = Number(process.env.TICK_MS ?? 0);
+  // BACKLOG_MS: a joiner gets the ticks of the last BACKLOG_MS at once, as the proxy's joiners get
+  // PROXY_INITIAL_BEHIND_SECONDS of backlog (the same bytes per join; unset: the latest tick only).
+  const backlogMs = Number(process.env.BACKLOG_MS ?? 0);
+  const recent = [];
   const send = (buf) => {
     last = buf;
+    if (backlogMs > 0) {
+      const now = Date.now();
+      recent.push({ at: now, buf });
+      while (recent[0].at < now - backlogMs) recent.shift();
+    }
     for (const c of clients) c.write(buf);
   };
   const pending = [];
@@ -49,7 +58,11 @@ async function serve() {
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'video/mp2t' });
     // The first byte goes out now, not with the engine's next read (a slow channel reads seldom).
-    if (last) res.write(last);
+    if (backlogMs > 0 && recent.length > 0) {
+      res.cork();
+      for (const { buf } of recent) res.write(buf);
+      process.nextTick(() => res.uncork());
+    } else if (last) res.write(last);
     else res.flushHeaders();
     clients.add(res);
     res.on('close', () => clients.delete(res));

@@ -142,8 +142,9 @@ async function anchorOn(url) {
 }
 
 /**
- * One storm on `url`: `clients` players within `spreadMs`, the window from 2 s to 10 s after the
- * first connect; `pids` are the server's processes whose CPU counts.
+ * One storm on `url`: `clients` players within `spreadMs`, the window from 3 s after the last
+ * connect (issue 25: measured once the joins are over, not while their backlogs are written) for
+ * 8 s; `pids` are the server's processes whose CPU counts.
  */
 async function storm(url, { clients, spreadMs, readers, bitrate, pids, metricsUrl }) {
   const anchor = await anchorOn(url);
@@ -151,9 +152,11 @@ async function storm(url, { clients, spreadMs, readers, bitrate, pids, metricsUr
   const t0 = epoch() + 500;
   const byteRate = bitrate / 8;
   crowd.open(url, clients, { startAt: t0, spreadMs, firstFrame: true, fullRateAfterMs: 5000 });
-  crowd.mark('w0', t0 + 2000);
-  crowd.mark('w1', t0 + 10_000);
-  const { cpuS, pressurePct } = await cpuBetween(pids, t0 + 2000, t0 + 10_000);
+  const from = t0 + spreadMs + 3000;
+  const to = from + 8000;
+  crowd.mark('w0', from);
+  crowd.mark('w1', to);
+  const { cpuS, pressurePct } = await cpuBetween(pids, from, to);
   // How the storm was shared out over the workers, at the window's end.
   const split = metricsUrl ? await perWorker(metricsUrl, ['acestream_proxy_clients', 'acestream_proxy_client_skips_total']) : {};
   await sleep(300);
@@ -305,11 +308,18 @@ export async function joins({ joins: count, bitrate, workers, readers, auth = 'n
       ...(split && { players_per_worker: split }),
     };
   };
-  // The floor: bare node:http on as many node:cluster workers as the gateway, sending once per
-  // the gateway's default flush interval (issue 25).
-  const base = await startBaselineStack({ bitrate, workers, tickMs: 100 });
-  const b = await rate(base.url, [base.baseline.proc.pid, ...children(base.baseline.proc.pid)]);
-  await base.stop();
+  // The floors: bare node:http on as many node:cluster workers as the gateway, sending once per
+  // the gateway's default flush interval (issue 25). The join floor sends each joiner what the
+  // proxy's joiners get, the last 3 s (PROXY_INITIAL_BEHIND_SECONDS) at once; the tick floor only
+  // the latest tick (a join that sends 1/30 of the bytes: the cost of a bare accept and answer).
+  const floorOf = async (backlogMs) => {
+    const base = await startBaselineStack({ bitrate, workers, tickMs: 100, backlogMs });
+    const result = await rate(base.url, [base.baseline.proc.pid, ...children(base.baseline.proc.pid)]);
+    await base.stop();
+    return result;
+  };
+  const b = await floorOf(3000);
+  const t = await floorOf(0);
   const tokenEnv = auth === 'token' ? { AUTH: 'token', PROXY_API_KEY: BENCH_API_KEY } : {};
   const stack = await startStack({ bitrate, workers, env: tokenEnv });
   const userPath = auth === 'token' ? await benchUser(stack.gateway.url) : '';
@@ -324,15 +334,21 @@ export async function joins({ joins: count, bitrate, workers, readers, auth = 'n
     ...o,
     joins_vs_floor: o.joins_per_s / b.joins_per_s,
     cpu_per_join_vs_floor: o.proxy_cpu_ms_per_join / b.proxy_cpu_ms_per_join,
+    joins_vs_tick_floor: o.joins_per_s / t.joins_per_s,
+    cpu_per_join_vs_tick_floor: o.proxy_cpu_ms_per_join / t.proxy_cpu_ms_per_join,
     ...flat('floor_', b),
-    ...marks(o, b),
+    ...flat('tick_floor_', t),
+    ...marks(o, b, t),
     uptime: await loadAverage(),
   };
 }
 
 /** CPU per delivered GB in steady state, all proxy processes (Redis apart) against the bare fan-out. */
 export async function cpu({ clients, seconds, bitrate, workers, readers }) {
-  const steady = async (url, pids) => {
+  // RSS of the server's processes (the gateway's workers: those that hold the players).
+  const rssOf = (pids) => pids.reduce((sum, pid) => sum + (sample(pid)?.rss ?? 0), 0);
+  const steady = async (url, pids, rssPids = pids) => {
+    const idleRss = rssOf(rssPids);
     const crowd = await Crowd.start(readers);
     // A few hundred players a second, then 10 s to settle at the live edge (backlogs delivered).
     const spreadMs = (clients / 250) * 1000;
@@ -343,11 +359,14 @@ export async function cpu({ clients, seconds, bitrate, workers, readers }) {
     crowd.mark('w0', from);
     crowd.mark('w1', to);
     const { cpuS, pressurePct } = await cpuBetween(pids, from, to);
+    const steadyRss = rssOf(rssPids);
     await sleep(300);
     const report = await crowd.report();
     const win = windowBytes(report, 'w0', 'w1');
     await crowd.close();
     return {
+      // Memory per player in steady state, from the idle server: the stream's own cache included.
+      rss_per_player_kb: Math.round((steadyRss - idleRss) / clients / 1024),
       delivered_vs_expected: win.total / (clients * (bitrate / 8) * seconds),
       slowest_player_mb_per_s: Math.min(...win.perPlayer) / 2 ** 20,
       cpu_s_per_gb: cpuS / (win.total / 2 ** 30),
@@ -366,7 +385,8 @@ export async function cpu({ clients, seconds, bitrate, workers, readers }) {
   const b = await steady(base.url, [base.baseline.proc.pid]);
   await base.stop();
   const stack = await startStack({ bitrate, workers });
-  const o = await steady(stack.streamUrl(id(16)), [stack.primaryPid, ...children(stack.primaryPid)]);
+  const workerPids = children(stack.primaryPid);
+  const o = await steady(stack.streamUrl(id(16)), [stack.primaryPid, ...workerPids], workerPids);
   await stack.stop();
   return {
     scenario: 'cpu',

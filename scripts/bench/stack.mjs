@@ -67,10 +67,10 @@ export async function startStack({ bitrate = 4_000_000, workers = 2, env = {}, s
  * The bare Node fan-out (baseline.mjs) on its own engine-sim; `workers` > 1: node:cluster workers
  * on one port; `tickMs`: the engine's reads sent once per tick (the proxy's flush interval).
  */
-export async function startBaselineStack({ bitrate, workers = 1, tickMs = 0 }) {
+export async function startBaselineStack({ bitrate, workers = 1, tickMs = 0, backlogMs = 0 }) {
   const sim = await startSim({ BITRATE: String(bitrate) });
   const baseline = await startNodeProcess('scripts/bench/baseline.mjs', {
-    env: { ENGINE_PORT: String(sim.port), WORKERS: String(workers), TICK_MS: String(tickMs) },
+    env: { ENGINE_PORT: String(sim.port), WORKERS: String(workers), TICK_MS: String(tickMs), BACKLOG_MS: String(backlogMs) },
   });
   return track({
     sim,

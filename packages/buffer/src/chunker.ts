@@ -12,6 +12,15 @@ export interface ChunkerOptions {
 }
 
 /**
+ * Flush intervals the rate behind the size cap is measured over. Engines deliver in bursts: measured
+ * over one interval, the cap swung between size classes (49 KB and 57 KB chunks of an 8 Mbit/s
+ * stream that sends 100 KB per interval), so about 1.5 chunks went out per interval, and as many
+ * notifications, fetches and socket writes to every player (issue 25: a third of the fan-out's
+ * write calls). Over ten, one chunk fills one class about once per interval.
+ */
+const RATE_WINDOW_INTERVALS = 10;
+
+/**
  * Bounds engine-to-client latency by the flush interval rather than the bitrate: a low-bitrate
  * stream still produces a chunk every interval. Only whole packets go in, so every chunk is a
  * whole number of packets.
@@ -51,13 +60,14 @@ export class Chunker {
     this.timer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs);
   }
 
-  // Once per flush interval: size chunks so that one fills an allocator class a little before
-  // the interval ends. Memory in Redis then tracks the stream's bytes, and latency stays bounded
-  // by the interval. Slow streams (under 16 KiB per interval) are flushed by time only.
+  // Once per RATE_WINDOW_INTERVALS flush intervals: size chunks so that one fills an allocator
+  // class a little before the interval ends. Memory in Redis then tracks the stream's bytes, and
+  // latency stays bounded by the interval. Slow streams (under 16 KiB per interval) are flushed by
+  // time only.
   private measure(bytes: number): void {
     this.windowBytes += bytes;
     const now = Date.now();
-    if (now - this.windowStart < this.options.flushIntervalMs) return;
+    if (now - this.windowStart < this.options.flushIntervalMs * RATE_WINDOW_INTERVALS) return;
     const perInterval = (this.windowBytes * this.options.flushIntervalMs) / (now - this.windowStart);
     const fit = packetsBelowSizeClass(Math.min(perInterval, this.maxBytes));
     this.cap = fit > 0 ? fit : this.maxBytes;
