@@ -15,6 +15,8 @@ export interface Faults {
   garbage_after_s?: number;
   /** getstream's answer is padded to this many bytes (a broken engine's endless answer). */
   answer_bytes?: number;
+  /** getstream answers only after this long (an engine slow to open its session). */
+  answer_ms?: number;
 }
 
 const NUMBER_FIELDS = [
@@ -24,6 +26,7 @@ const NUMBER_FIELDS = [
   'refuse_after',
   'garbage_after_s',
   'answer_bytes',
+  'answer_ms',
 ] as const;
 
 /** Reads faults from a JSON body or query parameters; unknown fields are ignored. */

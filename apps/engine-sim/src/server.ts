@@ -171,9 +171,13 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
       },
       error: null,
     };
-    if (fault.answer_bytes !== undefined) return paddedAnswer(res, body, fault.answer_bytes, request);
-    request.bytes = Buffer.byteLength(JSON.stringify(body));
-    json(res, 200, body);
+    const answer = (): Promise<void> | void => {
+      if (fault.answer_bytes !== undefined) return paddedAnswer(res, body, fault.answer_bytes, request);
+      request.bytes = Buffer.byteLength(JSON.stringify(body));
+      json(res, 200, body);
+    };
+    if (fault.answer_ms === undefined) return answer();
+    return new Promise((resolve) => setTimeout(resolve, fault.answer_ms).unref()).then(answer);
   };
 
   const playback = (res: ServerResponse, sessionId: string) => {

@@ -1,5 +1,5 @@
 // Public surface of @acestream-proxy/coordination: owner election, worker presence, the event bus.
-export { MemoryOwnerElection, type OwnerElection, RedisOwnerElection } from './election.js';
+export { type ClaimedFence, MemoryOwnerElection, type OwnerElection, RedisOwnerElection, type Renewal } from './election.js';
 export {
   type ClientConnected,
   type ClientDisconnected,

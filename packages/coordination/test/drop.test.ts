@@ -22,7 +22,7 @@ backendSuite('OwnerElection.drop', (backend) => {
     // Another worker's player arrives between the old owner's release and its drop.
     const next = await election.claim(id, 'host:b');
     await election.drop(id);
-    expect(await election.renew(id, next!)).toBe(true);
+    expect(await election.renew(id, next!)).toEqual({ renewed: true });
     await election.release(id, next!);
     await election.drop(id);
     const again = await election.claim(id, 'host:c');

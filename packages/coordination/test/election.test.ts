@@ -34,10 +34,11 @@ backendSuite('OwnerElection', (backend) => {
     await election.release(id, first!);
     const second = await election.claim(id, 'host:a');
     expect(second!.epoch).toBeGreaterThan(first!.epoch);
-    expect(await election.renew(id, first!)).toBe(false);
+    // Refused, with who holds the stream now: the same worker, under its newer claim.
+    expect(await election.renew(id, first!)).toEqual({ renewed: false, owner: 'host:a' });
     expect(await election.release(id, first!)).toBe(false);
     expect(await election.owner(id)).toBe('host:a');
-    expect(await election.renew(id, second!)).toBe(true);
+    expect(await election.renew(id, second!)).toEqual({ renewed: true });
     await election.release(id, second!);
   });
 
@@ -47,7 +48,7 @@ backendSuite('OwnerElection', (backend) => {
     const taken = await election.takeover(id, 'host:live', 'host:dead');
     expect(taken!.epoch).toBeGreaterThan(dead!.epoch);
     expect(await election.owner(id)).toBe('host:live');
-    expect(await election.renew(id, dead!)).toBe(false);
+    expect(await election.renew(id, dead!)).toEqual({ renewed: false, owner: 'host:live' });
     await election.release(id, taken!);
   });
 
@@ -59,8 +60,29 @@ backendSuite('OwnerElection', (backend) => {
       what: 'ttl to lapse',
     });
     expect(fresh.epoch).toBeGreaterThan(stale!.epoch);
-    expect(await election.renew(id, stale!)).toBe(false);
+    expect(await election.renew(id, stale!)).toEqual({ renewed: false, owner: 'host:new' });
     await election.release(id, fresh);
+  });
+
+  it('refuses the renewal of an expired claim nobody took, and says nobody owns the stream', async () => {
+    const lapsed = await election.claim(id, 'host:old');
+    await waitFor(async () => (await election.owner(id)) === null, { timeoutMs: 3000, what: 'ttl to lapse' });
+    // The holder comes with the refusal: no second round trip to ask who owns it.
+    expect(await election.renew(id, lapsed!)).toEqual({ renewed: false, owner: null });
+    expect(await election.owner(id)).toBeNull();
+    await election.drop(id);
+  });
+
+  it("stamps every claim's and takeover's fence with when its lease started (performance.now())", async () => {
+    const beforeClaim = performance.now();
+    const claimed = await election.claim(id, 'host:a');
+    const afterClaim = performance.now();
+    expect(claimed!.leaseFrom).toBeGreaterThanOrEqual(beforeClaim);
+    expect(claimed!.leaseFrom).toBeLessThanOrEqual(afterClaim);
+    const taken = await election.takeover(id, 'host:b', 'host:a');
+    expect(taken!.leaseFrom).toBeGreaterThanOrEqual(afterClaim);
+    expect(taken!.leaseFrom).toBeLessThanOrEqual(performance.now());
+    await election.release(id, taken!);
   });
 
   it('leaves nothing of a claim whose start failed: 2,000 refused starts, no owner and no epoch', async () => {
@@ -79,7 +101,7 @@ backendSuite('OwnerElection', (backend) => {
     const failing = await election.claim(id, 'host:slow');
     const next = await waitFor(() => election.claim(id, 'host:next'), { timeoutMs: 3000, what: 'ttl to lapse' });
     expect(await election.abandon(id, failing!)).toBe(false);
-    expect(await election.renew(id, next)).toBe(true);
+    expect(await election.renew(id, next)).toEqual({ renewed: true });
     await election.release(id, next);
     const later = await election.claim(id, 'host:later');
     expect(later!.epoch).toBeGreaterThan(next.epoch);

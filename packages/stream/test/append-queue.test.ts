@@ -1,7 +1,13 @@
 // The owner's append queue: chunks reach the buffer in index order, fenced, and are dropped while the buffer stalls.
 
 import { type ChunkStore, MemoryChunkStore, RedisChunkStore } from '@acestream-proxy/buffer';
-import { MemoryOwnerElection, MemoryWorkerPresence, type OwnerElection, RedisOwnerElection } from '@acestream-proxy/coordination';
+import {
+  MemoryOwnerElection,
+  MemoryWorkerPresence,
+  type OwnerElection,
+  RedisOwnerElection,
+  type Renewal,
+} from '@acestream-proxy/coordination';
 import { parseStreamId } from '@acestream-proxy/keys';
 import { silentLogger, WorkerStats } from '@acestream-proxy/stream';
 import { backendSuite, waitFor } from '@acestream-proxy/test-utils';
@@ -117,7 +123,7 @@ describe('ownership (memory election)', () => {
     const restored: number[] = [];
     ownership.hold({ onReclaimed: async (f) => void restored.push(f.epoch), onLost: () => {}, onExpired: () => {} });
     expire(); // and nobody claimed it
-    expect(await ownership.reclaim()).toEqual({ workerId: 'w1', epoch: 2 });
+    expect(await ownership.reclaim()).toMatchObject({ workerId: 'w1', epoch: 2 });
     expect(restored).toEqual([2]);
     expect(ownership.fence.epoch).toBe(2);
     ownership.release();
@@ -145,7 +151,7 @@ describe('ownership (memory election)', () => {
     appends.enqueue(chunk(1));
     await appends.idle();
     // From now on Redis answers nothing: renewals hang, as on a partitioned link.
-    election.renew = () => new Promise<boolean>(() => {});
+    election.renew = () => new Promise<Renewal>(() => {});
     let expiredAfter = -1;
     ownership.hold({
       onReclaimed: async () => {},

@@ -2,7 +2,7 @@
 
 import type { ChunkStore, Fence } from '@acestream-proxy/buffer';
 import type { ClientRegistry } from '@acestream-proxy/clients';
-import type { EventBus, OwnerElection, StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
+import type { ClaimedFence, EventBus, OwnerElection, StreamEvent, WorkerPresence } from '@acestream-proxy/coordination';
 import {
   type EngineClient,
   EngineError,
@@ -84,6 +84,8 @@ export class OwnerRole {
   private readonly announcer: SessionAnnouncer;
   /** performance.now() before which a count of 0 clients is not believed (see `settle`). */
   private settledAt = 0;
+  /** Per stream, the grace period to schedule once the settle window is over (cleared with the grace timer). */
+  private readonly settleTimers = new Map<StreamId, NodeJS.Timeout>();
 
   constructor(private readonly options: OwnerRoleOptions) {
     this.grace = new GraceTimers(options.gracePeriodSeconds * 1000);
@@ -109,10 +111,22 @@ export class OwnerRole {
    * engine), falling back to the next on failure. On failure nothing is left behind: no slot,
    * no metadata, no claim, no epoch.
    */
-  async start(id: StreamId, fence: Fence): Promise<void> {
-    const { logger, election, metadata, workerId, presence } = this.options;
+  async start(id: StreamId, fence: ClaimedFence): Promise<void> {
+    const { logger, election, workerId, presence } = this.options;
+    // Renewed from the claim on, however long the engines take to answer; a failed start ends that.
+    const ownership = new Ownership(id, fence, { workerId, election, presence, logger });
+    await this.startUnder(id, fence, ownership).catch((err) => {
+      ownership.release();
+      throw err;
+    });
+  }
+
+  private async startUnder(id: StreamId, fence: ClaimedFence, ownership: Ownership): Promise<void> {
+    const { logger, election, metadata } = this.options;
     const picker = this.picker;
     const failed = async (error: EngineError): Promise<never> => {
+      // No renewal of a claim being abandoned.
+      ownership.release();
       await picker.release(id, picker.knownIds());
       await metadata.drop(id).catch(logFailure(logger, 'could not drop the metadata of a failed start', { stream_id: id }));
       await election
@@ -128,7 +142,6 @@ export class OwnerRole {
     }
     // What a previous owner left: a session the orchestrator must hear the end of after a takeover.
     const previous = await metadata.get(id).catch(() => null);
-    const ownership = new Ownership(id, fence, { workerId, election, presence, logger });
     let lastError: EngineError | null = null;
     for (;;) {
       let engine: EngineClient | null;
@@ -189,21 +202,28 @@ export class OwnerRole {
     this.settledAt = Math.max(this.settledAt, performance.now() + ms);
   }
 
-  /** While settling (see `settle`), runs `later` when it is over and says true. */
-  private settling(later: () => void): boolean {
+  /** While settling (see `settle`), schedules the stream's grace period for when it is over and says true. */
+  private settling(id: StreamId): boolean {
     const left = this.settledAt - performance.now();
     if (left <= 0) return false;
-    setTimeout(later, left + 1).unref();
+    // One per stream; a stop or a returning player clears it (cancelGrace), and so does close.
+    if (this.settleTimers.has(id)) return true;
+    const timer = setTimeout(() => {
+      this.settleTimers.delete(id);
+      this.scheduleGrace(id);
+    }, left + 1);
+    timer.unref();
+    this.settleTimers.set(id, timer);
     return true;
   }
 
   /** The stream's last client left somewhere: stop after the grace period unless one comes back. */
   scheduleGrace(id: StreamId): void {
     if (!this.owned.has(id)) return;
-    if (this.settling(() => this.scheduleGrace(id))) return;
+    if (this.settling(id)) return;
     this.grace.schedule(id, async () => {
       try {
-        if (this.settling(() => this.scheduleGrace(id))) return;
+        if (this.settling(id)) return;
         if ((await this.options.registry.sweep(id)) === 0) await this.stop(id, 'normal', 'no clients left');
       } catch (err) {
         this.options.logger.error('grace period check failed', { stream_id: id, error: (err as Error).message });
@@ -213,6 +233,9 @@ export class OwnerRole {
 
   cancelGrace(id: StreamId): void {
     this.grace.cancel(id);
+    const settle = this.settleTimers.get(id);
+    if (settle) clearTimeout(settle);
+    this.settleTimers.delete(id);
   }
 
   /** Stops an owned stream: engine session, `stream_stopped` to every worker, and all its keys. */
@@ -226,6 +249,8 @@ export class OwnerRole {
 
   async close(): Promise<void> {
     this.grace.close();
+    for (const timer of this.settleTimers.values()) clearTimeout(timer);
+    this.settleTimers.clear();
     this.picker.close();
   }
 

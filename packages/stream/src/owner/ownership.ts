@@ -1,7 +1,6 @@
 // This worker's claim on one stream: the fencing token, its renewal, and claiming it back after Redis lost it.
 
-import type { Fence } from '@acestream-proxy/buffer';
-import type { OwnerElection, WorkerPresence } from '@acestream-proxy/coordination';
+import type { ClaimedFence, OwnerElection, WorkerPresence } from '@acestream-proxy/coordination';
 import type { StreamId } from '@acestream-proxy/keys';
 import type { Logger } from '../logger.js';
 import type { FenceHolder } from './append-queue.js';
@@ -17,7 +16,7 @@ export interface OwnershipOptions {
 /** What the owner does when the claim is claimed back or lost (see `hold`). */
 export interface OwnershipHooks {
   /** Claimed back after Redis lost the owner key: the stream puts its metadata and index back. */
-  onReclaimed(fence: Fence): Promise<void>;
+  onReclaimed(fence: ClaimedFence): Promise<void>;
   /** A renewal found another worker owns the stream now. */
   onLost(): void;
   /**
@@ -34,16 +33,25 @@ export class Ownership implements FenceHolder {
   private expiryTimer: NodeJS.Timeout | null = null;
   private claimingBack: Promise<boolean> | null = null;
   private renewing = false;
+  /** A renewal was refused before `hold`: the stream had not started, so nothing was claimed back yet. */
+  private refusedBeforeHold = false;
   /** performance.now() until which the claim surely holds: its last answered renewal's send time + TTL. */
   private leaseUntil: number;
 
+  /**
+   * Renews the claim every third of the owner TTL from now on, so a start slower than the TTL
+   * (an engine slow to open its session) keeps it: no other worker claims the stream meanwhile
+   * and opens a second engine session. `release` ends the renewals.
+   */
   constructor(
     readonly id: StreamId,
     /** Replaced when ownership is claimed back after Redis lost it. */
-    public fence: Fence,
+    public fence: ClaimedFence,
     private readonly options: OwnershipOptions,
   ) {
-    this.leaseUntil = (fence.leaseFrom ?? performance.now()) + options.election.ttlMs;
+    this.leaseUntil = fence.leaseFrom + options.election.ttlMs;
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(options.election.ttlMs / 3)));
+    this.renewTimer.unref();
   }
 
   /**
@@ -56,21 +64,14 @@ export class Ownership implements FenceHolder {
   }
 
   /**
-   * The stream started under this claim: renew it every third of the owner TTL from now on,
-   * and claim it back when Redis loses it. Before this, a refused token is not claimed back.
+   * The stream started under this claim: from now on a lost claim is claimed back or reported
+   * (`hooks`), and so is a lease that runs out. Before this, a refused token is not claimed back.
    */
   hold(hooks: OwnershipHooks): void {
     if (this.released) return;
     this.hooks = hooks;
-    this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.options.election.ttlMs / 3)));
-    this.renewTimer.unref();
-    // A start slower than the TTL (an engine slow to open its session) was not renewed meanwhile:
-    // renew at once, and give that renewal a third of the TTL to be answered (the append's
-    // fencing check still refuses this worker if another claimed the stream meanwhile).
-    if (this.leaseUntil - performance.now() < (this.options.election.ttlMs * 2) / 3) {
-      this.leaseUntil = Math.max(this.leaseUntil, performance.now() + this.options.election.ttlMs / 3);
-      void this.renew();
-    }
+    // Refused during the start: claim it back now, or hear that another worker owns it.
+    if (this.refusedBeforeHold) void this.renew();
     this.armExpiry();
   }
 
@@ -81,7 +82,7 @@ export class Ownership implements FenceHolder {
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
   }
 
-  async reclaim(): Promise<Fence | null> {
+  async reclaim(): Promise<ClaimedFence | null> {
     try {
       return (await this.claimBack()) ? this.fence : null;
     } catch (err) {
@@ -98,8 +99,13 @@ export class Ownership implements FenceHolder {
     this.renewing = true;
     try {
       const sentAt = performance.now();
-      if (await this.options.election.renew(this.id, this.fence)) return this.extend(sentAt);
-      if (await this.claimBack()) return;
+      const renewal = await this.options.election.renew(this.id, this.fence);
+      if (renewal.renewed) return this.extend(sentAt);
+      if (!this.hooks) {
+        this.refusedBeforeHold = true;
+        return;
+      }
+      if (await this.claimBack(renewal.owner)) return;
     } catch (err) {
       // Redis unreachable: keep reading; the append's fencing check protects the buffer.
       this.options.logger.warn('ownership renewal failed', { stream_id: this.id, error: (err as Error).message });
@@ -118,24 +124,30 @@ export class Ownership implements FenceHolder {
    * The token was refused (by a renewal or an append). When nobody owns the stream, Redis lost the
    * key (restarted empty, or it expired during an outage) and no other worker claimed it: claim
    * it back and carry on reading. Resolves whether this worker owns it now. One at a time.
+   * `owner`: who a refused renewal found owning the stream (absent: an append was refused).
    */
-  private claimBack(): Promise<boolean> {
-    this.claimingBack ??= this.tryClaimBack().finally(() => {
+  private claimBack(owner?: string | null): Promise<boolean> {
+    this.claimingBack ??= this.tryClaimBack(owner).finally(() => {
       this.claimingBack = null;
     });
     return this.claimingBack;
   }
 
-  private async tryClaimBack(): Promise<boolean> {
+  private async tryClaimBack(owner?: string | null): Promise<boolean> {
     const { election, presence, workerId, logger } = this.options;
     const ours = () => this.hooks !== null && !this.released;
     if (!ours()) return false;
-    const sentAt = performance.now();
-    if (await election.renew(this.id, this.fence)) {
-      this.extend(sentAt);
-      return true;
+    if (owner === undefined) {
+      // An append was refused: maybe under a token a claim back has replaced since.
+      const sentAt = performance.now();
+      const renewal = await election.renew(this.id, this.fence);
+      if (renewal.renewed) {
+        this.extend(sentAt);
+        return true;
+      }
+      owner = renewal.owner;
     }
-    if (!ours() || (await election.owner(this.id)) !== null) return false;
+    if (!ours() || owner !== null) return false;
     // Alive before owning, so no worker takes this for a dead owner's stream.
     await presence.beat(workerId);
     const fence = await election.claim(this.id, workerId);
@@ -145,7 +157,7 @@ export class Ownership implements FenceHolder {
       return false;
     }
     this.fence = fence;
-    this.extend(fence.leaseFrom ?? performance.now());
+    this.extend(fence.leaseFrom);
     await this.hooks!.onReclaimed(fence);
     logger.warn('ownership lost with Redis, claimed back', { stream_id: this.id, epoch: fence.epoch });
     return true;
