@@ -15,13 +15,30 @@ const MAX_CACHED = 10_000;
  */
 export class CachedUserStore implements UserStore {
   private readonly byHash = new Map<string, StoredUser>();
+  /**
+   * Lookups on their way, shared by every request with the same token meanwhile: at a kick-off a
+   * household's hundreds of joins arrive before the first lookup answers, and each went to Redis.
+   */
+  private readonly looking = new Map<string, Promise<StoredUser | null>>();
   private seenVersion: number | null = null;
 
   constructor(private readonly store: UserStore) {}
 
-  async byTokenHash(tokenHash: string): Promise<StoredUser | null> {
+  byTokenHash(tokenHash: string): Promise<StoredUser | null> {
     const cached = this.byHash.get(tokenHash);
-    if (cached) return cached;
+    if (cached) return Promise.resolve(cached);
+    let lookup = this.looking.get(tokenHash);
+    if (!lookup) {
+      const started = this.lookUp(tokenHash).finally(() => {
+        if (this.looking.get(tokenHash) === started) this.looking.delete(tokenHash);
+      });
+      this.looking.set(tokenHash, started);
+      lookup = started;
+    }
+    return lookup;
+  }
+
+  private async lookUp(tokenHash: string): Promise<StoredUser | null> {
     const version = this.seenVersion;
     const user = await this.store.byTokenHash(tokenHash);
     // A version change seen while this lookup ran may have made its answer stale: not kept.
@@ -36,6 +53,7 @@ export class CachedUserStore implements UserStore {
     const version = await this.store.version();
     if (version !== this.seenVersion) {
       this.byHash.clear();
+      this.looking.clear();
       this.seenVersion = version;
     }
     return version;
@@ -44,6 +62,8 @@ export class CachedUserStore implements UserStore {
   /** Forgets every cached user now (this worker changed one through the admin API). */
   invalidate(): void {
     this.byHash.clear();
+    // A lookup on its way may answer what was true before the change: the next request asks again.
+    this.looking.clear();
     this.seenVersion = null;
   }
 
