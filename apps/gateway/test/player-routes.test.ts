@@ -1,10 +1,10 @@
 // AUTH=token's door: which paths are player routes, and the per-worker user cache it reads.
 
+import { parse } from 'node:url';
 import { hashToken, MemoryUserStore, Users } from '@acestream-proxy/accounts';
 import { describe, expect, it } from '@jest/globals';
-import { CachedUserStore } from '../src/accounts/cached-users.js';
-import { parse } from 'node:url';
 import fc from 'fast-check';
+import { CachedUserStore } from '../src/accounts/cached-users.js';
 import { isPlayerPath, routedTarget } from '../src/http/player-routes.js';
 
 describe('player routes', () => {
