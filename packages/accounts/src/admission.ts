@@ -77,7 +77,7 @@ export function overLimit(limits: UserLimits, live: readonly LiveConnection[], s
 /**
  * The `oldest` policy: which connections to end so `stream` fits. Over the channel limit, every
  * connection of the channel watched longest (never the one being joined); over the connection
- * limit, the oldest connection. `live` is oldest first. Mirrors admit-3.lua.
+ * limit, the oldest connection. `live` is oldest first. Mirrors user-ops-3.lua.
  */
 export function evictions(limits: UserLimits, live: readonly LiveConnection[], stream: string): LiveConnection[] {
   let left = [...live];

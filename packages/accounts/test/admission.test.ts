@@ -38,6 +38,31 @@ backendSuite('AdmissionStore', (backend) => {
     expect(new Set((await store.connections('alice')).map((c) => c.stream)).size).toBe(2);
   });
 
+  it("runs a user's admits and releases of one turn in call order, each atomic", async () => {
+    // One connection allowed: each release makes room for the admit after it, never before.
+    const one = limits(0, 1);
+    const asked = await Promise.all([
+      store.admit({ user: 'alice', limits: one, connection: 'a', stream: 'ch1', ttlMs: TTL }),
+      store.admit({ user: 'alice', limits: one, connection: 'b', stream: 'ch1', ttlMs: TTL }),
+      store.release('alice', 'a'),
+      store.admit({ user: 'alice', limits: one, connection: 'c', stream: 'ch2', ttlMs: TTL }),
+      store.admit({ user: 'bob', limits: one, connection: 'd', stream: 'ch1', ttlMs: TTL }),
+      store.end('alice', 'c', TTL),
+      store.admit({ user: 'alice', limits: one, connection: 'e', stream: 'ch2', ttlMs: TTL }),
+    ]);
+    expect(asked.map((a) => (a && typeof a === 'object' ? a.admitted : 'released'))).toEqual([
+      true,
+      false,
+      'released',
+      true,
+      true,
+      'released',
+      true,
+    ]);
+    expect((await store.connections('alice')).map((c) => c.connection)).toEqual(['e']);
+    expect((await store.connections('bob')).map((c) => c.connection)).toEqual(['d']);
+  });
+
   it('counts two players on one channel as one channel, but as two connections', async () => {
     const join = (connection: string, stream: string) =>
       store.admit({ user: 'alice', limits: limits(1, 2), connection, stream, ttlMs: TTL });
