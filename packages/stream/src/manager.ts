@@ -188,9 +188,14 @@ export class StreamManager {
     // skips the claim and metadata round trips.
     if (!this.local.has(id)) await this.starter.ensureRunning(id, options.beforeEngineStart);
     const { registry, bus } = this.options;
-    await registry.register(id, info);
     const local = await this.localStream(id);
     const first = local.fanout.clients.size === 0;
+    // The record goes to Redis before the first player of this worker is served (the owner's grace
+    // check counts records, and the stream may be in its grace period). Beside it, a joiner needs
+    // no record to be served: its first bytes go out without waiting for that round trip.
+    const registered = registry.register(id, info);
+    if (first) await registered;
+    else registered.catch(logFailure(this.options.logger, 'could not record a player'));
     const client = local.fanout.add(info.clientId, sink);
     this.stats.clientsJoined++;
     // The owner needs the news only when the stream may be in its grace period, which it cannot
@@ -204,6 +209,8 @@ export class StreamManager {
         left = true;
         local.fanout.remove(client);
         if (local.fanout.clients.size === 0) await this.closeLocal(id, local);
+        // Not before its record is written: the record would outlive the player as a ghost.
+        await registered.catch(() => undefined);
         const remaining = await registry.unregister(id, info.clientId);
         await bus.publish({
           type: 'client_disconnected',
