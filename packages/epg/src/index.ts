@@ -5,7 +5,7 @@ export { escapeXml, type FilterResult, type FilterSinks, filterGuide } from './f
 export { ChannelMatcher, type GuideChannel, guideIdOf, type Match } from './matcher.js';
 export { mergeGuides, type OpenSource, type SourceOutcome } from './merge.js';
 export { createPart, PART_CHUNK_BYTES, type PartSink, readPart } from './parts.js';
-export { RedisGuideStore, type RedisGuideStoreOptions } from './redis-store.js';
+export { RedisGuideStore, type RedisGuideStoreOptions, UNPUBLISHED_PART_TTL_MS } from './redis-store.js';
 export { type RefreshPlan, refreshGuide } from './refresh.js';
 export { type NowOn, nowOn, SCHEDULE_WINDOW_MS, ScheduleCollector, xmltvTime } from './schedule.js';
 export { type GuideHealth, type GuidePlaylist, GuideService, type GuideServiceOptions, type StoredGuide } from './service.js';
