@@ -3,7 +3,6 @@ export { fingerprintOf, guideChannels, playlistGuideUrls } from './channels.js';
 export { GuideUnavailableError, NoGuideSourcesError } from './errors.js';
 export { escapeXml, type FilterResult, type FilterSinks, filterGuide } from './filter.js';
 export { ChannelMatcher, type GuideChannel, guideIdOf, type Match } from './matcher.js';
-export { mergeGuides, type OpenSource, type SourceOutcome } from './merge.js';
 export { createPart, PART_CHUNK_BYTES, type PartSink, readPart } from './parts.js';
 export { RedisGuideStore, type RedisGuideStoreOptions, UNPUBLISHED_PART_TTL_MS } from './redis-store.js';
 export { type RefreshPlan, refreshGuide } from './refresh.js';
