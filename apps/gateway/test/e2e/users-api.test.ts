@@ -1,8 +1,10 @@
-// The users admin API (AUTH=token) against stored state it did not write: a connection entry whose
-// channel is not a stream id, users listed with their live connections on the API and the page.
+// The users admin API (AUTH=token) against state it did not write: a connection entry whose
+// channel is not a stream id, a USERS_FILE user whose token an API user holds.
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Keys } from '@acestream-proxy/keys';
-import { type Stack, startStack } from '@acestream-proxy/test-utils';
+import { type Stack, startStack, tempDir, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const API_KEY = 'users-api-test-admin-key';
@@ -33,5 +35,19 @@ describe('the users admin API', () => {
     const answer = await api(stack, 'POST', '/proxy/users/odd/disconnect');
     expect(answer).toEqual({ status: 202, body: expect.objectContaining({ status: 'disconnecting', connections: 1 }) });
     expect(stack.gateway.output.some((line) => line.includes('has no valid stream id') && line.includes('bad-entry'))).toBe(true);
+  });
+
+  it('names in its log a USERS_FILE user it could not seed because an API user holds its token, and does not make it', async () => {
+    const created = await api(stack, 'POST', '/proxy/users', { name: 'holder' });
+    const { token } = created.body as { token: string };
+    const file = join(tempDir('users-api'), 'users.yaml');
+    writeFileSync(file, `users:\n  - name: copycat\n    token: ${token}\n`);
+    const host = await stack.addGateway({ USERS_FILE: file });
+    await waitFor(() => host.output.find((line) => line.includes('USERS_FILE users not written') && line.includes('copycat')), {
+      what: 'the refused USERS_FILE user logged',
+    });
+    expect(host.output.join('\n')).not.toContain(token);
+    const users = (await api(stack, 'GET', '/proxy/users')).body as { users: Array<{ name: string }> };
+    expect(users.users.map((u) => u.name)).not.toContain('copycat');
   });
 });
