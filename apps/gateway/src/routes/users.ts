@@ -6,6 +6,7 @@ import express, { type Request, type RequestHandler, type Router } from 'express
 import type { Accounts } from '../accounts/index.js';
 import type { GatewayContext } from '../context.js';
 import { AccountsOffError } from '../http/errors.js';
+import { liveUsers } from '../views/users.js';
 import { proxyUrl } from './playlist.js';
 
 /** A user as every answer shows it: never its token or the token's hash. */
@@ -80,16 +81,12 @@ export function userRoutes(ctx: GatewayContext, guard: RequestHandler[], readGua
     '/proxy/users',
     readGuard,
     handle(async (_req, accounts) => {
-      const users = await accounts.users.list();
-      const live = await Promise.all(users.map((u) => accounts.admission.connections(u.name)));
-      const body: { users: LiveUserView[] } = {
-        users: users.map((u, i) => ({
-          ...userView(u),
-          live_channels: new Set(live[i]!.map((c) => c.stream)).size,
-          live_connections: live[i]!.length,
-        })),
-      };
-      return { status: 200, body };
+      const users: LiveUserView[] = (await liveUsers(accounts)).map(({ user, channels, connections }) => ({
+        ...userView(user),
+        live_channels: channels.length,
+        live_connections: connections,
+      }));
+      return { status: 200, body: { users } };
     }),
   );
   router.post(

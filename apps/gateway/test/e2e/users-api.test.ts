@@ -1,13 +1,16 @@
-// The users admin API (AUTH=token) against state it did not write: a connection entry whose
-// channel is not a stream id, a USERS_FILE user whose token an API user holds.
+// The users admin API (AUTH=token): users listed with their live connections as the status page
+// lists them; state it did not write (a connection entry whose channel is not a stream id, a
+// USERS_FILE user whose token an API user holds).
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keys } from '@acestream-proxy/keys';
 import { type Stack, startStack, tempDir, waitFor } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { snapshotWhere } from './helpers.js';
 
 const API_KEY = 'users-api-test-admin-key';
+const [channelA, channelB] = ['a1', 'b2'].map((pair) => pair.repeat(20));
 
 async function api(stack: Stack, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${stack.gateway.url}${path}`, {
@@ -25,6 +28,28 @@ describe('the users admin API', () => {
     stack = await startStack({ label: 'users_api', env: { AUTH: 'token', PROXY_API_KEY: API_KEY } });
   });
   afterAll(() => stack?.stop());
+
+  it('lists a user with its live connections on the API and the status page alike: two players on one channel count as one channel', async () => {
+    expect((await api(stack, 'POST', '/proxy/users', { name: 'watcher' })).status).toBe(201);
+    const keys = new Keys(stack.prefix);
+    const now = Date.now();
+    for (const [i, channel] of [channelA, channelA, channelB].entries()) {
+      await stack.redis.zadd(keys.userConnections('watcher'), now + 60_000, `player-${i}`);
+      await stack.redis.hset(keys.userConnectionStreams('watcher'), `player-${i}`, `${now + i}:${channel}`);
+    }
+    const listed = (await api(stack, 'GET', '/proxy/users')).body as { users: Array<{ name: string }> };
+    expect(listed.users.find((u) => u.name === 'watcher')).toMatchObject({ live_channels: 2, live_connections: 3 });
+    type WithUsers = { users?: Array<{ name: string; channels: string[]; connections: number }> };
+    const snapshot = (await snapshotWhere(stack.gateway.url, (s) => (s as WithUsers).users !== undefined, 10_000, {
+      'x-api-key': API_KEY,
+    })) as WithUsers;
+    const shown = snapshot.users!.find((u) => u.name === 'watcher')!;
+    expect({ channels: [...shown.channels].sort(), connections: shown.connections }).toEqual({
+      channels: [channelA, channelB],
+      connections: 3,
+    });
+    await stack.redis.del(keys.userConnections('watcher'), keys.userConnectionStreams('watcher'));
+  });
 
   it('disconnecting a user whose stored connection has no valid stream id answers 202 and logs it: the asker sent no stream id', async () => {
     expect((await api(stack, 'POST', '/proxy/users', { name: 'odd' })).status).toBe(201);
