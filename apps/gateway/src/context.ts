@@ -15,7 +15,7 @@ import {
 import { DEFAULT_SOURCE_LIMITS, PlaylistRewriter, PlaylistService } from '@acestream-proxy/playlist';
 import type { StateHealth } from '@acestream-proxy/state';
 import { type Logger, type MetadataStore, StreamManager } from '@acestream-proxy/stream';
-import { type Accounts, createAccounts } from './accounts/index.js';
+import { type Accounts, createAccounts, loadUsersFile } from './accounts/index.js';
 import type { AuthFailures } from './auth/failures.js';
 import type { OperatorSessions } from './auth/sessions.js';
 import { type BackendMode, createBackends } from './backends/index.js';
@@ -161,7 +161,9 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
     refreshMs: config.heartbeatInterval * 1000,
     logger,
   });
-  const durable = await startDurable(config, backends, logger);
+  // Read once here for the start's seeding (createAccounts) and the re-seeding after a loss (startDurable).
+  const fileUsers = config.auth === 'token' && config.usersFile !== null ? loadUsersFile(config.usersFile) : null;
+  const durable = await startDurable(config, backends, fileUsers, logger);
   const { secret } = durable;
   const hls = createHlsService(
     config,
@@ -187,6 +189,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
   const hlsSessionMs = 4 * config.hlsTargetDuration * 1000;
   const accounts = await createAccounts(config, {
     users: backends.users,
+    fileUsers,
     admission: backends.admission,
     dropClient: (id, clientId) => streams.dropClient(id, clientId),
     // TS players live as long as their client records; HLS sessions as long as theirs (hls.ts).

@@ -4,6 +4,7 @@ import type { ProxyConfig } from '@acestream-proxy/config';
 import { type GuidePlaylist, GuideService, type GuideStore } from '@acestream-proxy/epg';
 import {
   DEFAULT_SOURCE_LIMITS,
+  GUIDE_ATTRIBUTES,
   type Playlist,
   type PlaylistEntry,
   type PlaylistService,
@@ -58,8 +59,6 @@ export async function currentPlaylist(playlist: PlaylistService): Promise<GuideP
   }
 }
 
-/** Header attributes naming a guide; players differ in which one they read, so all point at one. */
-const GUIDE_ATTRIBUTES = ['url-tvg', 'x-tvg-url', 'tvg-url'];
 /** Entries with their guide ids, by the playlist copy they were made from. */
 const guidedEntries = new WeakMap<Playlist, PlaylistEntry[]>();
 

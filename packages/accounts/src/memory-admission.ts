@@ -62,6 +62,7 @@ export class MemoryAdmissionStore implements AdmissionStore {
 
   async refresh(entries: readonly RefreshEntry[]): Promise<RefreshResult> {
     const now = this.now();
+    this.forgetEnded(now);
     const result: RefreshResult = { ended: [], missing: [] };
     for (const { user, connection, ttlMs } of entries) {
       const entry = this.live(user, now).get(connection);
@@ -73,11 +74,18 @@ export class MemoryAdmissionStore implements AdmissionStore {
   }
 
   private remember(user: string, connection: string, until: number): void {
-    const now = this.now();
+    this.forgetEnded(this.now());
     const ended = this.ended.get(user) ?? new Map<string, number>();
-    for (const [id, at] of ended) if (at <= now) ended.delete(id);
     ended.set(connection, until);
     this.ended.set(user, ended);
+  }
+
+  /** Forgets what was ended longer ago than it is remembered, every user's, and users left with nothing. */
+  private forgetEnded(now: number): void {
+    for (const [user, ended] of this.ended) {
+      for (const [id, until] of ended) if (until <= now) ended.delete(id);
+      if (ended.size === 0) this.ended.delete(user);
+    }
   }
 
   async connections(user: string): Promise<LiveConnection[]> {
@@ -87,6 +95,13 @@ export class MemoryAdmissionStore implements AdmissionStore {
   /** Users with live entries (tests check nothing is left). */
   get size(): number {
     return this.users.size;
+  }
+
+  /** Ended connections still remembered, every user's (tests check they are forgotten). */
+  get remembered(): number {
+    let count = 0;
+    for (const ended of this.ended.values()) count += ended.size;
+    return count;
   }
 
   /** The user's unexpired entries; a map of no entries is kept only when `create` (a player is joining). */

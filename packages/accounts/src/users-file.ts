@@ -85,6 +85,8 @@ export interface SeedReport {
   readonly created: string[];
   readonly updated: string[];
   readonly removed: string[];
+  /** Users the store would not write as the file says: their token is another user's, or another write came first and differs. */
+  readonly refused: string[];
 }
 
 /**
@@ -98,13 +100,15 @@ export async function seedUsers(
   users: readonly FileUser[],
   { overwrite, now = Date.now() }: { overwrite: boolean; now?: number },
 ): Promise<SeedReport> {
-  const report: SeedReport = { created: [], updated: [], removed: [] };
+  const report: SeedReport = { created: [], updated: [], removed: [], refused: [] };
   const current = new Map((await store.list()).map((u) => [u.name, u]));
   for (const user of users) {
     const stored = current.get(user.name);
     if (stored && (!overwrite || same(stored, user))) continue;
     const record: UserRecord = { ...user, createdAt: stored?.createdAt ?? now, source: 'file' };
     if (await store.put(record, stored?.generation ?? null)) (stored ? report.updated : report.created).push(user.name);
+    // Another worker seeding the same file at the same time wrote it first: not a refusal.
+    else if (!isFileUser(await store.get(user.name), user)) report.refused.push(user.name);
   }
   if (overwrite) {
     const listed = new Set(users.map((u) => u.name));
@@ -114,6 +118,10 @@ export async function seedUsers(
     }
   }
   return report;
+}
+
+function isFileUser(stored: StoredUser | null, user: FileUser): boolean {
+  return stored !== null && same(stored, user);
 }
 
 function same(stored: StoredUser, user: FileUser): boolean {

@@ -2,7 +2,7 @@
 
 import { type AdmissionStore, type LimitPolicy, MemoryAdmissionStore, RedisAdmissionStore } from '@acestream-proxy/accounts';
 import { backendSuite, waitFor } from '@acestream-proxy/test-utils';
-import { afterEach, beforeAll, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 
 const TTL = 10_000;
 const limits = (channels: number, connections: number, policy: LimitPolicy = 'refuse') => ({ channels, connections, policy });
@@ -129,5 +129,27 @@ backendSuite('AdmissionStore', (backend) => {
     await store.end('alice', 'phone', TTL);
     await store.release('alice', 'radio');
     expect(await refresh('phone', 'radio', 'tv')).toEqual({ ended: ['phone', 'tv'], missing: ['radio'] });
+  });
+});
+
+describe('MemoryAdmissionStore', () => {
+  it("forgets every user's ended players once they are no longer remembered, whoever ends or refreshes next", async () => {
+    let now = 0;
+    const store = new MemoryAdmissionStore(() => now);
+    for (const user of ['alice', 'bob']) {
+      await store.admit({ user, limits: limits(0, 0), connection: `${user}-tv`, stream: 'ch1', ttlMs: TTL });
+      await store.end(user, `${user}-tv`, 1000);
+    }
+    expect(store.remembered).toBe(2);
+    now += 1000;
+    // A refresh of players of neither user: what they ended is forgotten all the same.
+    expect(await store.refresh([])).toEqual({ ended: [], missing: [] });
+    expect(store.remembered).toBe(0);
+    expect(store.size).toBe(0);
+    // An end by one user forgets another's lapsed ones too.
+    await store.end('alice', 'alice-phone', 1000);
+    now += 1000;
+    await store.end('bob', 'bob-phone', 1000);
+    expect(store.remembered).toBe(1);
   });
 });

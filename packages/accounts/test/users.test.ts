@@ -158,20 +158,51 @@ backendSuite('Users', (backend) => {
       created: ['alice', 'kitchen'],
       updated: [],
       removed: [],
+      refused: [],
     });
     expect(await users.get('kitchen')).toMatchObject({ source: 'file', expiresAt: Date.parse('2030-01-01T00:00:00Z') });
     expect((await auth.authenticate(watch(`/u/${plain}/playlist.m3u`))).user.name).toBe('alice');
     // An admin change lasts while running; a lost user comes back; the next start restores the file's word.
     await users.change('alice', { limits: { channels: 5 } });
     await store.delete('kitchen');
-    expect(await seedUsers(store, file, { overwrite: false })).toEqual({ created: ['kitchen'], updated: [], removed: [] });
+    expect(await seedUsers(store, file, { overwrite: false })).toEqual({
+      created: ['kitchen'],
+      updated: [],
+      removed: [],
+      refused: [],
+    });
     expect((await users.get('alice')).limits.channels).toBe(5);
     const shorter = file.slice(0, 1);
     expect(await seedUsers(store, shorter, { overwrite: true })).toEqual({
       created: [],
       updated: ['alice'],
       removed: ['kitchen'],
+      refused: [],
     });
     expect((await users.get('alice')).limits.channels).toBe(2);
+  });
+
+  it("reports a USERS_FILE user whose token is another user's as refused, at start and while running, instead of skipping it silently", async () => {
+    const { token } = await users.create({ name: 'bob' });
+    const file = parseUsersFile(`users:\n  - name: alice\n    token: ${token}\n  - name: kitchen\n    token: ${newToken()}\n`);
+    expect(await seedUsers(store, file, { overwrite: true })).toEqual({
+      created: ['kitchen'],
+      updated: [],
+      removed: [],
+      refused: ['alice'],
+    });
+    expect(await store.get('alice')).toBeNull();
+    expect((await seedUsers(store, file, { overwrite: false })).refused).toEqual(['alice']);
+  });
+
+  it('does not count a user another worker seeded the same a moment before as refused', async () => {
+    const file = parseUsersFile(`users:\n  - name: alice\n    token: ${newToken()}\n`);
+    // Both workers list the store before either writes: the second one's put is refused.
+    const [first, second] = await Promise.all([
+      seedUsers(store, file, { overwrite: true }),
+      seedUsers(store, file, { overwrite: true }),
+    ]);
+    expect([...first.created, ...second.created]).toEqual(['alice']);
+    expect([...first.refused, ...second.refused]).toEqual([]);
   });
 });

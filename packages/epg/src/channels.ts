@@ -1,11 +1,8 @@
 // What the guide is filtered to and read from, taken from the playlist copy in use.
 
 import { createHash } from 'node:crypto';
-import { isUrlSource, listChannels, type Playlist } from '@acestream-proxy/playlist';
+import { GUIDE_ATTRIBUTES, isUrlSource, listChannels, type Playlist } from '@acestream-proxy/playlist';
 import type { GuideChannel } from './matcher.js';
-
-/** Playlist header attributes naming XMLTV guides (comma-separated lists). */
-const EPG_ATTRIBUTES = ['url-tvg', 'x-tvg-url', 'tvg-url'];
 
 /**
  * The playlist's channels with their tvg-id, name and GuideNumber (`numbers`: stream id →
@@ -26,7 +23,7 @@ export function guideChannels(playlist: Playlist, numbers: ReadonlyMap<string, s
  */
 export function playlistGuideUrls(playlist: Playlist): string[] {
   return playlist.header
-    .filter(([name]) => EPG_ATTRIBUTES.includes(name.toLowerCase()))
+    .filter(([name]) => GUIDE_ATTRIBUTES.includes(name.toLowerCase()))
     .flatMap(([, value]) => value.split(','))
     .map((url) => url.trim())
     .filter((url) => isUrlSource(url));

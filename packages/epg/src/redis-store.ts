@@ -6,6 +6,11 @@ import { defineScripts, type Redis } from '@acestream-proxy/redis';
 import type { GuideMeta, GuideStore, SourceCopy } from './store.js';
 
 const COMMANDS = new URL('../src/commands/', import.meta.url);
+/**
+ * How long a part and its schedule live until a switch names them: far past any refresh (one
+ * source after another, each within EPG_TIMEOUT), so only a crashed refresh's parts ever lapse.
+ */
+export const UNPUBLISHED_PART_TTL_MS = 24 * 3_600_000;
 
 type UnlockCommand = (lock: string, token: string) => Promise<number>;
 type RenewCommand = (lock: string, token: string, ttlMs: number) => Promise<number>;
@@ -20,8 +25,9 @@ export interface RedisGuideStoreOptions {
 
 /**
  * Parts are lists of chunks read one LINDEX at a time, so neither Redis nor a worker ever moves
- * a whole guide in one reply. Nothing expires: a proxy restarted while every source is down still
- * serves the last good guide (DESIGN §19).
+ * a whole guide in one reply. Nothing the switch names expires: a proxy restarted while every
+ * source is down still serves the last good guide (DESIGN §19). Parts are written with an expiry
+ * that the switch removes, so a refresh that dies mid-way leaves nothing behind for good.
  */
 export class RedisGuideStore implements GuideStore {
   private readonly reads: Redis;
@@ -46,7 +52,8 @@ export class RedisGuideStore implements GuideStore {
     return new Map(Object.entries(all).map(([source, raw]) => [source, JSON.parse(raw) as SourceCopy]));
   }
   async appendChunk(partId: string, chunk: Buffer): Promise<void> {
-    await this.writes.rpush(this.keys.epgPart(partId), chunk);
+    const key = this.keys.epgPart(partId);
+    await this.writes.multi().rpush(key, chunk).pexpire(key, UNPUBLISHED_PART_TTL_MS).exec();
   }
   async readChunk(partId: string, index: number): Promise<Buffer | null> {
     return this.reads.lindexBuffer(this.keys.epgPart(partId), index);
@@ -58,7 +65,9 @@ export class RedisGuideStore implements GuideStore {
     }
   }
   async writeSchedule(partId: string, schedule: ReadonlyMap<string, string>): Promise<void> {
-    if (schedule.size > 0) await this.writes.hset(this.keys.epgSchedule(partId), schedule);
+    if (schedule.size === 0) return;
+    const key = this.keys.epgSchedule(partId);
+    await this.writes.multi().hset(key, schedule).pexpire(key, UNPUBLISHED_PART_TTL_MS).exec();
   }
   async readSchedule(partId: string, channels: readonly string[]): Promise<Map<string, string>> {
     if (channels.length === 0) return new Map();
@@ -74,6 +83,11 @@ export class RedisGuideStore implements GuideStore {
     for (const [source, copy] of copies) tx.hset(this.keys.epgCopies(), source, JSON.stringify(copy));
     if (dropped.length > 0) tx.hdel(this.keys.epgCopies(), ...dropped);
     tx.set(this.keys.epgMeta(), JSON.stringify(meta));
+    // The parts in use are kept from now on (those of copies kept from before already were).
+    for (const { id } of [meta.parts.channels, ...meta.parts.programmes]) {
+      tx.persist(this.keys.epgPart(id));
+      tx.persist(this.keys.epgSchedule(id));
+    }
     await tx.exec();
   }
   async lock(ttlMs: number): Promise<string | null> {

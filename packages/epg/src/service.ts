@@ -30,6 +30,8 @@ export interface GuideServiceOptions {
   store: GuideStore;
   logger: PlaylistLogger;
   limits: GuideSourceLimits;
+  /** The refresh lock's lifetime, renewed at a third of it while a refresh runs (default 30 s; tests shorten it). */
+  lockTtlMs?: number;
 }
 
 /** The guide in store when a request came: its version, and how to write it out. */
@@ -189,27 +191,40 @@ export class GuideService {
     }
     // Nothing to read: /epg.xml answers 404 and the playlist names no guide.
     if (plan.sources.length === 0) return;
-    const { store } = this.options;
+    const { store, logger, lockTtlMs = LOCK_TTL_MS } = this.options;
     if (!this.due(await store.readMeta(), plan)) return;
-    const token = await store.lock(LOCK_TTL_MS);
+    const token = await store.lock(lockTtlMs);
     if (!token) return;
     const abort = new AbortController();
     this.abort = abort;
-    const renew = setInterval(() => {
-      store.renew(token, LOCK_TTL_MS).then(
-        (held) =>
-          held || abort.abort(new Error('the guide refresh lock was lost (Redis too slow or away); the next refresh retries')),
-        () => {},
+    const lost = (why: string) =>
+      abort.abort(
+        new Error(`the guide refresh lock was lost (${why}); nothing of this refresh is switched in, the next one retries`),
       );
-    }, LOCK_TTL_MS / 3).unref();
+    // The lock's end by this worker's clock, counted from before each renewal was sent: renewals that
+    // fail (Redis away) must not let a refresh switch in a guide after another worker took the lock.
+    let lapse = setTimeout(() => lost('not renewed in time'), lockTtlMs).unref();
+    const renew = setInterval(() => {
+      const sentAt = Date.now();
+      store.renew(token, lockTtlMs).then(
+        (held) => {
+          if (!held) return lost('another worker holds it, or it expired');
+          clearTimeout(lapse);
+          lapse = setTimeout(() => lost('not renewed in time'), sentAt + lockTtlMs - Date.now()).unref();
+        },
+        (err: Error) => logger.warn('guide refresh lock renewal failed', { error: err.message }),
+      );
+    }, lockTtlMs / 3).unref();
     try {
       // Another worker may have finished between the check and the lock.
       if (this.due(await store.readMeta(), plan)) await this.refresh(plan, abort.signal);
       this.lastError = null;
     } finally {
       clearInterval(renew);
+      clearTimeout(lapse);
       this.abort = null;
-      await store.unlock(token);
+      // Not thrown: it would hide why the refresh ended, and the lock lapses by itself.
+      await store.unlock(token).catch((err: Error) => logger.warn('guide refresh lock release failed', { error: err.message }));
     }
   }
 

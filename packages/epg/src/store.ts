@@ -58,7 +58,7 @@ export interface GuideStore {
   readMeta(): Promise<GuideMeta | null>;
   /** Every source's copy in use, by source as configured. */
   readCopies(): Promise<Map<string, SourceCopy>>;
-  /** Adds one chunk to the end of a part (the first one creates it). */
+  /** Adds one chunk to the end of a part (the first one creates it); a part no `write` names lapses in time (Redis). */
   appendChunk(partId: string, chunk: Buffer): Promise<void>;
   /** Chunk `index` of a part, null when the part (or that chunk) is gone. */
   readChunk(partId: string, index: number): Promise<Buffer | null>;
@@ -68,7 +68,7 @@ export interface GuideStore {
   writeSchedule(partId: string, schedule: ReadonlyMap<string, string>): Promise<void>;
   /** The stored entries of `channels` in a part's schedule; channels it lacks are left out. */
   readSchedule(partId: string, channels: readonly string[]): Promise<Map<string, string>>;
-  /** Switches to a refresh's result at once: meta, the copies that changed, the sources dropped. */
+  /** Switches to a refresh's result at once: meta, the copies that changed, the sources dropped; the parts meta names are kept for good. */
   write(meta: GuideMeta, copies: ReadonlyMap<string, SourceCopy>, dropped: readonly string[]): Promise<void>;
   /** Takes the refresh lock for `ttlMs`; a token when won, null when another worker holds it. */
   lock(ttlMs: number): Promise<string | null>;

@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { GuideService, type GuideStore, MemoryGuideStore, RedisGuideStore } from '@acestream-proxy/epg';
+import { GuideService, type GuideServiceOptions, type GuideStore, MemoryGuideStore, RedisGuideStore } from '@acestream-proxy/epg';
 import { parsePlaylist } from '@acestream-proxy/playlist';
-import { backendSuite, tempDir, validateXmltv, writeXmltvGuide } from '@acestream-proxy/test-utils';
+import { backendSuite, tempDir, validateXmltv, waitFor, writeXmltvGuide } from '@acestream-proxy/test-utils';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 
 const dir = tempDir('epg-service');
@@ -23,6 +23,8 @@ let base: string;
 /** Paths the server answers 500 to. */
 const failing = new Set<string>();
 const hits = new Map<string, number>();
+/** Answers to /slow.xml: a channel, then nothing until the test ends them. */
+const slow = new Set<http.ServerResponse>();
 
 beforeAll(async () => {
   // Three guides overlapping as real ones do: each adds channels the one before lacks.
@@ -33,6 +35,13 @@ beforeAll(async () => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     hits.set(path, (hits.get(path) ?? 0) + 1);
     if (failing.has(path)) return res.writeHead(500).end();
+    if (path === '/slow.xml') {
+      slow.add(res);
+      res
+        .writeHead(200)
+        .write('<?xml version="1.0"?>\n<tv><channel id="src.0"><display-name>Channel 0</display-name></channel>\n');
+      return;
+    }
     if (path !== '/a.xml' && path !== '/b.xml.gz') return res.writeHead(404).end();
     createReadStream(join(dir, path)).pipe(res);
   });
@@ -53,7 +62,7 @@ function playlist() {
   return { playlist: parsePlaylist(lines.join('\n')), version: 1 };
 }
 
-function service(store: GuideStore, sources: string[], refreshIntervalMs = 3_600_000) {
+function service(store: GuideStore, sources: string[], refreshIntervalMs = 3_600_000, more: Partial<GuideServiceOptions> = {}) {
   return new GuideService({
     sources,
     fromPlaylists: true,
@@ -63,6 +72,7 @@ function service(store: GuideStore, sources: string[], refreshIntervalMs = 3_600
     store,
     logger: quiet,
     limits,
+    ...more,
   });
 }
 
@@ -177,4 +187,35 @@ backendSuite(
     });
   },
   { only: ['memory', 'redis'] },
+);
+
+backendSuite(
+  'GuideService lock',
+  (backend) => {
+    it('a refresh whose lock renewals fail logs them and switches nothing in once the lock has lapsed by its own clock', async () => {
+      const writes = await backend.connect();
+      const store = new RedisGuideStore({ reads: await backend.connect('request'), writes, keys: backend.keys });
+      const warnings: string[] = [];
+      const logger = { info: () => {}, warn: (message: string) => void warnings.push(message) };
+      const guides = service(store, [`${base}/slow.xml`], 3_600_000, { logger, lockTtlMs: 900 });
+      const refreshing = guides.refreshIfDue();
+      refreshing.catch(() => {});
+      const lock = backend.keys.epgRefreshLock();
+      await waitFor(async () => slow.size > 0 && (await writes.exists(lock)) === 1, { what: 'the refresh reading its source' });
+      // The lock key turned into a hash: every renewal Redis is sent now fails (WRONGTYPE).
+      await writes.multi().del(lock).hset(lock, 'not', 'a lock').exec();
+      try {
+        await waitFor(() => warnings.includes('guide refresh lock renewal failed'), { what: 'the failed renewal logged' });
+        await expect(refreshing).rejects.toThrow(/lock was lost \(not renewed in time\)/);
+        expect(await store.readMeta()).toBeNull();
+      } finally {
+        for (const res of slow) res.end('</tv>\n');
+        slow.clear();
+        await refreshing.catch(() => {});
+        await writes.del(lock);
+      }
+      expect(await backend.leftovers()).toEqual([]);
+    });
+  },
+  { only: ['redis'] },
 );

@@ -12,7 +12,9 @@ import {
   type PartRef,
   RedisGuideStore,
   readPart,
+  UNPUBLISHED_PART_TTL_MS,
 } from '@acestream-proxy/epg';
+import type { Redis } from '@acestream-proxy/redis';
 import { backendSuite } from '@acestream-proxy/test-utils';
 import { beforeAll, expect, it } from '@jest/globals';
 
@@ -38,6 +40,8 @@ backendSuite('GuideStore', (backend) => {
   let store: GuideStore;
   /** A second worker's view of the same store. */
   let other: GuideStore;
+  /** Redis as it is, to look at expiries (not in memory). */
+  let redis: Redis;
   beforeAll(async () => {
     if (backend.kind === 'memory') {
       store = other = new MemoryGuideStore();
@@ -49,6 +53,7 @@ backendSuite('GuideStore', (backend) => {
       backend.connect('request'),
       backend.connect(),
     ]);
+    redis = writes;
     store = new RedisGuideStore({ reads, writes, keys: backend.keys });
     other = new RedisGuideStore({ reads: reads2, writes: writes2, keys: backend.keys });
   });
@@ -103,4 +108,23 @@ backendSuite('GuideStore', (backend) => {
     expect(next).not.toBeNull();
     await other.unlock(next!);
   });
+
+  if (backend.kind !== 'memory') {
+    it('a refresh that dies before its switch leaves parts that lapse; the parts a switch names are kept for good', async () => {
+      const published = await storePart(store, Buffer.from('<programme/>'));
+      const orphan = await storePart(store, Buffer.from('<programme/>'));
+      for (const part of [published, orphan]) await store.writeSchedule(part.id, new Map([['a', '[]']]));
+      const ttls = async (part: PartRef) =>
+        Promise.all([redis.pttl(backend.keys.epgPart(part.id)), redis.pttl(backend.keys.epgSchedule(part.id))]);
+      for (const ttl of [...(await ttls(published)), ...(await ttls(orphan))]) {
+        expect(ttl).toBeGreaterThan(UNPUBLISHED_PART_TTL_MS - 60_000);
+        expect(ttl).toBeLessThanOrEqual(UNPUBLISHED_PART_TTL_MS);
+      }
+      await store.write(metaWith(published, [published]), new Map(), []);
+      // -1: kept with no expiry.
+      expect(await ttls(published)).toEqual([-1, -1]);
+      expect((await ttls(orphan)).every((ttl) => ttl > 0)).toBe(true);
+      await store.deleteParts([published.id, orphan.id]);
+    });
+  }
 });

@@ -113,7 +113,8 @@ export class Keys {
   }
   /**
    * Guide keys (issue 22) share the `{epg}` hash tag: a refresh switches meta and copies in one
-   * MULTI, which a Redis Cluster only accepts within one slot. Durable (DESIGN §19): no expiry.
+   * MULTI, which a Redis Cluster only accepts within one slot. Durable (DESIGN §19): no expiry,
+   * but for parts and schedules no switch has named yet (a refresh under way, or one that died).
    * What every worker reads first: refresh time, sources' status, the parts of the guide in use (JSON).
    */
   epgMeta(): string {

@@ -7,7 +7,15 @@ export {
   RewriteBusyError,
   SourceError,
 } from './errors.js';
-export { type ExtinfInfo, groupOf, type Playlist, type PlaylistEntry, parseExtinf, parsePlaylist } from './m3u.js';
+export {
+  type ExtinfInfo,
+  GUIDE_ATTRIBUTES,
+  groupOf,
+  type Playlist,
+  type PlaylistEntry,
+  parseExtinf,
+  parsePlaylist,
+} from './m3u.js';
 export { RedisPlaylistStore, type RedisPlaylistStoreOptions } from './redis-store.js';
 export {
   type Channel,

@@ -98,8 +98,11 @@ function parseAttributes(text: string): { attributes: Record<string, string>; ti
   return { attributes, title: comma < 0 ? '' : rest.slice(comma + 1).trim() };
 }
 
-/** Header attributes naming EPG (XMLTV) URLs: players accept a comma-separated list. */
-const EPG_ATTRIBUTES = new Set(['url-tvg', 'x-tvg-url', 'tvg-url']);
+/**
+ * Header attributes naming guide (XMLTV) URLs, each a comma-separated list; players differ in
+ * which one they read. The one list: merged here, read by the guide, replaced by the gateway.
+ */
+export const GUIDE_ATTRIBUTES: readonly string[] = ['url-tvg', 'x-tvg-url', 'tvg-url'];
 
 /** Header attributes of several lists: EPG URLs of all of them, else the first list's value. */
 export function mergeAttributes(into: Array<[string, string]>, attributes: Record<string, string>): void {
@@ -109,7 +112,7 @@ export function mergeAttributes(into: Array<[string, string]>, attributes: Recor
       into.push([name, value]);
       continue;
     }
-    if (!EPG_ATTRIBUTES.has(name)) continue;
+    if (!GUIDE_ATTRIBUTES.includes(name)) continue;
     const values = existing[1].split(',').map((v) => v.trim());
     for (const v of value.split(',').map((x) => x.trim())) if (v && !values.includes(v)) values.push(v);
     existing[1] = values.filter(Boolean).join(',');

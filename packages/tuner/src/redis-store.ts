@@ -1,11 +1,10 @@
 // GuideNumbers and the DeviceID in Redis: durable state every worker and host agrees on (DESIGN §19).
 
-import { readFileSync } from 'node:fs';
 import type { Keys } from '@acestream-proxy/keys';
-import type { Redis } from '@acestream-proxy/redis';
+import { defineScripts, type Redis } from '@acestream-proxy/redis';
 import { type GuideNumberStore, type NumberRequest, RETIRED_HOLD_MS } from './guide-numbers.js';
 
-const ASSIGN = readFileSync(new URL('../src/commands/assign-guide-numbers-2.lua', import.meta.url), 'utf8');
+const COMMANDS = new URL('../src/commands/', import.meta.url);
 
 type AssignCommand = (numbers: string, retired: string, ...args: string[]) => Promise<string[]>;
 
@@ -21,10 +20,9 @@ export class RedisGuideNumberStore implements GuideNumberStore {
     private readonly redis: Redis,
     private readonly keys: Keys,
   ) {
-    if (!('aceAssignGuideNumbers' in redis)) {
-      redis.defineCommand('aceAssignGuideNumbers', { numberOfKeys: 2, lua: ASSIGN });
-    }
-    this.assignCommand = (redis as unknown as Record<string, AssignCommand>).aceAssignGuideNumbers!.bind(redis);
+    this.assignCommand = defineScripts<{ aceAssignGuideNumbers: AssignCommand }>(redis, COMMANDS, {
+      aceAssignGuideNumbers: 'assign-guide-numbers-2',
+    }).aceAssignGuideNumbers;
   }
 
   async assign(requests: readonly NumberRequest[], now: number): Promise<Map<string, string>> {

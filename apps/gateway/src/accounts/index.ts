@@ -36,6 +36,10 @@ export interface Accounts {
   close(): void;
 }
 
+/** Logged with the names of USERS_FILE users the store would not write. */
+export const USERS_REFUSED =
+  "USERS_FILE users not written: their token is another user's (or an admin changed them while they were seeded); give each user a token of its own";
+
 /** How often every worker looks for revoked users (one GET of the users' version when nothing changed). */
 const REVOCATION_INTERVAL_MS = 1000;
 
@@ -76,6 +80,8 @@ export function accountProblems(config: ProxyConfig): string[] {
 
 export interface AccountSettings {
   users: UserStore;
+  /** USERS_FILE's users (read once per worker, see loadUsersFile); null without one. */
+  fileUsers: readonly FileUser[] | null;
   admission: AdmissionStore;
   dropClient(id: StreamId, clientId: string): Promise<void>;
   ttlMs: { ts: number; hls: number };
@@ -88,10 +94,12 @@ export async function createAccounts(config: ProxyConfig, settings: AccountSetti
   if (config.auth === 'none') return null;
   const { logger } = settings;
   const store = new CachedUserStore(settings.users);
-  if (config.usersFile !== null) {
-    const report = await seedUsers(store, loadUsersFile(config.usersFile), { overwrite: true });
+  if (settings.fileUsers) {
+    const { refused, ...report } = await seedUsers(store, settings.fileUsers, { overwrite: true });
     if (report.created.length + report.updated.length + report.removed.length > 0)
       logger.info('USERS_FILE seeded', { ...report });
+    // Names only: a user's token (or its hash) is never logged.
+    if (refused.length > 0) logger.warn(USERS_REFUSED, { users: refused });
   }
   const players = new UserPlayers({ ...settings });
   const watch: RevocationWatch = watchRevocations(store, {

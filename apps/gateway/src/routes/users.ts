@@ -1,11 +1,12 @@
 // /proxy/users: the admin API of AUTH=token (list, create, change, rotate, disconnect, delete), behind PROXY_API_KEY.
 
 import { type PublicUser, TOKEN_PREFIX } from '@acestream-proxy/accounts';
-import { parseStreamId } from '@acestream-proxy/keys';
+import { isStreamId } from '@acestream-proxy/keys';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { Accounts } from '../accounts/index.js';
 import type { GatewayContext } from '../context.js';
 import { AccountsOffError } from '../http/errors.js';
+import { liveUsers } from '../views/users.js';
 import { proxyUrl } from './playlist.js';
 
 /** A user as every answer shows it: never its token or the token's hash. */
@@ -80,16 +81,12 @@ export function userRoutes(ctx: GatewayContext, guard: RequestHandler[], readGua
     '/proxy/users',
     readGuard,
     handle(async (_req, accounts) => {
-      const users = await accounts.users.list();
-      const live = await Promise.all(users.map((u) => accounts.admission.connections(u.name)));
-      const body: { users: LiveUserView[] } = {
-        users: users.map((u, i) => ({
-          ...userView(u),
-          live_channels: new Set(live[i]!.map((c) => c.stream)).size,
-          live_connections: live[i]!.length,
-        })),
-      };
-      return { status: 200, body };
+      const users: LiveUserView[] = (await liveUsers(accounts)).map(({ user, channels, connections }) => ({
+        ...userView(user),
+        live_channels: channels.length,
+        live_connections: connections,
+      }));
+      return { status: 200, body: { users } };
     }),
   );
   router.post(
@@ -130,11 +127,16 @@ export function userRoutes(ctx: GatewayContext, guard: RequestHandler[], readGua
       // at once through their streams' channels too.
       const live = await accounts.admission.connections(user.name);
       await Promise.all(
-        live.map((c) =>
-          ctx.streams.dropClient(parseStreamId(c.stream), c.connection).catch((err: Error) => {
+        live.map(async (c) => {
+          // A stored channel that is no stream id is not the asker's error: that player ends through the revocation watch alone.
+          if (!isStreamId(c.stream)) {
+            ctx.logger.warn('a player of the user has no valid stream id', { user: user.name, client_id: c.connection });
+            return;
+          }
+          await ctx.streams.dropClient(c.stream, c.connection).catch((err: Error) => {
             ctx.logger.warn('could not end a player', { user: user.name, client_id: c.connection, error: err.message });
-          }),
-        ),
+          });
+        }),
       );
       ctx.logger.info('user disconnected', { user: user.name, connections: live.length });
       return { status: 202, body: { user: userView(user), status: 'disconnecting', connections: live.length } };

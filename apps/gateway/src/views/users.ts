@@ -1,7 +1,8 @@
 // The users as the status page lists them (AUTH=token): each with its limits and what it watches
 // now (from the admissions, cluster-wide). Never a token or its hash: PublicUser has neither.
 
-import type { GatewayContext } from '../context.js';
+import type { PublicUser } from '@acestream-proxy/accounts';
+import type { Accounts } from '../accounts/index.js';
 
 /** Users listed per snapshot, those watching first: a screen's worth (the page says how many more). */
 export const USERS_SHOWN = 200;
@@ -16,19 +17,35 @@ export interface UserView {
   connections: number;
 }
 
-export async function describeUsers(
-  accounts: NonNullable<GatewayContext['accounts']>,
-): Promise<{ users: UserView[]; users_total: number }> {
+/** A user with what its players watch now, cluster-wide. */
+export interface LiveUser {
+  user: PublicUser;
+  /** Distinct channels (stream ids): one channel on two players counts once. */
+  channels: string[];
+  /** Its player connections (TS streams and HLS sessions). */
+  connections: number;
+}
+
+/** Every user, by name, with its live connections: what the admin API and the status page list. */
+export async function liveUsers(accounts: Accounts): Promise<LiveUser[]> {
   const users = await accounts.users.list();
   const live = await Promise.all(users.map((u) => accounts.admission.connections(u.name)));
-  const views = users.map(
-    (u, i): UserView => ({
-      name: u.name,
-      enabled: u.enabled,
-      expires_at: u.expiresAt,
-      limits: { ...u.limits },
-      channels: [...new Set(live[i]!.map((c) => c.stream))],
-      connections: live[i]!.length,
+  return users.map((user, i) => ({
+    user,
+    channels: [...new Set(live[i]!.map((c) => c.stream))],
+    connections: live[i]!.length,
+  }));
+}
+
+export async function describeUsers(accounts: Accounts): Promise<{ users: UserView[]; users_total: number }> {
+  const views = (await liveUsers(accounts)).map(
+    ({ user, channels, connections }): UserView => ({
+      name: user.name,
+      enabled: user.enabled,
+      expires_at: user.expiresAt,
+      limits: { ...user.limits },
+      channels,
+      connections,
     }),
   );
   views.sort((a, b) => b.connections - a.connections || a.name.localeCompare(b.name));
