@@ -1,55 +1,26 @@
 // The crowd scenarios of issue 14 (kickoff, joins, cpu): thousands of players from several reader
 // processes, the proxy and the bare fan-out baseline measured under the same load in the same run.
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { children, cpuPressureUs, sample } from './procstat.mjs';
+import { cpuBetween, epoch, forkReaders, honesty, marks, Readers, readerCpu } from './readers.mjs';
 import { median, percentile, sleep, startBaselineStack, startFloorStack, startStack } from './stack.mjs';
 
 const id = (n) => n.toString(16).padStart(40, 'c');
 const CROWD = fileURLToPath(new URL('./crowd.mjs', import.meta.url));
-const epoch = () => performance.timeOrigin + performance.now();
 
-/** `readers` load-generator processes, each with its share of the players. */
-class Crowd {
+/** `readers` crowd.mjs processes, each with its share of the players. */
+class Crowd extends Readers {
   static async start(readers) {
-    const procs = await Promise.all(
-      Array.from({ length: readers }, () => {
-        const proc = fork(CROWD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-        return new Promise((resolve, reject) => {
-          proc.once('message', () => resolve(proc));
-          proc.once('exit', (code) => reject(new Error(`crowd reader exited with ${code}`)));
-        });
-      }),
-    );
-    return new Crowd(procs);
-  }
-
-  constructor(procs) {
-    this.procs = procs;
+    return new Crowd(await forkReaders(CROWD, readers));
   }
 
   open(url, count, options) {
-    this.procs.forEach((proc, i) => {
-      const share = Math.floor(count / this.procs.length) + (i < count % this.procs.length ? 1 : 0);
-      // Readers interleave over the same span, so the storm is even whatever the reader count.
-      proc.send({ type: 'open', url, count: share, ...options });
-    });
-  }
-
-  mark(name, at) {
-    for (const proc of this.procs) proc.send({ type: 'mark', name, at });
+    // Readers interleave over the same span, so the storm is even whatever the reader count.
+    for (const [i, proc] of this.procs.entries()) proc.send({ type: 'open', url, count: this.share(count, i), ...options });
   }
 
   async report() {
-    const parts = await Promise.all(
-      this.procs.map(
-        (proc) =>
-          new Promise((resolve) => {
-            proc.once('message', resolve);
-            proc.send({ type: 'report' });
-          }),
-      ),
-    );
+    const parts = await this.ask({ type: 'report' });
     // Each player carries its reader's report time, for rates up to the report.
     return {
       players: parts.flatMap((p) => p.players.map((player) => ({ ...player, reportedAt: p.at }))),
@@ -57,64 +28,6 @@ class Crowd {
       lags: parts.map((p) => p.lagMs),
     };
   }
-
-  async close() {
-    await Promise.all(
-      this.procs.map((proc) => {
-        const exited = new Promise((resolve) => proc.once('exit', resolve));
-        if (proc.connected) proc.send({ type: 'close' });
-        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
-        return exited;
-      }),
-    );
-  }
-}
-
-/**
- * CPU seconds of processes between two moments (epoch ms), and the machine's CPU pressure then
- * (% of the window in which some runnable task waited for a core; NaN without /proc/pressure).
- */
-async function cpuBetween(pids, from, to) {
-  await sleep(Math.max(0, from - epoch()));
-  const a = pids.map(sample);
-  const p0 = cpuPressureUs();
-  const t0 = epoch();
-  await sleep(Math.max(0, to - epoch()));
-  const b = pids.map(sample);
-  const p1 = cpuPressureUs();
-  const cpuS = pids.reduce((sum, _, i) => sum + (a[i] && b[i] ? b[i].cpuS - a[i].cpuS : 0), 0);
-  const pressurePct = p0 === null || p1 === null ? NaN : ((p1 - p0) / 1000 / (epoch() - t0)) * 100;
-  return { cpuS, pressurePct };
-}
-
-/** Past this, a reader process (or the machine) was the limit, not the server measured. */
-const LIMITED_PCT = 90;
-
-/**
- * Whether a run measured the server (issue 25): a reader over 90% of a core in the window marks
- * it limited by its load generator; CPU pressure over 90% of the window (some runnable task kept
- * waiting for a core nearly all the time: other work on the machine, or more threads than cores)
- * marks the machine starved. index.mjs leaves marked runs out of the medians.
- */
-function honesty(readerPcts, pressurePct) {
-  const max = Math.max(...readerPcts);
-  return {
-    load_generator_max_cpu_pct: max,
-    cpu_pressure_pct: Math.round(pressurePct),
-    limited_by_load_generator: max > LIMITED_PCT,
-    machine_starved: pressurePct > LIMITED_PCT,
-  };
-}
-
-/** A run with a baseline: marked when either side was. */
-const marks = (...sides) => ({
-  limited_by_load_generator: sides.some((x) => x?.limited_by_load_generator),
-  machine_starved: sides.some((x) => x?.machine_starved),
-});
-
-/** Load-generator CPU between two marks, per reader, as % of one core. */
-function readerCpu(readers, from, to) {
-  return readers.map((m) => Math.round(((m[to].cpuS - m[from].cpuS) / ((m[to].at - m[from].at) / 1000)) * 100));
 }
 
 function windowBytes(report, from, to) {

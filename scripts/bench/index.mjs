@@ -1,6 +1,6 @@
 // `pnpm bench`: runs the scenarios as separate processes and prints one table (+ bench/results/*.json).
 // Flags: --scenarios fanout,join,failover,many,startup,kickoff,joins,cpu,hls  --clients N --seconds S --streams N
-//        --kills N --every S --workers W --readers R (load-generator processes of the crowd scenarios)
+//        --kills N --every S --workers W --readers R (load-generator processes of the crowd scenarios and hls)
 //        --joins N --bitrate B (cpu) --runs N (repeat each scenario; the table shows medians and each
 //        figure's range over the runs, the JSON every run; runs limited by their load generator or on a
 //        starved machine are marked and left out of the medians)
@@ -58,7 +58,7 @@ const seconds = num(values.seconds, 60, 3);
 const readers = Number(values.readers);
 
 const plans = {
-  hls: () => hls({ players: num(values.clients, 500, 20), seconds: quick ? 10 : seconds, bitrate: 4_000_000, workers }),
+  hls: () => hls({ players: num(values.clients, 1000, 20), seconds: quick ? 10 : seconds, bitrate: 4_000_000, workers, readers }),
   fanout: () => scenarios.fanout({ clients: num(values.clients, 1000, 20), seconds, bitrate: 8_000_000, workers }),
   many: () =>
     scenarios.many({
