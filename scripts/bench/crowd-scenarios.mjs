@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { children, cpuPressureUs, sample } from './procstat.mjs';
 import { cpuBetween, epoch, forkReaders, honesty, marks, Readers, readerCpu } from './readers.mjs';
-import { median, percentile, sleep, startBaselineStack, startFloorStack, startStack } from './stack.mjs';
+import { median, percentile, sleep, slope, startBaselineStack, startFloorStack, startStack } from './stack.mjs';
 
 const id = (n) => n.toString(16).padStart(40, 'c');
 const CROWD = fileURLToPath(new URL('./crowd.mjs', import.meta.url));
@@ -261,25 +261,36 @@ export async function cpu({ clients, seconds, bitrate, workers, readers }) {
   // RSS of the server's processes (the gateway's workers: those that hold the players).
   const rssOf = (pids) => pids.reduce((sum, pid) => sum + (sample(pid)?.rss ?? 0), 0);
   const steady = async (url, pids, rssPids = pids) => {
-    const idleRss = rssOf(rssPids);
     const crowd = await Crowd.start(readers);
-    // A few hundred players a second, then 10 s to settle at the live edge (backlogs delivered).
-    const spreadMs = (clients / 250) * 1000;
-    const t0 = epoch() + 300;
-    crowd.open(url, clients, { startAt: t0, spreadMs, firstFrame: false });
-    const from = t0 + spreadMs + 10_000;
+    // Memory per player: the server's RSS once each quarter of the players has joined and
+    // settled (2 s); the slope over the quarters is what one more player costs, without the
+    // stream's own cache and one-off costs (compiled code, V8's young generation).
+    const rssSteps = [];
+    let opened = 0;
+    let t0 = epoch() + 300;
+    for (let q = 1; q <= 4; q++) {
+      const count = Math.round((clients * q) / 4) - opened;
+      // A few hundred players a second.
+      const spreadMs = (count / 250) * 1000;
+      crowd.open(url, count, { startAt: t0, spreadMs, firstFrame: false });
+      opened += count;
+      t0 += spreadMs + 2000;
+      await sleep(t0 - epoch());
+      rssSteps.push([opened, rssOf(rssPids)]);
+    }
+    // 8 s more to settle at the live edge (backlogs delivered), then the window.
+    const from = t0 + 8000;
     const to = from + seconds * 1000;
     crowd.mark('w0', from);
     crowd.mark('w1', to);
     const { cpuS, pressurePct } = await cpuBetween(pids, from, to);
-    const steadyRss = rssOf(rssPids);
     await sleep(300);
     const report = await crowd.report();
     const win = windowBytes(report, 'w0', 'w1');
     await crowd.close();
     return {
-      // Memory per player in steady state, from the idle server: the stream's own cache included.
-      rss_per_player_kb: Math.round((steadyRss - idleRss) / clients / 1024),
+      rss_per_player_kb: Math.round(slope(rssSteps) / 1024),
+      rss_steps_mb: rssSteps.map(([, rss]) => Math.round(rss / 2 ** 20)).join('/'),
       delivered_vs_expected: win.total / (clients * (bitrate / 8) * seconds),
       slowest_player_mb_per_s: Math.min(...win.perPlayer) / 2 ** 20,
       cpu_s_per_gb: cpuS / (win.total / 2 ** 30),

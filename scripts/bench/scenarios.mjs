@@ -3,7 +3,7 @@
 import { makeSampleTs, tempDir, waitFor } from '../../packages/test-utils/dist/index.js';
 import { Player } from './client.mjs';
 import { children, sample, usage } from './procstat.mjs';
-import { median, openPlayers, percentile, sleep, startBaselineStack, startStack } from './stack.mjs';
+import { median, openPlayers, percentile, sleep, slope, startBaselineStack, startStack } from './stack.mjs';
 
 const id = (n) => n.toString(16).padStart(40, 'a');
 
@@ -197,16 +197,6 @@ export async function many({ streams, perStream, seconds, bitrate, workers, buff
   for (const p of flat) p.close();
   await stack.stop();
   return result;
-}
-
-/** Least-squares slope of y over x for [x, y] points. */
-function slope(points) {
-  const n = points.length;
-  const mx = points.reduce((a, [x]) => a + x, 0) / n;
-  const my = points.reduce((a, [, y]) => a + y, 0) / n;
-  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
-  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
-  return sxx === 0 ? NaN : sxy / sxx;
 }
 
 function sum(map) {

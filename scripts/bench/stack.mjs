@@ -168,3 +168,13 @@ export async function startFloorStack({ bitrate }) {
     },
   });
 }
+
+/** Least-squares slope of y over x for [x, y] points. */
+export function slope(points) {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxx === 0 ? NaN : sxy / sxx;
+}

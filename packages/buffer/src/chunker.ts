@@ -21,6 +21,14 @@ export interface ChunkerOptions {
 const RATE_WINDOW_INTERVALS = 10;
 
 /**
+ * The cap is the size class under 5% more than an interval's bytes: a rate just under a class
+ * boundary (8 Mbit/s is 100,000 bytes per 100 ms, 1.7% over the 96 KiB class) otherwise flipped
+ * to the class below whenever the engine's pace dipped, and cut 1.2 chunks per interval. Chunks
+ * then fill their class within 5%, and no more than ~1.1 go out per interval.
+ */
+const CAP_HEADROOM = 1.05;
+
+/**
  * Bounds engine-to-client latency by the flush interval rather than the bitrate: a low-bitrate
  * stream still produces a chunk every interval. Only whole packets go in, so every chunk is a
  * whole number of packets.
@@ -69,7 +77,7 @@ export class Chunker {
     const now = Date.now();
     if (now - this.windowStart < this.options.flushIntervalMs * RATE_WINDOW_INTERVALS) return;
     const perInterval = (this.windowBytes * this.options.flushIntervalMs) / (now - this.windowStart);
-    const fit = packetsBelowSizeClass(Math.min(perInterval, this.maxBytes));
+    const fit = packetsBelowSizeClass(Math.min(perInterval * CAP_HEADROOM, this.maxBytes));
     this.cap = fit > 0 ? fit : this.maxBytes;
     this.windowStart = now;
     this.windowBytes = 0;

@@ -59,6 +59,34 @@ describe('Chunker', () => {
     }
   });
 
+  it('cuts about one chunk per interval from a rate just over a size class boundary, whatever its jitter', () => {
+    // 8 Mbit/s: ~100 KB per 100 ms interval, 1.7% over the 96 KiB class, read every 10 ms, the
+    // engine's pace wandering by ±2% from one second to the next (52 or 54 packets a read) and
+    // by up to ±11% from one read to the next.
+    jest.useFakeTimers();
+    try {
+      const chunks: Array<{ at: number; length: number }> = [];
+      const chunker = new Chunker({
+        maxBytes: 1_048_476,
+        flushIntervalMs: 100,
+        onChunk: (c) => chunks.push({ at: Date.now(), length: c.length }),
+      });
+      const start = Date.now();
+      for (let read = 0; read < 600; read++) {
+        jest.advanceTimersByTime(10);
+        const pace = Math.floor(read / 100) % 2 === 0 ? 52 : 54;
+        chunker.push(packets(pace - 6 + ((read * 5) % 13)));
+      }
+      chunker.close();
+      // From 1.5 s on (the first rate window is over): 4.5 s, 45 intervals.
+      const measured = chunks.filter((c) => c.at - start >= 1500);
+      expect(measured.length).toBeLessThanOrEqual(Math.ceil(45 * 1.05));
+      for (const c of measured) expect(c.length).toBeLessThanOrEqual(98_304 - 16);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('never loses or reorders a byte when the size cap shrinks below what is pending', () => {
     jest.useFakeTimers();
     const chunks: Buffer[] = [];
