@@ -23,6 +23,7 @@ import { startDurable } from './durable.js';
 import { createGuide } from './guide.js';
 import { createHlsService, type HlsService, hlsRecorders } from './hls.js';
 import { type ClientAddressPolicy, clientAddressPolicy } from './http/client-address.js';
+import { PLAYER_WRITE_AHEAD_BYTES } from './http/response-sink.js';
 import { ClientLimits } from './limits/client-limits.js';
 import type { MetricsSource } from './metrics/host-metrics.js';
 import { UserLabels } from './metrics/user-labels.js';
@@ -136,7 +137,7 @@ export async function createContext(config: ProxyConfig, workerId: string, logge
       entryWaitChunks: Math.ceil(2000 / flush),
       joinBacklogBudget: config.joinBacklogBudgetMb * 2 ** 20,
       // A player catching up gets its backlog in writes of up to 1 MB (views of shared chunks).
-      catchUpWriteBytes: 2 ** 20,
+      catchUpWriteBytes: PLAYER_WRITE_AHEAD_BYTES,
     },
     chunkObservers: hlsRecorders(config, backends.segments, logger),
     gracePeriodSeconds: config.gracePeriod,

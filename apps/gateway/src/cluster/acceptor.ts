@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { Logger } from '@acestream-proxy/stream';
 import { refuse } from '../http/connections.js';
 import { rawErrorResponse, WorkerNotReadyError } from '../http/errors.js';
+import { PLAYER_WRITE_AHEAD_BYTES } from '../http/response-sink.js';
 import {
   ACCEPT,
   ACCEPT_BACKLOG,
@@ -164,7 +165,9 @@ export class SharedSocketAcceptor {
   }
 
   private listen(handle: SocketHandle): void {
-    const acceptor = net.createServer({ pauseOnConnect: true }, (socket) => this.take(socket));
+    const acceptor = net.createServer({ pauseOnConnect: true, highWaterMark: PLAYER_WRITE_AHEAD_BYTES }, (socket) =>
+      this.take(socket),
+    );
     // A failed accept (the socket is bound and checked by the primary): the others go on.
     acceptor.on('error', (err) => this.logger.error('accepting a connection failed', { error: err.message }));
     acceptor.listen(handle, ACCEPT_BACKLOG);

@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { ProxyConfig } from '@acestream-proxy/config';
 import type { Logger } from '@acestream-proxy/stream';
 import { exitOnListenError } from './listen-error.js';
+import { PLAYER_WRITE_AHEAD_BYTES } from './response-sink.js';
 
 /** Listens on PORT/HOST (exit 1 naming them when it cannot); the caller closes it when stopping. */
 export function listen(
@@ -15,7 +16,7 @@ export function listen(
   announce: { mode: string; workerId: string },
   logger: Logger,
 ): net.Server {
-  const listener = net.createServer(admit);
+  const listener = net.createServer({ highWaterMark: PLAYER_WRITE_AHEAD_BYTES }, admit);
   const onListenError = (err: NodeJS.ErrnoException) => exitOnListenError(err, config);
   listener.once('error', onListenError);
   listener.listen(config.port, config.host, () => {

@@ -14,6 +14,7 @@ import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
 import { RedisUnavailableError, sendError, toHttpError } from '../http/errors.js';
 import { principalOf } from '../http/player-routes.js';
+import { ResponseSink } from '../http/response-sink.js';
 
 /** Headers for a live MPEG-TS body: no length, no ranges, never cached. */
 function setStreamHeaders(res: ServerResponse): void {
@@ -97,7 +98,7 @@ export function getStream(ctx: GatewayContext): (req: IncomingMessage, res: Serv
       const membership = await ctx.streams.join(
         id,
         { clientId, ip, userAgent, workerId: ctx.workerId, connectedAt: Date.now(), ...(who && { user: who.user.name }) },
-        res,
+        new ResponseSink(res),
         { beforeEngineStart: ctx.limits.startCheck(ip, clientId) },
       );
       if (who && players) players.trackTs(who, clientId, id, () => res.destroy());
