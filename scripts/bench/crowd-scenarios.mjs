@@ -50,7 +50,14 @@ async function anchorOn(url) {
   // A channel that is already running, as at a kick-off: one viewer for a few seconds first.
   const crowd = await Crowd.start(1);
   crowd.open(url, 1, { startAt: epoch(), spreadMs: 0, firstFrame: false });
-  await sleep(4000);
+  await sleep(2000);
+  // The machine's CPU pressure over the last 2 s before a storm: during one, the proxy's workers
+  // and the readers keep both cores busy by design, so the pressure in the window says nothing of
+  // other work; before it, a quiet machine shows next to none.
+  const p0 = cpuPressureUs();
+  await sleep(2000);
+  const p1 = cpuPressureUs();
+  crowd.pressureBeforePct = p0 === null || p1 === null ? Number.NaN : ((p1 - p0) / 1000 / 2000) * 100;
   return crowd;
 }
 
@@ -106,7 +113,7 @@ async function storm(url, { clients, spreadMs, readers, bitrate, pids, metricsUr
     slowest_player_mb_per_s: Math.min(...win.perPlayer) / 2 ** 20,
     server_cpu_s_per_gb: cpuS / (win.total / 2 ** 30),
     load_generator_cpu_pct: readerCpu(report.readers, 'w0', 'w1'),
-    ...honesty(readerCpu(report.readers, 'w0', 'w1'), pressurePct),
+    ...honesty(readerCpu(report.readers, 'w0', 'w1'), pressurePct, anchor.pressureBeforePct),
     ...(metricsUrl
       ? {
           players_per_worker: split.acestream_proxy_clients.join('/'),
@@ -217,7 +224,7 @@ export async function joins({ joins: count, bitrate, workers, readers, auth = 'n
       // CPU from the storm until every player was answered (and up to one report interval after).
       proxy_cpu_ms_per_join: (proxyCpuS * 1000) / answered.length,
       load_generator_cpu_ms_per_join: (readersCpuS * 1000) / answered.length,
-      ...honesty([Math.round(perReaderPct)], pressurePct),
+      ...honesty([Math.round(perReaderPct)], pressurePct, anchor.pressureBeforePct),
       ...(split && { players_per_worker: split }),
     };
   };

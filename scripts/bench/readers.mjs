@@ -91,17 +91,28 @@ const LIMITED_PCT = 90;
  * Whether a run measured the server (issue 25): a reader over 90% of a core in the window marks
  * it limited by its load generator; CPU pressure over 90% of the window (some runnable task kept
  * waiting for a core nearly all the time: other work on the machine, or more threads than cores)
- * marks the machine starved. index.mjs leaves marked runs out of the medians.
+ * marks the machine starved (for a storm: over 25% in the 2 s before it). index.mjs leaves marked
+ * runs out of the medians.
  */
-export function honesty(readerPcts, pressurePct) {
+export function honesty(readerPcts, pressurePct, pressureBeforePct) {
   const max = Math.max(...readerPcts);
   return {
     load_generator_max_cpu_pct: max,
     cpu_pressure_pct: Math.round(pressurePct),
+    ...(pressureBeforePct === undefined
+      ? { machine_starved: pressurePct > LIMITED_PCT }
+      : {
+          // A storm saturates the cores by design: the machine was starved when other work kept
+          // it busy just before (see anchorOn in crowd-scenarios.mjs).
+          cpu_pressure_before_pct: Math.round(pressureBeforePct),
+          machine_starved: pressureBeforePct > BUSY_BEFORE_PCT,
+        }),
     limited_by_load_generator: max > LIMITED_PCT,
-    machine_starved: pressurePct > LIMITED_PCT,
   };
 }
+
+/** CPU pressure before a storm past which other work was on the machine (quiet: under 5%). */
+const BUSY_BEFORE_PCT = 25;
 
 /** A run with a baseline: marked when either side was. */
 export const marks = (...sides) => ({
