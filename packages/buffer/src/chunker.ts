@@ -42,6 +42,12 @@ export class Chunker {
   private cap: number;
   private windowStart = Date.now();
   private windowBytes = 0;
+  /**
+   * The first window is one interval: a stream that starts (or a new owner's, after a takeover)
+   * gets its cap at once. Measured from the second on over ten, the players of a worker that
+   * took over saw a 50 ms longer silence (failover bench: gap median 238 ms against 184 ms).
+   */
+  private windowIntervals = 1;
 
   constructor(private readonly options: ChunkerOptions) {
     this.maxBytes = options.maxBytes - (options.maxBytes % TS_PACKET_SIZE);
@@ -75,12 +81,13 @@ export class Chunker {
   private measure(bytes: number): void {
     this.windowBytes += bytes;
     const now = Date.now();
-    if (now - this.windowStart < this.options.flushIntervalMs * RATE_WINDOW_INTERVALS) return;
+    if (now - this.windowStart < this.options.flushIntervalMs * this.windowIntervals) return;
     const perInterval = (this.windowBytes * this.options.flushIntervalMs) / (now - this.windowStart);
     const fit = packetsBelowSizeClass(Math.min(perInterval * CAP_HEADROOM, this.maxBytes));
     this.cap = fit > 0 ? fit : this.maxBytes;
     this.windowStart = now;
     this.windowBytes = 0;
+    this.windowIntervals = RATE_WINDOW_INTERVALS;
   }
 
   /** Emits whatever is pending as one chunk. */

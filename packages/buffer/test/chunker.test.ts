@@ -103,13 +103,20 @@ describe('Chunker', () => {
       chunker.push(sent.at(-1)!);
     };
     try {
-      // 200 KB in the rate window's first interval...
+      // The first rate window is one interval: it closes on a packet 150 ms in (a slow rate, no cap).
+      push(1);
+      chunker.flush();
+      jest.advanceTimersByTime(150);
+      push(1);
+      chunker.flush();
+      // 200 KB early in the second window (1 s)...
+      jest.advanceTimersByTime(50);
       push(1064);
       chunker.flush();
-      // ...and a burst late in the window stays pending (its time flush is due 100 ms later)...
-      jest.advanceTimersByTime(950);
+      // ...and a burst late in it stays pending (its time flush is due 100 ms later)...
+      jest.advanceTimersByTime(900);
       push(300);
-      // ...when the window (1 s) closes and the measured rate sets a cap (~24 KB) below the 56 KB pending.
+      // ...when the window closes and the measured rate sets a cap (~24 KB) below the 56 KB pending.
       jest.advanceTimersByTime(55);
       push(1);
       chunker.flush();
@@ -118,7 +125,7 @@ describe('Chunker', () => {
       jest.useRealTimers();
     }
     // The pending burst went out whole when the cap shrank below it, before the last packet.
-    expect(chunks.map((c) => c.length)).toEqual([1064 * 188, 300 * 188, 188]);
+    expect(chunks.map((c) => c.length)).toEqual([188, 188, 1064 * 188, 300 * 188, 188]);
     expect(Buffer.concat(chunks).equals(Buffer.concat(sent))).toBe(true);
     for (const c of chunks) expect(c.length % 188).toBe(0);
   });
