@@ -3,6 +3,7 @@
 // Forked by crowd-scenarios.mjs; speaks over the IPC channel (messages below).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Player } from './client.mjs';
+import { cpuSeconds, epoch } from './readers.mjs';
 
 // This process's own event-loop delay: a load generator that lags late-stamps every first byte.
 const lag = monitorEventLoopDelay({ resolution: 10 });
@@ -12,13 +13,6 @@ lag.enable();
 const players = [];
 /** Byte counts of every player at named moments, and this process's CPU time then. */
 const marks = new Map();
-
-const epoch = () => performance.timeOrigin + performance.now();
-
-function cpuSeconds() {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-}
 
 function takeMark(name) {
   marks.set(name, {

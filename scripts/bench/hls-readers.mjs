@@ -3,6 +3,7 @@
 // Forked by hls.mjs (through readers.mjs); speaks over the IPC channel (messages below).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HlsPlayer } from './hls-player.mjs';
+import { cpuSeconds, epoch } from './readers.mjs';
 
 // This process's own event-loop delay: a reader that lags stretches every response time it stamps.
 const lag = monitorEventLoopDelay({ resolution: 10 });
@@ -12,13 +13,6 @@ const players = [];
 const stats = { playlistMs: [], segmentMs: [], segmentBytes: 0, segmentErrors: 0, failures: [], reloads: 0 };
 /** Where the counters stood at named moments, and this process's CPU time then. */
 const marks = new Map();
-
-const epoch = () => performance.timeOrigin + performance.now();
-
-function cpuSeconds() {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-}
 
 function takeMark(name) {
   marks.set(name, {

@@ -6,6 +6,12 @@ import { sleep } from './stack.mjs';
 
 export const epoch = () => performance.timeOrigin + performance.now();
 
+/** This process's CPU time so far, seconds (a reader's own, at its marks). */
+export function cpuSeconds() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 /**
  * `count` forked reader processes of one script (crowd.mjs, hls-readers.mjs), once each is ready.
  * Each script sends `{ type: 'ready' }` once it listens, answers a message that asks for an answer
