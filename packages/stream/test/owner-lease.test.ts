@@ -132,14 +132,19 @@ backendSuite(
       const SETTLE_MS = 300;
       const GRACE_MS = 50;
 
-      it('a stream stopped while its grace period waits for the settle window is not stopped by that wait once it runs again', async () => {
-        const { election } = shared;
+      /** A stream owned by w1 whose grace period waits for the settle window (Redis came back, no player here). */
+      const settling = async () => {
         const stream = newStreamId();
         const w1 = worker('w1', { gracePeriodSeconds: GRACE_MS / 1000 });
-        await w1.owner.start(stream, (await election.claim(stream, 'w1'))!);
-        // Redis came back: no player here, so the grace period waits for the window's end.
+        await w1.owner.start(stream, (await shared.election.claim(stream, 'w1'))!);
         w1.owner.settle(SETTLE_MS);
         w1.owner.scheduleGrace(stream);
+        return { stream, w1 };
+      };
+
+      it('a stream stopped while its grace period waits for the settle window is not stopped by that wait once it runs again', async () => {
+        const { election } = shared;
+        const { stream, w1 } = await settling();
         await w1.owner.stop(stream, 'stopped', 'asked to');
         await w1.owner.start(stream, (await election.claim(stream, 'w1'))!);
         // The window and a grace period are over: a wait left from the first run would have stopped this one.
@@ -149,12 +154,7 @@ backendSuite(
       });
 
       it('is over for a closed owner role: no grace period runs after close', async () => {
-        const { election } = shared;
-        const stream = newStreamId();
-        const w1 = worker('w1', { gracePeriodSeconds: GRACE_MS / 1000 });
-        await w1.owner.start(stream, (await election.claim(stream, 'w1'))!);
-        w1.owner.settle(SETTLE_MS);
-        w1.owner.scheduleGrace(stream);
+        const { stream, w1 } = await settling();
         await w1.owner.close();
         await pastMoment(SETTLE_MS + GRACE_MS + 300);
         expect(w1.owner.owns(stream)).toBe(true);
