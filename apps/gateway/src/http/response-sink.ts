@@ -18,9 +18,10 @@ export const PLAYER_WRITE_AHEAD_BYTES = 2 ** 20;
  * The body runs until the connection closes (no chunked framing, see routes/getstream.ts), so once
  * the head is out a write to the response is the same bytes on the same socket. Through the
  * response, each write corked the socket and uncorked it on the next tick, and went through the
- * outgoing message's checks and its drain relay: ~2 µs of the ~10 µs of JavaScript per write to a
- * player in steady state (cpu bench, 1,000 players). Ending and destroying still go through the
- * response, so node's own bookkeeping of it (its 'close', the server's connection count) holds.
+ * outgoing message's checks and its drain relay: ~5% of a worker's profile in steady state (1,000
+ * players), though the cpu bench's median did not move beyond its spread. Ending and destroying
+ * still go through the response, so node's own bookkeeping of it (its 'close', the server's
+ * connection count) holds.
  */
 export class ResponseSink implements ClientSink {
   /** The socket, once the head went out with the first write. */
