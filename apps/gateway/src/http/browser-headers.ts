@@ -37,8 +37,29 @@ const OPTIONS: HelmetOptions = {
  * may be loaded cross-origin; the page and the API may not.
  */
 
+const page = helmet({ ...OPTIONS, crossOriginResourcePolicy: { policy: 'same-origin' } });
+const media = helmet({ ...OPTIONS, crossOriginResourcePolicy: { policy: 'cross-origin' } });
+
 export function browserHeaders(): RequestHandler {
-  const page = helmet({ ...OPTIONS, crossOriginResourcePolicy: { policy: 'same-origin' } });
-  const media = helmet({ ...OPTIONS, crossOriginResourcePolicy: { policy: 'cross-origin' } });
   return (req, res, next) => (isPlayerPath(req.path) ? media : page)(req, res, next);
 }
+
+/**
+ * The headers helmet gives a player route's answer, for the routes served before Express (the
+ * HLS files, routes/hls.ts): the same for every request (no directive depends on it), so taken
+ * once from helmet itself, by running it against a response that only records them.
+ */
+export const PLAYER_HEADERS: ReadonlyArray<readonly [string, string]> = (() => {
+  const headers = new Map<string, string>();
+  const recorder = {
+    setHeader: (name: string, value: unknown) => headers.set(name, String(value)),
+    removeHeader: (name: string) => headers.delete(name),
+  };
+  let done = false;
+  (media as unknown as (req: object, res: object, next: (err?: unknown) => void) => void)({}, recorder, (err) => {
+    if (err) throw err;
+    done = true;
+  });
+  if (!done) throw new Error('helmet did not finish synchronously: PLAYER_HEADERS cannot be taken from it');
+  return [...headers];
+})();

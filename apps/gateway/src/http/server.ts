@@ -1,11 +1,12 @@
-// A worker's HTTP server, the one place a request is routed: a player's GET of a stream goes
-// straight to the stream handler (the fast path), everything else to the Express app. Requests
+// A worker's HTTP server, the one place a request is routed: a player's GET of a stream or of an
+// HLS session's file goes straight to its handler (the fast paths), everything else to the Express app. Requests
 // pipelined behind a stream wait their turn (in-turn.ts), and every connection comes in through
 // the gate (connection budget, header/body/idle deadlines), whoever accepted it.
 
 import http from 'node:http';
 import type { GatewayContext } from '../context.js';
 import { getStream } from '../routes/getstream.js';
+import { getHlsFileFast, hlsFileOf } from '../routes/hls.js';
 import { createApp } from './app.js';
 import { ConnectionGate, connectionBudget } from './connections.js';
 import { inTurn } from './in-turn.js';
@@ -28,10 +29,17 @@ export function createHttpServer(ctx: GatewayContext): ConnectionGate {
   const { config } = ctx;
   const app = createApp(ctx);
   const stream = getStream(ctx);
+  const hlsFile = getHlsFileFast(ctx);
   // AUTH=token: player routes are authenticated (and `/u/<token>` taken off) before routing.
   const route = inTurn(
     playerGate(ctx.accounts, (req, res) => {
-      if (isStreamRequest(req.method, req.url)) void stream(req, res);
+      if (isStreamRequest(req.method, req.url)) {
+        void stream(req, res);
+        return;
+      }
+      // HLS players' reloads and segments: the other request every player makes all the time.
+      const file = hlsFileOf(req.method, req.url);
+      if (file) hlsFile(req, res, file);
       else app(req, res);
     }),
   );

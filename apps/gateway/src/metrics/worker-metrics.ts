@@ -1,6 +1,7 @@
 // What each worker measures, with prom-client: its counters, gauges and histograms, and the
 // per-stream figures of the streams it owns (host-metrics.ts gathers a host's workers for a scrape).
 
+import { readdir } from 'node:fs/promises';
 import type { ClientRegistry } from '@acestream-proxy/clients';
 import { countersOf, type MetadataStore, type StreamManager, type Timings, type WorkerCounters } from '@acestream-proxy/stream';
 import {
@@ -60,6 +61,29 @@ interface OwnedView {
  * - `shared`: no worker label, summed over a host's workers — the worker count, and per-stream
  *   figures that only a stream's owner reports (so each stream is counted once, wherever scraped).
  */
+const OPEN_FDS = 'process_open_fds';
+
+/**
+ * prom-client's `process_open_fds` lists /proc/self/fd with readdirSync at every collection (a
+ * worker publishes its metrics every 2 s): with 1,500 players that held the event loop, and every
+ * player's writes, for 1-3.5 ms on an idle machine and 14 ms in a profiled HLS bench. The same
+ * gauge, listed on libuv's thread pool.
+ */
+function openFdsOffTheLoop(registry: Registry): void {
+  if (!registry.getSingleMetric(OPEN_FDS)) return; // not Linux: prom-client has none either
+  registry.removeSingleMetric(OPEN_FDS);
+  new Gauge({
+    name: OPEN_FDS,
+    help: 'Number of open file descriptors.',
+    registers: [registry],
+    async collect() {
+      // Less the one the listing itself held open; a failed listing leaves the last count, as prom-client's does.
+      const fds = await readdir('/proc/self/fd').catch(() => null);
+      if (fds) this.set(fds.length - 1);
+    },
+  });
+}
+
 export class WorkerMetrics {
   readonly worker = new Registry();
   readonly shared = new Registry();
@@ -74,6 +98,7 @@ export class WorkerMetrics {
     const worker = this.worker;
     worker.setDefaultLabels({ worker: workerId });
     collectDefaultMetrics({ register: worker });
+    openFdsOffTheLoop(worker);
 
     const stats = streams.stats;
     for (const [key, [name, help]] of Object.entries(COUNTERS) as Array<[keyof WorkerCounters, [string, string]]>) {

@@ -75,4 +75,25 @@ describe('browser security headers and ALLOWED_HOSTS', () => {
     expect(manifest.status).toBe(400);
     expect(manifest.headers['cross-origin-resource-policy']).toBe('cross-origin');
   });
+
+  it("gives an HLS session's files, served before Express, the headers Express gives player routes", async () => {
+    // Helmet's headers are the ones both share; the rest (type, length, date) are each answer's own.
+    const helmetHeaders = (headers: http.IncomingHttpHeaders) =>
+      Object.fromEntries(
+        Object.entries(headers).filter(
+          ([name]) => !['content-type', 'content-length', 'date', 'connection', 'keep-alive'].includes(name),
+        ),
+      );
+    const viaApp = await get(port, `/ace/manifest.m3u8?id=${'0'.repeat(39)}`, 'tv.example');
+    const id = '0'.repeat(40);
+    // A made-up session: 400 from the fast path; the same file with an escaped byte goes through Express.
+    const fast = await get(port, `/ace/hls/${id}/made-up/index.m3u8`, 'tv.example');
+    const escaped = await get(port, `/ace/hls/${id}/made%2Dup/index.m3u8`, 'tv.example');
+    for (const res of [fast, escaped]) {
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toMatchObject({ error: 'bad_hls_request' });
+      expect(helmetHeaders(res.headers)).toEqual(helmetHeaders(viaApp.headers));
+    }
+    expect(Object.keys(helmetHeaders(fast.headers)).length).toBeGreaterThanOrEqual(10);
+  });
 });

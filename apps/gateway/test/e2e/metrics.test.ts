@@ -66,6 +66,10 @@ describe('GET /metrics on a two-worker gateway', () => {
     for (const [series, value] of samples) {
       if (series.startsWith('acestream_proxy_worker_resident_memory_bytes')) expect(value).toBeGreaterThan(10 * 2 ** 20);
     }
+    // Open file descriptors (listed off the event loop, worker-metrics.ts): each worker's, players' sockets among them.
+    const fds = [...samples].filter(([series]) => series.startsWith('process_open_fds{'));
+    expect(fds).toHaveLength(2);
+    for (const [, value] of fds) expect(value).toBeGreaterThan(10);
     // Both workers are named, as their worker ids ({hostname}:{pid}).
     const workers = [...samples.keys()].filter((s) => s.startsWith('acestream_proxy_clients{'));
     expect(workers).toHaveLength(2);
