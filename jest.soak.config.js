@@ -7,8 +7,9 @@ process.env.CHURN_CONNECTIONS ??= '5000';
 process.env.CHURN_CHANNELS ??= '100';
 process.env.OUTAGE_S ??= '30';
 // Network faults (docs/reliability.md): Redis restarted empty 20 times per outage length, the
-// latency runs measured over 30 s windows with a 5% loss run added, and a link flapping for 30 minutes.
+// issue's 200 players with a 5% loss run added, and a link flapping for 30 minutes.
 process.env.RESTART_REPEAT ??= '20';
+process.env.NET_PLAYERS ??= '200';
 process.env.NET_WINDOW_S ??= '30';
 process.env.NET_EXTRA_LOSS ??= '0.05';
 

@@ -173,8 +173,9 @@ describe('a Redis outage (private redis-server, 2 workers)', () => {
           });
           const resumed = players.map((p) => p.firstSentAfter(backAt)! - backAt);
           // Past every delay that could still cut a player off (client records rebuilt within a
-          // heartbeat interval, orphan checks, a grace period): nobody is, and one session runs.
-          await holdsFor(6000, async () => {
+          // heartbeat interval of 2 s, orphan checks, a grace period; the bug this guards against
+          // cut players off 3.6 s after Redis came back): nobody is, and one session runs.
+          await holdsFor(5000, async () => {
             for (const p of players) expect(p.ends).toEqual([]);
             return activeSessions(id);
           });
