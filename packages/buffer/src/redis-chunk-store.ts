@@ -35,6 +35,15 @@ export interface RedisChunkStoreOptions {
    * library does. A live stream announces a chunk every flush interval, so this costs nothing then.
    */
   silenceMs?: number;
+  /**
+   * A subscriber that heard a notification and then nothing for this long re-reads the index once
+   * (off by default; the gateway uses 1.5 flush intervals). A notification is one small packet: lost
+   * on the way, TCP resends it only after its tail-loss probe (at least the 200 ms delayed-ACK
+   * maximum) and holds every later one behind it, so each lost packet delayed a chunk by 200+ ms for
+   * all of a worker's players (network tests, 0.5% loss to Redis). This read goes over the command
+   * connection, not the stuck one.
+   */
+  lateMs?: number;
 }
 
 export class RedisChunkStore implements ChunkStore {
@@ -88,10 +97,14 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   async subscribe(id: StreamId, listener: IndexListener): Promise<() => Promise<void>> {
-    const { subscriptions, keys, silenceMs = 750 } = this.options;
+    const { subscriptions, keys, silenceMs = 750, lateMs } = this.options;
     let heardAt = Date.now();
+    // Armed by every notification, so it fires once per silence longer than `lateMs`.
+    const late = lateMs ? setTimeout(() => reread(), lateMs) : null;
+    late?.unref();
     const stop = await subscriptions.listen(keys.chunksChannel(id), (message) => {
       heardAt = Date.now();
+      late?.refresh();
       listener(Number(message.toString('latin1')));
     });
     // Pub/Sub is lossy: announce the index as it is now, and the listener catches up from its own
@@ -118,6 +131,7 @@ export class RedisChunkStore implements ChunkStore {
     silence.unref();
     return async () => {
       clearInterval(silence);
+      if (late) clearTimeout(late);
       offResubscribe();
       await stop();
     };

@@ -21,6 +21,8 @@ export function createBackends(config: ProxyConfig, workerId: string, log: Conne
     // Every 2 s at most, so the workers' figures in one scrape agree with each other.
     metricsIntervalMs: Math.min(config.heartbeatInterval * 1000, 2000),
     hlsKeep: keptSegments(config),
+    // A live stream announces a chunk every flush interval: half of one more is a late notification.
+    lateNotificationMs: Math.round(config.flushIntervalMs * 1.5),
   };
   const connector = redisConnector(config);
   const state = config.redisStateUrl ? singleRedis(config.redisStateUrl) : null;

@@ -60,7 +60,8 @@ export async function redisBackends(
     timeoutMs: LINK_PING_TIMEOUT_MS,
   });
   const subscriptions = connector.subscriptions(subscriber);
-  const store = new RedisChunkStore({ redis: worker, subscriptions, keys, ttlSeconds: settings.bufferTtl });
+  const chunkStore = { subscriptions, keys, ttlSeconds: settings.bufferTtl, lateMs: settings.lateNotificationMs };
+  const store = new RedisChunkStore({ redis: worker, ...chunkStore });
   const metadata = new RedisMetadataStore(worker, keys);
   const hlsStore = { keys, keep: settings.hlsKeep, ttlSeconds: settings.bufferTtl };
 
@@ -71,7 +72,7 @@ export async function redisBackends(
     metadata,
     segments: new RedisSegmentStore({ redis: worker, ...hlsStore }),
     reads: {
-      store: new RedisChunkStore({ redis: request, subscriptions, keys, ttlSeconds: settings.bufferTtl }),
+      store: new RedisChunkStore({ redis: request, ...chunkStore }),
       metadata: new RedisMetadataStore(request, keys),
       segments: new RedisSegmentStore({ redis: request, ...hlsStore }),
     },

@@ -92,6 +92,8 @@ export interface BackendSettings {
   metricsIntervalMs: number;
   /** HLS segment records kept per stream. */
   hlsKeep: number;
+  /** Silence after a chunk notification that makes a subscriber re-read the index (RedisChunkStore `lateMs`), ms. */
+  lateNotificationMs: number;
 }
 
 /** REDIS_STATE_URL: a Redis of its own for the durable state; null = the streams' connections. */

@@ -36,6 +36,8 @@ interface SwarmStats {
   probes: number;
   p50: number;
   p99: number;
+  /** Probes that arrived more than 250 ms after the engine sent them. */
+  over250: number;
   breaks: number;
 }
 
@@ -100,6 +102,8 @@ suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ?
             ms: windows.reduce((sum, m) => sum + m.ms, 0),
             bytes: windows.reduce((sum, m) => sum + m.bytes, 0),
             breaks: windows.reduce((sum, m) => sum + m.breaks, 0),
+            probes: windows.reduce((sum, m) => sum + m.probes, 0),
+            over250: windows.reduce((sum, m) => sum + m.over250, 0),
             // The median of three, or of two windows within the bound the higher.
             p99: p99s[p99s.length === 2 ? 1 : Math.floor(p99s.length / 2)]!,
           };
@@ -120,7 +124,7 @@ suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ?
       for (const r of results) {
         process.stderr.write(
           `net latency, ${r.name}: ${((r.rate * 8) / 1000 / PLAYERS).toFixed(2)} Mbit/s per player (${(r.rate / control.rate).toFixed(3)} of no fault), ` +
-            `engine→player p50 ${r.stats.p50} ms p99 ${r.stats.p99} ms${r.p99s.length > 1 ? ` (windows: ${r.p99s.join('/')} ms)` : ''}, ${r.stats.breaks} breaks, ${r.stats.ended} ended\n`,
+            `engine→player p50 ${r.stats.p50} ms p99 ${r.stats.p99} ms${r.p99s.length > 1 ? ` (windows: ${r.p99s.join('/')} ms)` : ''}, ${((100 * r.stats.over250) / r.stats.probes).toFixed(3)}% over 250 ms, ${r.stats.breaks} breaks, ${r.stats.ended} ended\n`,
         );
       }
       // Each player keeps up with the channel without a fault (the machine can carry the load).

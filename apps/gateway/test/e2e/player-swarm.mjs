@@ -3,8 +3,9 @@
 // HOST=10.x.y.z PORT=0 node player-swarm.mjs, then over HTTP:
 //   POST /players?url=<stream url>&count=N  opens N players (one connection each, no reconnect)
 //   POST /mark                               starts a measuring window
-//   GET  /stats                              since the mark: bytes, engine->player latency (p50, p99),
-//                                            probe sequence breaks (a jump or lost data), players ended
+//   GET  /stats                              since the mark: bytes, engine->player latency (p50, p99, and
+//                                            probes over 250 ms), probe sequence breaks (a jump or lost
+//                                            data), players ended
 //   DELETE /players                          closes them all
 // It prints {"event":"listening","port":N} when it takes requests.
 
@@ -86,6 +87,7 @@ const server = http.createServer((req, res) => {
       probes: sorted.length,
       p50: Math.round(percentile(sorted, 0.5) ?? Number.NaN),
       p99: Math.round(percentile(sorted, 0.99) ?? Number.NaN),
+      over250: sorted.filter((ms) => ms > 250).length,
       breaks,
     });
   }
