@@ -99,7 +99,7 @@ export class RedisChunkStore implements ChunkStore {
   async subscribe(id: StreamId, listener: IndexListener): Promise<() => Promise<void>> {
     const { subscriptions, keys, silenceMs = 750, lateMs } = this.options;
     let heardAt = Date.now();
-    // Armed by every notification, so it fires once per silence longer than `lateMs`.
+    // Armed at the start and by every notification: it fires once per silence longer than `lateMs`.
     const late = lateMs ? setTimeout(() => reread(), lateMs) : null;
     late?.unref();
     const stop = await subscriptions.listen(keys.chunksChannel(id), (message) => {

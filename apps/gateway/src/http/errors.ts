@@ -232,15 +232,15 @@ export function rawErrorResponse(err: Error): string {
   ].join('\r\n');
 }
 
+/** A request that failed: its JSON error answer, logged when the fault is ours (5xx). */
+export function answerFailure(logger: Logger, path: string, err: unknown, res: ServerResponse): void {
+  const error = toHttpError(err);
+  if (error.status >= 500) {
+    logger.warn('request failed', { path, status: error.status, error: String((err as Error)?.message ?? err) });
+  }
+  sendError(res, error);
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    const error = toHttpError(err);
-    if (error.status >= 500)
-      logger.warn('request failed', {
-        path: req.path,
-        status: error.status,
-        error: String(err?.message ?? err),
-      });
-    sendError(res, error);
-  };
+  return (err, req, res, _next) => answerFailure(logger, req.path, err, res);
 }

@@ -55,12 +55,6 @@ interface OwnedView {
   users: Map<string, { players: number; bytes: number }>;
 }
 
-/**
- * One worker's figures, in two registries:
- * - `worker`: labelled `worker="<id>"` (counters, gauges, histograms, Node's default process metrics);
- * - `shared`: no worker label, summed over a host's workers — the worker count, and per-stream
- *   figures that only a stream's owner reports (so each stream is counted once, wherever scraped).
- */
 const OPEN_FDS = 'process_open_fds';
 
 /**
@@ -84,6 +78,12 @@ function openFdsOffTheLoop(registry: Registry): void {
   });
 }
 
+/**
+ * One worker's figures, in two registries:
+ * - `worker`: labelled `worker="<id>"` (counters, gauges, histograms, Node's default process metrics);
+ * - `shared`: no worker label, summed over a host's workers — the worker count, and per-stream
+ *   figures that only a stream's owner reports (so each stream is counted once, wherever scraped).
+ */
 export class WorkerMetrics {
   readonly worker = new Registry();
   readonly shared = new Registry();

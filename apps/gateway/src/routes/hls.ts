@@ -7,7 +7,7 @@ import { parseStreamId, type StreamId } from '@acestream-proxy/keys';
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
 import { PLAYER_HEADERS } from '../http/browser-headers.js';
-import { sendError, toHttpError } from '../http/errors.js';
+import { answerFailure } from '../http/errors.js';
 import { principalOf } from '../http/player-routes.js';
 
 const SEGMENT = /^(\d{1,15})\.ts$/;
@@ -157,17 +157,7 @@ async function serveHlsFile(ctx: GatewayContext, req: IncomingMessage, res: Serv
 export function getHlsFileFast(ctx: GatewayContext): (req: IncomingMessage, res: ServerResponse, file: HlsFile) => void {
   return (req, res, file) => {
     for (const [name, value] of PLAYER_HEADERS) res.setHeader(name, value);
-    serveHlsFile(ctx, req, res, file).catch((err: unknown) => {
-      const error = toHttpError(err);
-      if (error.status >= 500) {
-        ctx.logger.warn('request failed', {
-          path: req.url?.split('?')[0],
-          status: error.status,
-          error: String((err as Error)?.message ?? err),
-        });
-      }
-      sendError(res, error);
-    });
+    serveHlsFile(ctx, req, res, file).catch((err: unknown) => answerFailure(ctx.logger, req.url?.split('?')[0] ?? '', err, res));
   };
 }
 

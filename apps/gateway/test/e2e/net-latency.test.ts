@@ -26,6 +26,8 @@ const WINDOW_MS = Number(process.env.NET_WINDOW_S ?? 5) * 1000;
 const LOSSY_WINDOWS = 3;
 const LOSSY_WINDOW_MS = Number(process.env.NET_LOSSY_WINDOW_S ?? 10) * 1000;
 const BITRATE = 8_000_000;
+/** The issue's bound on the engine→player p99 at a link's RTT. */
+const p99Bound = (rttMs: number) => 250 + 3 * rttMs;
 
 interface SwarmStats {
   players: number;
@@ -87,7 +89,7 @@ suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ?
           // Past the joins' backlog (sent at once; the first run) or the previous run's link, into this run's steady state.
           await new Promise((resolve) => setTimeout(resolve, run === RUNS[0] ? 1000 : 500));
           // The measuring windows: one, or for a lossy run up to three, the p99 their median.
-          const bound = 250 + 3 * 2 * run.ms;
+          const bound = p99Bound(2 * run.ms);
           const windows: SwarmStats[] = [];
           for (let w = 0; w < (run.loss > 0 ? LOSSY_WINDOWS : 1); w++) {
             await fetch(`${swarm.url}/mark`, { method: 'POST' });
@@ -134,7 +136,7 @@ suite(`latency and loss to Redis, ${PLAYERS} players on two hosts${unavailable ?
         if (!r.bounded) continue;
         expect(r.stats.breaks).toBe(0);
         expect(r.rate / control.rate).toBeGreaterThanOrEqual(0.95);
-        expect(r.stats.p99).toBeLessThanOrEqual(250 + 3 * r.rttMs);
+        expect(r.stats.p99).toBeLessThanOrEqual(p99Bound(r.rttMs));
       }
     },
     TEST_TIMEOUT_MS,
